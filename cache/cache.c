@@ -1,0 +1,350 @@
+/*
+ * Sharded, byte-bounded LRU cache of RRsets and negative answers; the
+ * contract is in cache.h. Each entry is a single allocation holding the
+ * header, the key and the encoded value, so its cost is known exactly and
+ * eviction frees exactly what was charged.
+ */
+#include "cache/cache.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resolver/name.h"
+#include "resolver/util.h"
+
+#define CACHE_SHARDS 16
+#define KEY_MAX (255 + 2)
+
+struct entry {
+  struct entry *hnext;             /* hash bucket chain */
+  struct entry *lru_prev, *lru_next; /* most recent at shard->lru_head */
+  uint64_t hash;
+  int64_t expiry;                  /* absolute, wall-clock seconds */
+  uint32_t orig_ttl;
+  uint8_t kind, rank;
+  uint16_t klen;
+  uint32_t vlen;
+  size_t cost;
+  uint8_t data[];                  /* key, then value */
+};
+
+struct shard {
+  pthread_mutex_t lock;
+  struct entry **buckets;
+  size_t nbuckets; /* power of two */
+  struct entry *lru_head, *lru_tail;
+  size_t bytes, budget, entries;
+  uint64_t hits, misses, inserts, evictions;
+};
+
+struct cache {
+  struct cache_limits limits;
+  uint64_t seed;
+  struct shard shards[CACHE_SHARDS];
+};
+
+/* FNV-1a over the key, seeded per process so bucket placement cannot be
+ * precomputed by someone choosing query names. */
+static uint64_t hash_key(uint64_t seed, const uint8_t *k, size_t n) {
+  uint64_t h = 1469598103934665603ull ^ seed;
+  for (size_t i = 0; i < n; i++) {
+    h ^= k[i];
+    h *= 1099511628211ull;
+  }
+  h ^= h >> 29;
+  return h;
+}
+
+static size_t make_key(const ldns_rdf *name, uint16_t type, uint8_t *key) {
+  size_t n = name_key(name, key);
+  if (n == 0) return 0;
+  key[n] = (uint8_t)(type >> 8);
+  key[n + 1] = (uint8_t)type;
+  return n + 2;
+}
+
+cache_t *cache_new(const struct cache_limits *limits) {
+  cache_t *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->limits = *limits;
+  c->seed = ((uint64_t)util_random() << 32) | util_random();
+  size_t per = limits->max_bytes / CACHE_SHARDS;
+  /* Roughly one bucket per 256 bytes of budget. */
+  size_t nb = 64;
+  while (nb < per / 256 && nb < (1u << 24)) nb <<= 1;
+  for (int i = 0; i < CACHE_SHARDS; i++) {
+    struct shard *s = &c->shards[i];
+    pthread_mutex_init(&s->lock, NULL);
+    s->budget = per;
+    s->nbuckets = nb;
+    s->buckets = calloc(nb, sizeof *s->buckets);
+    if (!s->buckets) {
+      cache_free(c);
+      return NULL;
+    }
+  }
+  return c;
+}
+
+static void lru_unlink(struct shard *s, struct entry *e) {
+  if (e->lru_prev) e->lru_prev->lru_next = e->lru_next;
+  else s->lru_head = e->lru_next;
+  if (e->lru_next) e->lru_next->lru_prev = e->lru_prev;
+  else s->lru_tail = e->lru_prev;
+  e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_push_front(struct shard *s, struct entry *e) {
+  e->lru_prev = NULL;
+  e->lru_next = s->lru_head;
+  if (s->lru_head) s->lru_head->lru_prev = e;
+  s->lru_head = e;
+  if (!s->lru_tail) s->lru_tail = e;
+}
+
+static struct entry **find_slot(struct shard *s, uint64_t h, const uint8_t *key,
+                                size_t klen) {
+  struct entry **pp = &s->buckets[h & (s->nbuckets - 1)];
+  for (; *pp; pp = &(*pp)->hnext) {
+    struct entry *e = *pp;
+    if (e->hash == h && e->klen == klen && memcmp(e->data, key, klen) == 0)
+      return pp;
+  }
+  return pp;
+}
+
+static void remove_entry(struct shard *s, struct entry **slot) {
+  struct entry *e = *slot;
+  *slot = e->hnext;
+  lru_unlink(s, e);
+  s->bytes -= e->cost;
+  s->entries--;
+  free(e);
+}
+
+static void evict_until(struct shard *s, size_t need) {
+  while (s->lru_tail && s->bytes + need > s->budget) {
+    struct entry *victim = s->lru_tail;
+    struct entry **slot = find_slot(s, victim->hash, victim->data, victim->klen);
+    remove_entry(s, slot);
+    s->evictions++;
+  }
+}
+
+void cache_free(cache_t *c) {
+  if (!c) return;
+  cache_clear(c);
+  for (int i = 0; i < CACHE_SHARDS; i++) {
+    free(c->shards[i].buckets);
+    pthread_mutex_destroy(&c->shards[i].lock);
+  }
+  free(c);
+}
+
+void cache_clear(cache_t *c) {
+  for (int i = 0; i < CACHE_SHARDS; i++) {
+    struct shard *s = &c->shards[i];
+    pthread_mutex_lock(&s->lock);
+    struct entry *e = s->lru_head;
+    while (e) {
+      struct entry *next = e->lru_next;
+      free(e);
+      e = next;
+    }
+    memset(s->buckets, 0, s->nbuckets * sizeof *s->buckets);
+    s->lru_head = s->lru_tail = NULL;
+    s->bytes = s->entries = 0;
+    pthread_mutex_unlock(&s->lock);
+  }
+}
+
+/* Insert or replace; the value bytes are copied. */
+static int insert(cache_t *c, const uint8_t *key, size_t klen, enum cache_kind kind,
+                  enum cache_rank rank, uint32_t ttl, int64_t now,
+                  const uint8_t *val, size_t vlen) {
+  uint64_t h = hash_key(c->seed, key, klen);
+  struct shard *s = &c->shards[h % CACHE_SHARDS];
+  size_t cost = sizeof(struct entry) + klen + vlen;
+  if (cost > s->budget) return -1;
+  struct entry *e = malloc(cost);
+  if (!e) return -1;
+  memset(e, 0, sizeof *e);
+  e->hash = h;
+  e->expiry = now + ttl;
+  e->orig_ttl = ttl;
+  e->kind = (uint8_t)kind;
+  e->rank = (uint8_t)rank;
+  e->klen = (uint16_t)klen;
+  e->vlen = (uint32_t)vlen;
+  e->cost = cost;
+  memcpy(e->data, key, klen);
+  if (vlen) memcpy(e->data + klen, val, vlen);
+
+  pthread_mutex_lock(&s->lock);
+  struct entry **slot = find_slot(s, h, key, klen);
+  if (*slot) {
+    struct entry *old = *slot;
+    if (old->rank > rank && old->expiry > now) {
+      pthread_mutex_unlock(&s->lock);
+      free(e);
+      return -1;
+    }
+    remove_entry(s, slot);
+  }
+  evict_until(s, cost);
+  slot = find_slot(s, h, key, klen);
+  *slot = e;
+  lru_push_front(s, e);
+  s->bytes += cost;
+  s->entries++;
+  s->inserts++;
+  pthread_mutex_unlock(&s->lock);
+  return 0;
+}
+
+static uint32_t clamp(uint32_t v, uint32_t lo, uint32_t hi) {
+  if (v < lo) v = lo;
+  if (v > hi) v = hi;
+  return v;
+}
+
+uint8_t *cache_encode_rrs(const ldns_rr_list *rrs, size_t *len) {
+  ldns_buffer *b = ldns_buffer_new(512);
+  if (!b) return NULL;
+  for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+    if (ldns_rr2buffer_wire(b, ldns_rr_list_rr(rrs, i), LDNS_SECTION_ANSWER) !=
+        LDNS_STATUS_OK) {
+      ldns_buffer_free(b);
+      return NULL;
+    }
+  }
+  *len = ldns_buffer_position(b);
+  uint8_t *out = ldns_buffer_export(b);
+  ldns_buffer_free(b);
+  return out;
+}
+
+ldns_rr_list *cache_decode_rrs(const uint8_t *data, size_t len, uint32_t ttl) {
+  ldns_rr_list *list = ldns_rr_list_new();
+  if (!list) return NULL;
+  size_t pos = 0;
+  while (pos < len) {
+    ldns_rr *rr = NULL;
+    if (ldns_wire2rr(&rr, data, len, &pos, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK) {
+      ldns_rr_list_deep_free(list);
+      return NULL;
+    }
+    ldns_rr_set_ttl(rr, ttl);
+    ldns_rr_list_push_rr(list, rr);
+  }
+  return list;
+}
+
+int cache_store_rrset(cache_t *c, const ldns_rr_list *rrset, enum cache_rank rank,
+                      int64_t now) {
+  size_t n = ldns_rr_list_rr_count(rrset);
+  if (n == 0) return -1;
+  const ldns_rr *first = ldns_rr_list_rr(rrset, 0);
+  uint32_t ttl = UINT32_MAX;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t t = ldns_rr_ttl(ldns_rr_list_rr(rrset, i));
+    if (t < ttl) ttl = t;
+  }
+  ttl = clamp(ttl, c->limits.min_ttl, c->limits.max_ttl);
+  uint8_t key[KEY_MAX];
+  size_t klen = make_key(ldns_rr_owner(first), ldns_rr_get_type(first), key);
+  if (!klen) return -1;
+  size_t vlen = 0;
+  uint8_t *val = cache_encode_rrs(rrset, &vlen);
+  if (!val) return -1;
+  int rc = insert(c, key, klen, CACHE_RRSET, rank, ttl, now, val, vlen);
+  free(val);
+  return rc;
+}
+
+int cache_store_negative(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
+                         bool nxdomain, const ldns_rr *soa, enum cache_rank rank,
+                         int64_t now) {
+  if (!soa || ldns_rr_get_type(soa) != LDNS_RR_TYPE_SOA || ldns_rr_rd_count(soa) < 7)
+    return -1;
+  uint32_t ttl = ldns_rr_ttl(soa);
+  uint32_t minimum = ldns_rdf2native_int32(ldns_rr_rdf(soa, 6));
+  if (minimum < ttl) ttl = minimum;
+  if (ttl > c->limits.max_neg_ttl) ttl = c->limits.max_neg_ttl;
+  uint8_t key[KEY_MAX];
+  size_t klen = make_key(name, nxdomain ? 0 : (uint16_t)type, key);
+  if (!klen) return -1;
+  ldns_rr_list *one = ldns_rr_list_new();
+  ldns_rr_list_push_rr(one, (ldns_rr *)soa);
+  size_t vlen = 0;
+  uint8_t *val = cache_encode_rrs(one, &vlen);
+  ldns_rr_list_free(one); /* shallow: soa stays the caller's */
+  if (!val) return -1;
+  int rc = insert(c, key, klen, nxdomain ? CACHE_NXDOMAIN : CACHE_NODATA, rank,
+                  ttl, now, val, vlen);
+  free(val);
+  return rc;
+}
+
+/* Copy out a live entry under the shard lock; -1 if absent or expired. */
+static int fetch(cache_t *c, const uint8_t *key, size_t klen, enum cache_rank min_rank,
+                 int64_t now, struct cache_result *res) {
+  uint64_t h = hash_key(c->seed, key, klen);
+  struct shard *s = &c->shards[h % CACHE_SHARDS];
+  uint8_t *val = NULL;
+  size_t vlen = 0;
+  pthread_mutex_lock(&s->lock);
+  struct entry **slot = find_slot(s, h, key, klen);
+  struct entry *e = *slot;
+  if (e && e->expiry <= now) {
+    remove_entry(s, slot);
+    e = NULL;
+  }
+  if (!e || e->rank < min_rank) {
+    s->misses++;
+    pthread_mutex_unlock(&s->lock);
+    return -1;
+  }
+  lru_unlink(s, e);
+  lru_push_front(s, e);
+  s->hits++;
+  res->kind = (enum cache_kind)e->kind;
+  res->rank = (enum cache_rank)e->rank;
+  res->ttl = (uint32_t)(e->expiry - now);
+  vlen = e->vlen;
+  val = malloc(vlen ? vlen : 1);
+  if (val && vlen) memcpy(val, e->data + e->klen, vlen);
+  pthread_mutex_unlock(&s->lock);
+  if (!val) return -1;
+  /* Decoding happens outside the lock: it allocates. */
+  res->rrs = cache_decode_rrs(val, vlen, res->ttl);
+  free(val);
+  return res->rrs ? 0 : -1;
+}
+
+int cache_lookup(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
+                 enum cache_rank min_rank, int64_t now, struct cache_result *res) {
+  uint8_t key[KEY_MAX];
+  memset(res, 0, sizeof *res);
+  size_t klen = make_key(name, (uint16_t)type, key);
+  if (!klen) return -1;
+  if (fetch(c, key, klen, min_rank, now, res) == 0) return 0;
+  klen = make_key(name, 0, key);
+  return fetch(c, key, klen, min_rank, now, res);
+}
+
+void cache_get_stats(cache_t *c, struct cache_stats *out) {
+  memset(out, 0, sizeof *out);
+  for (int i = 0; i < CACHE_SHARDS; i++) {
+    struct shard *s = &c->shards[i];
+    pthread_mutex_lock(&s->lock);
+    out->hits += s->hits;
+    out->misses += s->misses;
+    out->inserts += s->inserts;
+    out->evictions += s->evictions;
+    out->bytes += s->bytes;
+    out->entries += s->entries;
+    pthread_mutex_unlock(&s->lock);
+  }
+}

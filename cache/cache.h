@@ -1,0 +1,93 @@
+/*
+ * The RRset and negative-answer cache (RFC 2308), shared by all workers.
+ *
+ * Keys are (canonical owner name, type); class is always IN because the
+ * resolver refuses other classes. A name that does not exist (NXDOMAIN) is
+ * stored once under the pseudo-type 0 and answers every type at that name.
+ * Values are DNS wire-format RRs plus an absolute expiry in wall-clock seconds,
+ * so remaining TTLs count down on every answer and could be shared with
+ * another instance.
+ *
+ * Threading: the cache is split into shards, each with its own mutex, hash
+ * table, LRU list and byte budget (max_bytes / shards). Every function is safe
+ * to call from any worker thread. Results handed out are private copies.
+ *
+ * Ranking (RFC 2181 §5.4.1, simplified): glue < referral NS < authoritative
+ * answer. A lower-ranked store never replaces a live higher-ranked entry, and
+ * lookups say which rank they accept, so glue is used to reach servers but is
+ * never returned to a client as an answer.
+ */
+#ifndef CHAINDNS_CACHE_H
+#define CHAINDNS_CACHE_H
+
+#include <ldns/ldns.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cache cache_t;
+
+enum cache_rank {
+  CACHE_RANK_GLUE = 1,     /* additional-section addresses, hints */
+  CACHE_RANK_REFERRAL = 2, /* NS RRset from a referral (not authoritative) */
+  CACHE_RANK_ANSWER = 3,   /* data from an authoritative answer */
+};
+
+enum cache_kind {
+  CACHE_RRSET = 1, /* positive RRset */
+  CACHE_NODATA,    /* the name exists but has no RRs of this type */
+  CACHE_NXDOMAIN,  /* the name does not exist */
+};
+
+struct cache_limits {
+  size_t max_bytes;     /* total budget across shards, entries included */
+  uint32_t min_ttl;     /* clamp for positive TTLs */
+  uint32_t max_ttl;
+  uint32_t max_neg_ttl; /* clamp for negative TTLs (RFC 2308 §5) */
+};
+
+struct cache_result {
+  enum cache_kind kind;
+  enum cache_rank rank;
+  uint32_t ttl;       /* remaining seconds */
+  ldns_rr_list *rrs;  /* RRset, or the SOA of a negative entry (may be
+                         empty); owned by the caller: ldns_rr_list_deep_free */
+};
+
+struct cache_stats {
+  uint64_t hits, misses, inserts, evictions;
+  size_t bytes, entries;
+};
+
+cache_t *cache_new(const struct cache_limits *limits);
+void cache_free(cache_t *c);
+
+/* Store a positive RRset (all RRs share owner and type). The TTL is the
+ * smallest in the set, clamped. Returns 0, or -1 if not stored (empty,
+ * larger than a shard, or a live better-ranked entry exists). */
+int cache_store_rrset(cache_t *c, const ldns_rr_list *rrset,
+                      enum cache_rank rank, int64_t now);
+
+/* Store a negative answer. type is ignored for NXDOMAIN. The TTL is
+ * min(SOA TTL, SOA MINIMUM) clamped to max_neg_ttl; without an SOA the
+ * answer is not cached (RFC 2308 §5). */
+int cache_store_negative(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
+                         bool nxdomain, const ldns_rr *soa,
+                         enum cache_rank rank, int64_t now);
+
+/* Look up (name, type) with at least min_rank; falls back to an NXDOMAIN
+ * entry for the name. Returns 0 and fills *res on a hit, -1 on a miss. */
+int cache_lookup(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
+                 enum cache_rank min_rank, int64_t now, struct cache_result *res);
+
+/* Remove every entry (used by tests and, later, by operators). */
+void cache_clear(cache_t *c);
+
+void cache_get_stats(cache_t *c, struct cache_stats *out);
+
+/* Value encoding, exposed for tests and a future shared tier: RRs as
+ * uncompressed wire format, one after the other. */
+uint8_t *cache_encode_rrs(const ldns_rr_list *rrs, size_t *len);
+ldns_rr_list *cache_decode_rrs(const uint8_t *data, size_t len, uint32_t ttl);
+
+#endif

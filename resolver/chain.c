@@ -1,0 +1,79 @@
+/* CNAME chain bookkeeping: length bound and loop detection; see chain.h. */
+#include "resolver/chain.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resolver/name.h"
+
+void chain_init(chain_t *c, const ldns_rdf *start, size_t max_len) {
+  memset(c, 0, sizeof *c);
+  c->start = ldns_rdf_clone(start);
+  c->max_len = max_len;
+}
+
+void chain_free(chain_t *c) {
+  for (size_t i = 0; i < c->n; i++) {
+    ldns_rdf_deep_free(c->hops[i].owner);
+    ldns_rdf_deep_free(c->hops[i].target);
+    if (c->hops[i].zone) ldns_rdf_deep_free(c->hops[i].zone);
+  }
+  free(c->hops);
+  ldns_rdf_deep_free(c->start);
+  memset(c, 0, sizeof *c);
+}
+
+const ldns_rdf *chain_current(const chain_t *c) {
+  return c->n ? c->hops[c->n - 1].target : c->start;
+}
+
+/* Append "a. -> b. -> " style text for the names from index `from` on. */
+static void describe_from(const chain_t *c, size_t from, const ldns_rdf *target) {
+  char name[256];
+  size_t off = strlen(c->why);
+  char *why = (char *)c->why;
+  size_t cap = sizeof c->why;
+  for (size_t i = from; i <= c->n && off < cap; i++) {
+    const ldns_rdf *n = (i == 0) ? c->start : c->hops[i - 1].target;
+    off += (size_t)snprintf(why + off, cap - off, "%s -> ", name_str(n, name, sizeof name));
+  }
+  if (off < cap) snprintf(why + off, cap - off, "%s", name_str(target, name, sizeof name));
+}
+
+enum chain_status chain_add(chain_t *c, const ldns_rdf *owner, const ldns_rdf *target,
+                            const ldns_rdf *zone, enum chain_source source,
+                            uint64_t elapsed_ms) {
+  /* names[0] = start, names[i] = hops[i-1].target; a loop is the target
+   * matching any of them (a self-loop matches the current name). */
+  for (size_t i = 0; i <= c->n; i++) {
+    const ldns_rdf *seen = (i == 0) ? c->start : c->hops[i - 1].target;
+    if (name_equal(seen, target)) {
+      snprintf(c->why, sizeof c->why, "CNAME loop: ");
+      describe_from(c, i, target);
+      return CHAIN_LOOP;
+    }
+  }
+  if (c->n + 1 > c->max_len) {
+    char name[256];
+    snprintf(c->why, sizeof c->why,
+             "CNAME chain from %s exceeds the limit of %zu (max-chain-length)",
+             name_str(c->start, name, sizeof name), c->max_len);
+    return CHAIN_TOO_LONG;
+  }
+  if (c->n == c->cap) {
+    size_t ncap = c->cap ? c->cap * 2 : 4;
+    struct chain_hop *h = realloc(c->hops, ncap * sizeof *h);
+    if (!h) abort();
+    c->hops = h;
+    c->cap = ncap;
+  }
+  struct chain_hop *hop = &c->hops[c->n++];
+  hop->owner = ldns_rdf_clone(owner);
+  hop->target = ldns_rdf_clone(target);
+  hop->zone = zone ? ldns_rdf_clone(zone) : NULL;
+  hop->source = source;
+  hop->elapsed_ms = elapsed_ms;
+  hop->crossed_zone = false;
+  return CHAIN_OK;
+}

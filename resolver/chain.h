@@ -1,0 +1,55 @@
+/*
+ * A CNAME chain: the names a lookup passed through, in order, and one hop
+ * record per CNAME followed. The chain enforces the length bound and detects
+ * loops explicitly, so a pathological zone ends in a SERVFAIL that says what
+ * happened instead of spinning until a query budget runs out.
+ *
+ * A chain is owned by one request and touched only by its worker.
+ */
+#ifndef CHAINDNS_CHAIN_H
+#define CHAINDNS_CHAIN_H
+
+#include <ldns/ldns.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where the data for a hop came from. */
+enum chain_source { CHAIN_SRC_CACHE = 0, CHAIN_SRC_NETWORK = 1 };
+
+struct chain_hop {
+  ldns_rdf *owner;    /* the alias (owned) */
+  ldns_rdf *target;   /* the canonical name it points to (owned) */
+  ldns_rdf *zone;     /* delegation point that answered, NULL if cached */
+  enum chain_source source;
+  uint64_t elapsed_ms; /* time spent resolving this hop */
+  bool crossed_zone;   /* the target was looked up in another zone */
+};
+
+enum chain_status {
+  CHAIN_OK = 0,
+  CHAIN_LOOP = 1,     /* the target is already on the chain */
+  CHAIN_TOO_LONG = 2, /* more CNAMEs than the configured maximum */
+};
+
+typedef struct chain {
+  ldns_rdf *start;          /* the query name (owned) */
+  struct chain_hop *hops;   /* hops[0..n) */
+  size_t n, cap;
+  size_t max_len;           /* max CNAMEs accepted */
+  char why[512];            /* human-readable reason for a failure */
+} chain_t;
+
+void chain_init(chain_t *c, const ldns_rdf *start, size_t max_len);
+void chain_free(chain_t *c);
+
+/* The name the lookup is now at: the last target, or start. */
+const ldns_rdf *chain_current(const chain_t *c);
+
+/* Append owner -> target (owner must equal chain_current). On CHAIN_LOOP or
+ * CHAIN_TOO_LONG the hop is not appended and c->why explains the failure. */
+enum chain_status chain_add(chain_t *c, const ldns_rdf *owner, const ldns_rdf *target,
+                            const ldns_rdf *zone, enum chain_source source,
+                            uint64_t elapsed_ms);
+
+#endif

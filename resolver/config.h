@@ -1,0 +1,55 @@
+/*
+ * Configuration: defaults, a YAML file (libyaml) and command-line flags, in
+ * that order of precedence (flags win). A bad file, key or value is an error
+ * that names the file, the line and the key.
+ *
+ * Filled once in main() before workers start; read-only afterwards.
+ */
+#ifndef CHAINDNS_CONFIG_H
+#define CHAINDNS_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "resolver/acl.h"
+#include "resolver/log.h"
+
+#define CONFIG_MAX_LISTEN 16
+
+struct config {
+  struct sockaddr_storage listen[CONFIG_MAX_LISTEN];
+  socklen_t listen_len[CONFIG_MAX_LISTEN];
+  size_t nlisten;
+  char root_hints[1024];       /* empty: built-in IANA hints */
+  unsigned threads;
+  size_t cache_size;           /* bytes */
+  size_t max_chain_length;
+  struct acl acl;
+  bool ipv4, ipv6;             /* families used towards authorities */
+  uint16_t upstream_port;
+  enum log_level log_level;
+  uint32_t min_ttl, max_ttl, max_negative_ttl;
+  uint32_t request_timeout_ms; /* overall deadline of one client request */
+  uint32_t max_upstream_queries;
+  uint32_t tcp_idle_timeout_ms;
+  uint32_t tcp_max_connections; /* per worker */
+  uint16_t edns_buffer_size;   /* advertised and used as the UDP answer cap */
+};
+
+void config_defaults(struct config *cfg);
+
+/* Parse argv into cfg (reading --config FILE first, then applying the
+ * flags). Returns 0 to run, 1 when --help/--version printed and the program
+ * should exit 0, -1 on error with a message in err. */
+int config_from_args(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/* Load a YAML file over cfg. Returns 0 or -1 with "FILE:LINE: key 'K': why"
+ * in err. Exposed for tests. */
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
+
+void config_usage(FILE *out);
+
+#endif

@@ -1,0 +1,559 @@
+/*
+ * Iterative resolution from the root for one question, as an explicit state
+ * machine with no I/O; the contract is in iterator.h.
+ */
+#include "resolver/iterator.h"
+
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "resolver/log.h"
+#include "resolver/name.h"
+#include "resolver/response.h"
+#include "resolver/util.h"
+
+#define MAX_NS 16     /* NS names considered per zone */
+#define MAX_CANDS 32  /* addresses considered per zone */
+#define MAX_TRIES 2   /* tries per server per zone visit */
+
+enum iter_state { IS_CACHE, IS_FIND_ZONE, IS_SELECT, IS_WAIT, IS_WAIT_SUB, IS_DONE };
+
+struct ns_entry {
+  ldns_rdf *name;
+  bool looked_up; /* a sub-lookup for its address was made */
+  bool in_zone;   /* below the zone it serves: needs glue, cannot be looked up */
+};
+
+struct candidate {
+  struct sockaddr_storage addr;
+  socklen_t addrlen;
+  uint8_t tries;
+  bool failed; /* answered with an error or lame: do not ask again */
+  bool tcp;    /* next query over TCP (after TC=1) */
+};
+
+struct iter {
+  const struct iter_env *env;
+  ldns_rr_type qtype;
+  uint32_t depth;
+  uint32_t own_budget;
+  uint32_t *budget;
+  enum iter_state state;
+
+  chain_t chain;
+  ldns_rr_list *answer_chain; /* CNAME RRs collected so far (owned) */
+  uint64_t hop_start_ms;
+
+  /* The zone being asked. */
+  ldns_rdf *zone;
+  struct ns_entry ns[MAX_NS];
+  size_t nns;
+  struct candidate cands[MAX_CANDS];
+  size_t ncands;
+  uint32_t zone_timeouts;
+  size_t cur; /* candidate of the query in flight */
+  int retry_same; /* candidate to ask again first (TC=1, FORMERR), or -1 */
+  bool cur_edns;
+  const char *last_failure;
+
+  struct iter_result res;
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, ...) {
+  it->res.rcode = rcode;
+  it->res.ede = ede;
+  if (fmt) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(it->res.ede_text, sizeof it->res.ede_text, fmt, ap);
+    va_end(ap);
+  }
+  it->state = IS_DONE;
+}
+
+/* The answer so far: the chain's CNAMEs, then `final` (cloned). */
+static void set_answer(iter_t *it, const ldns_rr_list *final) {
+  ldns_rr_list *a = ldns_rr_list_clone(it->answer_chain);
+  if (final) {
+    for (size_t i = 0; i < ldns_rr_list_rr_count(final); i++)
+      ldns_rr_list_push_rr(a, ldns_rr_clone(ldns_rr_list_rr(final, i)));
+  }
+  if (it->res.answer) ldns_rr_list_deep_free(it->res.answer);
+  it->res.answer = a;
+}
+
+static void set_authority(iter_t *it, const ldns_rr *soa) {
+  if (!soa) return;
+  if (!it->res.authority) it->res.authority = ldns_rr_list_new();
+  ldns_rr_list_push_rr(it->res.authority, ldns_rr_clone(soa));
+}
+
+static const ldns_rdf *current(const iter_t *it) { return chain_current(&it->chain); }
+
+/* Follow one CNAME: record the hop, bound the chain, detect loops. Returns
+ * false (and finishes) when the chain must end. */
+static bool follow(iter_t *it, const ldns_rr *cname, enum chain_source src) {
+  uint64_t now = util_mono_ms();
+  enum chain_status st = chain_add(&it->chain, ldns_rr_owner(cname), ldns_rr_rdf(cname, 0),
+                                   src == CHAIN_SRC_NETWORK ? it->zone : NULL, src,
+                                   now - it->hop_start_ms);
+  it->hop_start_ms = now;
+  if (st != CHAIN_OK) {
+    it->res.chain_status = st;
+    set_answer(it, NULL);
+    finish(it, LDNS_RCODE_SERVFAIL, EDE_OTHER, "%s", it->chain.why);
+    return false;
+  }
+  ldns_rr_list_push_rr(it->answer_chain, ldns_rr_clone(cname));
+  return true;
+}
+
+/* Store every RRset in `rrs`, grouping RRs by owner and type. */
+static void store_grouped(iter_t *it, const ldns_rr_list *rrs, enum cache_rank rank) {
+  size_t n = ldns_rr_list_rr_count(rrs);
+  bool done[256] = {0};
+  int64_t now = util_now_sec();
+  for (size_t i = 0; i < n && i < 256; i++) {
+    if (done[i]) continue;
+    ldns_rr *first = ldns_rr_list_rr(rrs, i);
+    ldns_rr_list *set = ldns_rr_list_new();
+    for (size_t j = i; j < n && j < 256; j++) {
+      ldns_rr *rr = ldns_rr_list_rr(rrs, j);
+      if (!done[j] && ldns_rr_get_type(rr) == ldns_rr_get_type(first) &&
+          name_equal(ldns_rr_owner(rr), ldns_rr_owner(first))) {
+        ldns_rr_list_push_rr(set, rr);
+        done[j] = true;
+      }
+    }
+    cache_store_rrset(it->env->cache, set, rank, now);
+    ldns_rr_list_free(set);
+  }
+}
+
+/* ---- zone and candidates ---------------------------------------------- */
+
+static void clear_zone(iter_t *it) {
+  for (size_t i = 0; i < it->nns; i++) ldns_rdf_deep_free(it->ns[i].name);
+  it->nns = 0;
+  it->ncands = 0;
+  it->zone_timeouts = 0;
+  if (it->zone) ldns_rdf_deep_free(it->zone);
+  it->zone = NULL;
+}
+
+static bool family_ok(const iter_t *it, ldns_rr_type t) {
+  return (t == LDNS_RR_TYPE_A && it->env->cfg->ipv4) ||
+         (t == LDNS_RR_TYPE_AAAA && it->env->cfg->ipv6);
+}
+
+static void add_candidate(iter_t *it, const ldns_rr *rr) {
+  ldns_rr_type t = ldns_rr_get_type(rr);
+  if (!family_ok(it, t) || ldns_rr_rd_count(rr) != 1 || it->ncands == MAX_CANDS) return;
+  struct sockaddr_storage ss;
+  socklen_t len;
+  memset(&ss, 0, sizeof ss);
+  const ldns_rdf *rd = ldns_rr_rdf(rr, 0);
+  uint16_t port = htons(it->env->cfg->upstream_port);
+  if (t == LDNS_RR_TYPE_A && ldns_rdf_size(rd) == 4) {
+    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+    in->sin_family = AF_INET;
+    in->sin_port = port;
+    memcpy(&in->sin_addr, ldns_rdf_data(rd), 4);
+    len = sizeof *in;
+  } else if (t == LDNS_RR_TYPE_AAAA && ldns_rdf_size(rd) == 16) {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = port;
+    memcpy(&in6->sin6_addr, ldns_rdf_data(rd), 16);
+    len = sizeof *in6;
+  } else {
+    return;
+  }
+  for (size_t i = 0; i < it->ncands; i++)
+    if (util_addr_equal((struct sockaddr *)&it->cands[i].addr, (struct sockaddr *)&ss)) return;
+  struct candidate *c = &it->cands[it->ncands++];
+  memset(c, 0, sizeof *c);
+  c->addr = ss;
+  c->addrlen = len;
+}
+
+static void add_candidates(iter_t *it, const ldns_rr_list *rrs) {
+  for (size_t i = 0; rrs && i < ldns_rr_list_rr_count(rrs); i++)
+    add_candidate(it, ldns_rr_list_rr(rrs, i));
+}
+
+/* Addresses of an NS name from cache (glue included) and, for the root,
+ * from the hints. */
+static void addresses_from_cache(iter_t *it, const ldns_rdf *nsname) {
+  static const ldns_rr_type types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
+  int64_t now = util_now_sec();
+  for (int i = 0; i < 2; i++) {
+    if (!family_ok(it, types[i])) continue;
+    struct cache_result cr;
+    if (cache_lookup(it->env->cache, nsname, types[i], CACHE_RANK_GLUE, now, &cr) == 0) {
+      if (cr.kind == CACHE_RRSET) add_candidates(it, cr.rrs);
+      ldns_rr_list_deep_free(cr.rrs);
+    }
+  }
+}
+
+/* Make `zone` with this NS RRset the zone to ask. glue may be NULL. */
+static void load_zone(iter_t *it, const ldns_rdf *zone, const ldns_rr_list *ns,
+                      const ldns_rr_list *glue) {
+  clear_zone(it);
+  it->retry_same = -1;
+  it->zone = ldns_rdf_clone(zone);
+  for (size_t i = 0; i < ldns_rr_list_rr_count(ns) && it->nns < MAX_NS; i++) {
+    ldns_rr *rr = ldns_rr_list_rr(ns, i);
+    if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS || ldns_rr_rd_count(rr) != 1) continue;
+    struct ns_entry *e = &it->ns[it->nns++];
+    e->name = ldns_rdf_clone(ldns_rr_rdf(rr, 0));
+    e->looked_up = false;
+    e->in_zone = name_in(e->name, zone);
+  }
+  add_candidates(it, glue);
+  for (size_t i = 0; i < it->nns; i++) addresses_from_cache(it, it->ns[i].name);
+}
+
+/* A zone is usable when a server can be reached now or after a lookup. */
+static bool zone_usable(const iter_t *it) {
+  if (it->ncands) return true;
+  for (size_t i = 0; i < it->nns; i++)
+    if (!it->ns[i].in_zone) return true;
+  return false;
+}
+
+/* ---- states ------------------------------------------------------------- */
+
+static void st_cache(iter_t *it) {
+  const ldns_rdf *cur = current(it);
+  int64_t now = util_now_sec();
+  struct cache_result cr;
+  if (cache_lookup(it->env->cache, cur, it->qtype, CACHE_RANK_ANSWER, now, &cr) == 0) {
+    if (cr.kind == CACHE_RRSET) {
+      set_answer(it, cr.rrs);
+      finish(it, LDNS_RCODE_NOERROR, EDE_NONE, NULL);
+    } else {
+      set_answer(it, NULL);
+      if (ldns_rr_list_rr_count(cr.rrs)) set_authority(it, ldns_rr_list_rr(cr.rrs, 0));
+      finish(it, cr.kind == CACHE_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR,
+             EDE_NONE, NULL);
+    }
+    ldns_rr_list_deep_free(cr.rrs);
+    return;
+  }
+  if (it->qtype != LDNS_RR_TYPE_CNAME &&
+      cache_lookup(it->env->cache, cur, LDNS_RR_TYPE_CNAME, CACHE_RANK_ANSWER, now, &cr) == 0) {
+    bool ok = cr.kind == CACHE_RRSET && ldns_rr_list_rr_count(cr.rrs) > 0 &&
+              ldns_rr_rd_count(ldns_rr_list_rr(cr.rrs, 0)) == 1;
+    if (ok && follow(it, ldns_rr_list_rr(cr.rrs, 0), CHAIN_SRC_CACHE)) {
+      ldns_rr_list_deep_free(cr.rrs);
+      return; /* stay in IS_CACHE at the target */
+    }
+    ldns_rr_list_deep_free(cr.rrs);
+    if (ok) return; /* finished by follow() */
+  }
+  it->state = IS_FIND_ZONE;
+}
+
+static void st_find_zone(iter_t *it) {
+  ldns_rdf *z = ldns_rdf_clone(current(it));
+  int64_t now = util_now_sec();
+  for (;;) {
+    if (ldns_dname_label_count(z) == 0) break;
+    struct cache_result cr;
+    if (cache_lookup(it->env->cache, z, LDNS_RR_TYPE_NS, CACHE_RANK_REFERRAL, now, &cr) == 0) {
+      if (cr.kind == CACHE_RRSET) {
+        load_zone(it, z, cr.rrs, NULL);
+        ldns_rr_list_deep_free(cr.rrs);
+        if (zone_usable(it)) {
+          ldns_rdf_deep_free(z);
+          it->state = IS_SELECT;
+          return;
+        }
+      } else {
+        ldns_rr_list_deep_free(cr.rrs);
+      }
+    }
+    ldns_rdf *parent = ldns_dname_left_chop(z);
+    ldns_rdf_deep_free(z);
+    z = parent;
+  }
+  /* The root: hints. */
+  load_zone(it, z, it->env->hints->ns, it->env->hints->addrs);
+  ldns_rdf_deep_free(z);
+  it->state = IS_SELECT;
+}
+
+/* Lowest score among candidates not failed and below the try limit; among
+ * equals, a random one. Returns -1 if none. */
+static int pick_candidate(iter_t *it) {
+  if (it->retry_same >= 0) {
+    int i = it->retry_same;
+    it->retry_same = -1;
+    if ((size_t)i < it->ncands && !it->cands[i].failed) return i;
+  }
+  uint64_t now = util_mono_ms();
+  int best = -1;
+  uint32_t best_score = UINT32_MAX;
+  for (size_t i = 0; i < it->ncands; i++) {
+    struct candidate *c = &it->cands[i];
+    if (c->failed || c->tries >= MAX_TRIES) continue;
+    uint32_t s = servers_score(it->env->servers, (struct sockaddr *)&c->addr, now);
+    s += 2000u * c->tries + util_random() % 8; /* untried first, then jitter */
+    if (s < best_score) {
+      best_score = s;
+      best = (int)i;
+    }
+  }
+  return best;
+}
+
+static void fail_zone(iter_t *it) {
+  char zone[256];
+  set_answer(it, NULL);
+  finish(it, LDNS_RCODE_SERVFAIL, EDE_NO_REACHABLE_AUTHORITY,
+         "no reachable authority for %s (%s)", name_str(it->zone, zone, sizeof zone),
+         it->last_failure ? it->last_failure : "no usable server address");
+}
+
+static void st_select(iter_t *it, struct iter_action *act) {
+  if (*it->budget == 0) {
+    set_answer(it, NULL);
+    finish(it, LDNS_RCODE_SERVFAIL, EDE_OTHER,
+           "upstream query limit of %u reached", it->env->cfg->max_upstream_queries);
+    return;
+  }
+  if (it->zone_timeouts >= it->env->cfg->zone_max_timeouts) {
+    fail_zone(it);
+    return;
+  }
+  int i = pick_candidate(it);
+  if (i >= 0) {
+    struct candidate *c = &it->cands[i];
+    c->tries++;
+    (*it->budget)--;
+    it->res.upstream_queries++;
+    it->cur = (size_t)i;
+    it->cur_edns = !servers_no_edns(it->env->servers, (struct sockaddr *)&c->addr);
+    act->kind = IA_SEND;
+    act->addr = (struct sockaddr *)&c->addr;
+    act->addrlen = c->addrlen;
+    act->qname = current(it);
+    act->qtype = it->qtype;
+    act->zone = it->zone;
+    act->tcp = c->tcp;
+    act->edns = it->cur_edns;
+    act->timeout_ms = servers_rto(it->env->servers, (struct sockaddr *)&c->addr);
+    if (c->tcp) act->timeout_ms *= 2; /* connection set-up costs a round trip */
+    it->state = IS_WAIT;
+    return;
+  }
+  /* No address to try: look one up (glueless delegation), bounded by depth. */
+  if (it->depth < it->env->cfg->max_depth) {
+    for (size_t k = 0; k < it->nns; k++) {
+      struct ns_entry *e = &it->ns[k];
+      if (e->looked_up || e->in_zone) continue;
+      e->looked_up = true;
+      act->kind = IA_SUB;
+      act->qname = e->name;
+      act->qtype = it->env->cfg->ipv4 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
+      it->state = IS_WAIT_SUB;
+      return;
+    }
+  }
+  fail_zone(it);
+}
+
+/* ---- public API ---------------------------------------------------------- */
+
+iter_t *iter_new(const struct iter_env *env, const ldns_rdf *qname, ldns_rr_type qtype,
+                 uint32_t depth, uint32_t *budget) {
+  iter_t *it = calloc(1, sizeof *it);
+  if (!it) return NULL;
+  it->env = env;
+  it->qtype = qtype;
+  it->depth = depth;
+  it->own_budget = env->cfg->max_upstream_queries;
+  it->budget = budget ? budget : &it->own_budget;
+  chain_init(&it->chain, qname, env->cfg->max_chain_length);
+  it->answer_chain = ldns_rr_list_new();
+  it->hop_start_ms = util_mono_ms();
+  it->state = IS_CACHE;
+  it->retry_same = -1;
+  it->res.ede = EDE_NONE;
+  it->res.rcode = LDNS_RCODE_SERVFAIL;
+  return it;
+}
+
+void iter_free(iter_t *it) {
+  if (!it) return;
+  clear_zone(it);
+  chain_free(&it->chain);
+  ldns_rr_list_deep_free(it->answer_chain);
+  if (it->res.answer) ldns_rr_list_deep_free(it->res.answer);
+  if (it->res.authority) ldns_rr_list_deep_free(it->res.authority);
+  free(it);
+}
+
+void iter_next(iter_t *it, struct iter_action *act) {
+  memset(act, 0, sizeof *act);
+  for (;;) {
+    switch (it->state) {
+    case IS_CACHE: st_cache(it); break;
+    case IS_FIND_ZONE: st_find_zone(it); break;
+    case IS_SELECT:
+      st_select(it, act);
+      if (it->state == IS_WAIT || it->state == IS_WAIT_SUB) return;
+      break;
+    case IS_WAIT:
+    case IS_WAIT_SUB:
+      return; /* the driver must deliver an event first */
+    case IS_DONE:
+      act->kind = IA_DONE;
+      return;
+    }
+  }
+}
+
+/* An answer, CNAME, NODATA or NXDOMAIN from the zone: cache and advance. */
+static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info) {
+  int64_t now = util_now_sec();
+  if (info->cname_with_other_data) {
+    char n[256];
+    it->res.cname_with_other_data++;
+    log_debug("CNAME and other data at one name in %s (RFC 1034 3.6.2); following the CNAME",
+              name_str(it->zone, n, sizeof n));
+  }
+  for (size_t i = 0; i < info->ncnames; i++) {
+    ldns_rr_list *one = resp_rrset(ldns_pkt_answer(resp), ldns_rr_owner(info->cnames[i]),
+                                   LDNS_RR_TYPE_CNAME);
+    if (one) {
+      cache_store_rrset(it->env->cache, one, CACHE_RANK_ANSWER, now);
+      ldns_rr_list_free(one);
+    }
+  }
+  if (info->answer) store_grouped(it, info->answer, CACHE_RANK_ANSWER);
+  if (info->cls == RESP_NXDOMAIN || info->cls == RESP_NODATA)
+    cache_store_negative(it->env->cache, info->final_name, it->qtype,
+                         info->cls == RESP_NXDOMAIN, info->soa, CACHE_RANK_ANSWER, now);
+  if (info->ns) cache_store_rrset(it->env->cache, info->ns, CACHE_RANK_REFERRAL, now);
+  if (info->glue) store_grouped(it, info->glue, CACHE_RANK_GLUE);
+
+  for (size_t i = 0; i < info->ncnames; i++)
+    if (!follow(it, info->cnames[i], CHAIN_SRC_NETWORK)) return;
+
+  switch (info->cls) {
+  case RESP_ANSWER:
+    set_answer(it, info->answer);
+    finish(it, LDNS_RCODE_NOERROR, EDE_NONE, NULL);
+    break;
+  case RESP_NODATA:
+  case RESP_NXDOMAIN:
+    set_answer(it, NULL);
+    set_authority(it, info->soa);
+    finish(it, info->cls == RESP_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR,
+           EDE_NONE, NULL);
+    break;
+  default: /* RESP_CNAME: the chain continues in another zone */
+    if (it->chain.n) it->chain.hops[it->chain.n - 1].crossed_zone = true;
+    it->state = IS_CACHE;
+    break;
+  }
+}
+
+void iter_on_response(iter_t *it, const ldns_pkt *resp, uint32_t rtt_ms) {
+  if (it->state != IS_WAIT) return;
+  struct candidate *c = &it->cands[it->cur];
+  const struct sockaddr *addr = (struct sockaddr *)&c->addr;
+  servers_record_rtt(it->env->servers, addr, rtt_ms);
+  it->state = IS_SELECT;
+
+  if (ldns_pkt_tc(resp) && !c->tcp) {
+    c->tcp = true; /* RFC 7766: retry the same server over TCP */
+    c->tries--;
+    it->retry_same = (int)it->cur;
+    return;
+  }
+  if (ldns_pkt_get_rcode(resp) == LDNS_RCODE_FORMERR && it->cur_edns) {
+    servers_set_no_edns(it->env->servers, addr); /* retry once without OPT */
+    c->tries--;
+    it->retry_same = (int)it->cur;
+    return;
+  }
+  struct resp_info info;
+  resp_classify(resp, current(it), it->qtype, it->zone, &info);
+  char zn[256], sa[64];
+  log_debug("response from %s for zone %s: %s", util_addr_str(addr, sa, sizeof sa),
+            name_str(it->zone, zn, sizeof zn), resp_class_name(info.cls));
+  switch (info.cls) {
+  case RESP_ERROR:
+  case RESP_LAME:
+    c->failed = true;
+    it->last_failure = info.cls == RESP_LAME ? "lame server" : "server failure";
+    break;
+  case RESP_REFERRAL: {
+    int64_t now = util_now_sec();
+    cache_store_rrset(it->env->cache, info.ns, CACHE_RANK_REFERRAL, now);
+    if (info.glue) store_grouped(it, info.glue, CACHE_RANK_GLUE);
+    ldns_rdf *child = ldns_rdf_clone(info.referral_zone);
+    load_zone(it, child, info.ns, info.glue);
+    ldns_rdf_deep_free(child);
+    if (!zone_usable(it)) {
+      it->last_failure = "referral without usable servers";
+      fail_zone(it);
+    }
+    break;
+  }
+  default:
+    take_answer(it, resp, &info);
+    break;
+  }
+  resp_info_clear(&info);
+}
+
+void iter_on_timeout(iter_t *it) {
+  if (it->state != IS_WAIT) return;
+  struct candidate *c = &it->cands[it->cur];
+  servers_record_timeout(it->env->servers, (struct sockaddr *)&c->addr, util_mono_ms());
+  it->zone_timeouts++;
+  it->last_failure = "all servers timed out";
+  it->state = IS_SELECT;
+}
+
+void iter_on_error(iter_t *it, const char *why) {
+  if (it->state != IS_WAIT) return;
+  it->cands[it->cur].failed = true;
+  it->last_failure = why;
+  it->state = IS_SELECT;
+}
+
+void iter_on_sub_done(iter_t *it, const struct iter_result *sub) {
+  if (it->state != IS_WAIT_SUB) return;
+  if (sub && sub->rcode == LDNS_RCODE_NOERROR && sub->answer) {
+    for (size_t i = 0; i < ldns_rr_list_rr_count(sub->answer); i++)
+      add_candidate(it, ldns_rr_list_rr(sub->answer, i));
+  }
+  it->state = IS_SELECT;
+}
+
+void iter_on_deadline(iter_t *it) {
+  if (it->state == IS_DONE) return;
+  char zone[256];
+  set_answer(it, NULL);
+  finish(it, LDNS_RCODE_SERVFAIL, EDE_NO_REACHABLE_AUTHORITY,
+         "resolution deadline reached while asking %s (%s)",
+         it->zone ? name_str(it->zone, zone, sizeof zone) : ".",
+         it->last_failure ? it->last_failure : "no answer yet");
+}
+
+const struct iter_result *iter_result(const iter_t *it) { return &it->res; }
+const chain_t *iter_chain(const iter_t *it) { return &it->chain; }
+bool iter_done(const iter_t *it) { return it->state == IS_DONE; }

@@ -1,0 +1,104 @@
+/*
+ * The iterative-resolution state machine for one question, free of I/O.
+ *
+ * It consumes cache contents and parsed responses and produces the next
+ * thing to do: send a query to a server, resolve a name server's address
+ * first (a sub-lookup), or finish. The driver (request.c) owns sockets and
+ * timers and feeds events back; unit tests feed canned packets instead.
+ *
+ * States, one function each, driven by iter_next():
+ *   CACHE     answer from cache, following cached CNAMEs
+ *   FIND_ZONE closest cached delegation for the current name (or root hints)
+ *   SELECT    choose a server by RTT; or ask for a glueless NS address;
+ *             or give up when the zone's servers are exhausted
+ *   WAIT      a query is out; iter_on_response/timeout/error continue
+ *   WAIT_SUB  a sub-lookup is out; iter_on_sub_done continues
+ *   DONE      result ready
+ *
+ * Ownership: an iter is owned by its driver and used by one worker thread.
+ * Packets passed in are only borrowed for the duration of the call.
+ */
+#ifndef CHAINDNS_ITERATOR_H
+#define CHAINDNS_ITERATOR_H
+
+#include <ldns/ldns.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "cache/cache.h"
+#include "resolver/chain.h"
+#include "resolver/hints.h"
+#include "resolver/servers.h"
+
+struct iter_config {
+  size_t max_chain_length;      /* CNAMEs accepted on one chain */
+  uint32_t max_upstream_queries; /* per client request, sub-lookups included */
+  uint32_t max_depth;           /* nesting of glueless NS lookups */
+  uint32_t zone_max_timeouts;   /* timeouts tolerated per zone per request */
+  uint16_t upstream_port;
+  bool ipv4, ipv6;
+};
+
+/* Per-worker environment shared by all iterators of that worker. */
+struct iter_env {
+  cache_t *cache;
+  servers_t *servers;
+  const struct hints *hints;
+  const struct iter_config *cfg;
+};
+
+enum iter_action_kind { IA_SEND, IA_SUB, IA_DONE };
+
+struct iter_action {
+  enum iter_action_kind kind;
+  /* IA_SEND: where and what; valid until the next event. */
+  const struct sockaddr *addr;
+  socklen_t addrlen;
+  const ldns_rdf *qname;
+  ldns_rr_type qtype;
+  const ldns_rdf *zone;
+  bool tcp, edns;
+  uint32_t timeout_ms;
+  /* IA_SUB: the name server address to look up (qname/qtype above). */
+};
+
+/* Extended DNS Error codes used (RFC 8914). */
+#define EDE_NONE (-1)
+#define EDE_OTHER 0
+#define EDE_NO_REACHABLE_AUTHORITY 22
+
+struct iter_result {
+  ldns_pkt_rcode rcode;
+  ldns_rr_list *answer;    /* chain CNAMEs in order, then the final RRset */
+  ldns_rr_list *authority; /* SOA for negative answers */
+  int ede;                 /* EDE_NONE or an info-code */
+  char ede_text[600];
+  enum chain_status chain_status; /* CHAIN_LOOP / CHAIN_TOO_LONG ended it */
+  uint32_t cname_with_other_data; /* RFC 1034 §3.6.2 violations seen */
+  uint32_t upstream_queries;
+};
+
+typedef struct iter iter_t;
+
+/* budget: shared upstream-query counter of the whole client request; NULL
+ * for a top-level lookup, which then owns one. */
+iter_t *iter_new(const struct iter_env *env, const ldns_rdf *qname, ldns_rr_type qtype,
+                 uint32_t depth, uint32_t *budget);
+void iter_free(iter_t *it);
+
+/* Run until the next action. Call after creation and after every event. */
+void iter_next(iter_t *it, struct iter_action *act);
+
+void iter_on_response(iter_t *it, const ldns_pkt *resp, uint32_t rtt_ms);
+void iter_on_timeout(iter_t *it);
+void iter_on_error(iter_t *it, const char *why); /* e.g. connection refused */
+void iter_on_sub_done(iter_t *it, const struct iter_result *sub);
+/* The request's overall deadline passed: finish with SERVFAIL now. */
+void iter_on_deadline(iter_t *it);
+
+const struct iter_result *iter_result(const iter_t *it);
+const chain_t *iter_chain(const iter_t *it);
+bool iter_done(const iter_t *it);
+
+#endif

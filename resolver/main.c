@@ -1,0 +1,107 @@
+/*
+ * chaindns: command line, start-up and shutdown. The main thread only
+ * parses the configuration, starts the workers and waits for SIGTERM/SIGINT;
+ * all DNS work happens in the workers.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "cache/cache.h"
+#include "metrics/stats.h"
+#include "resolver/config.h"
+#include "resolver/hints.h"
+#include "resolver/log.h"
+#include "resolver/worker.h"
+
+static void on_signal(uv_signal_t *s, int signum) {
+  log_info("received %s, stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+  uv_stop(s->loop);
+}
+
+static void run_until_signal(void) {
+  uv_loop_t *loop = uv_default_loop();
+  uv_signal_t sigterm, sigint;
+  uv_signal_init(loop, &sigterm);
+  uv_signal_init(loop, &sigint);
+  uv_signal_start(&sigterm, on_signal, SIGTERM);
+  uv_signal_start(&sigint, on_signal, SIGINT);
+  uv_run(loop, UV_RUN_DEFAULT);
+  uv_close((uv_handle_t *)&sigterm, NULL);
+  uv_close((uv_handle_t *)&sigint, NULL);
+  uv_run(loop, UV_RUN_DEFAULT);
+  uv_loop_close(loop);
+}
+
+int main(int argc, char **argv) {
+  static struct config cfg;
+  char err[1024] = "";
+  config_defaults(&cfg);
+  int rc = config_from_args(&cfg, argc, argv, err, sizeof err);
+  if (rc == 1) return 0;
+  if (rc < 0) {
+    fprintf(stderr, "chaindns: %s\n", err);
+    return 2;
+  }
+  log_set_level(cfg.log_level);
+  signal(SIGPIPE, SIG_IGN);
+
+  struct hints *hints = cfg.root_hints[0] ? hints_load(cfg.root_hints, err, sizeof err)
+                                          : hints_builtin();
+  if (!hints) {
+    fprintf(stderr, "chaindns: %s\n", err);
+    return 2;
+  }
+  struct cache_limits limits = {cfg.cache_size, cfg.min_ttl, cfg.max_ttl, cfg.max_negative_ttl};
+  cache_t *cache = cache_new(&limits);
+  struct iter_config icfg = {
+      .max_chain_length = cfg.max_chain_length,
+      .max_upstream_queries = cfg.max_upstream_queries,
+      .max_depth = 4,
+      .zone_max_timeouts = 4,
+      .upstream_port = cfg.upstream_port,
+      .ipv4 = cfg.ipv4,
+      .ipv6 = cfg.ipv6,
+  };
+  struct worker *workers = calloc(cfg.threads, sizeof *workers);
+  if (!cache || !workers) {
+    fprintf(stderr, "chaindns: out of memory\n");
+    return 1;
+  }
+  unsigned started = 0;
+  int status = 0;
+  for (unsigned i = 0; i < cfg.threads; i++) {
+    if (worker_init(&workers[i], i, &cfg, &icfg, cache, hints)) {
+      status = 1;
+      break;
+    }
+  }
+  for (unsigned i = 0; status == 0 && i < cfg.threads; i++) {
+    if (worker_start(&workers[i])) {
+      log_error("cannot start worker %u", i);
+      status = 1;
+      break;
+    }
+    started++;
+  }
+  if (status == 0) {
+    log_info("chaindns %s ready: %u worker(s), cache %zu bytes, max-chain-length %zu, "
+             "root hints %s", CHAINDNS_VERSION, cfg.threads, cfg.cache_size,
+             cfg.max_chain_length, cfg.root_hints[0] ? cfg.root_hints : "built-in");
+    run_until_signal();
+  }
+  for (unsigned i = 0; i < started; i++) worker_stop(&workers[i]);
+  for (unsigned i = 0; i < started; i++) worker_join(&workers[i]);
+  struct stats total = {0};
+  for (unsigned i = 0; i < cfg.threads; i++) {
+    stats_add(&total, &workers[i].stats);
+    worker_destroy(&workers[i]);
+  }
+  if (status == 0) stats_log(&total);
+  free(workers);
+  cache_free(cache);
+  hints_free(hints);
+  return status;
+}

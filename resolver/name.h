@@ -1,0 +1,25 @@
+/*
+ * Domain-name helpers on top of ldns_rdf dnames. DNS names compare
+ * case-insensitively (RFC 4343); these helpers never allocate.
+ */
+#ifndef CHAINDNS_NAME_H
+#define CHAINDNS_NAME_H
+
+#include <ldns/ldns.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Equal, ignoring ASCII case. */
+bool name_equal(const ldns_rdf *a, const ldns_rdf *b);
+
+/* sub equals parent or lies below it ("in bailiwick of"). */
+bool name_in(const ldns_rdf *sub, const ldns_rdf *parent);
+
+/* Canonical (lower-case) wire form into buf (>= 255 bytes). Returns the
+ * length, or 0 if the rdf is not a valid dname. */
+size_t name_key(const ldns_rdf *name, uint8_t *buf);
+
+/* Text form ("www.example.com.") into buf; always NUL-terminated. */
+const char *name_str(const ldns_rdf *name, char *buf, size_t len);
+
+#endif

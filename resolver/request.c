@@ -1,0 +1,254 @@
+/*
+ * Resolution driver: iterator actions become upstream queries and
+ * sub-lookups; identical client questions share one resolution; every
+ * top-level request has a deadline. See request.h.
+ */
+#include "resolver/request.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "resolver/log.h"
+#include "resolver/name.h"
+#include "resolver/worker.h"
+
+struct req_client {
+  struct req_client *next;
+  request_cb cb;
+  void *arg;
+};
+
+struct request {
+  struct request *hnext; /* worker table chain (top-level only) */
+  struct worker *w;
+  struct request *parent, *child; /* glueless NS sub-lookups */
+  iter_t *it;
+  up_waiter_t *upw;      /* the upstream query this request waits for */
+  uint32_t depth;
+  uint32_t budget;       /* top-level: upstream queries left for the tree */
+  uint8_t key[258];
+  size_t klen;
+  uint64_t hash;
+  bool in_table;
+  struct req_client *clients;
+  uv_timer_t deadline;   /* top-level only */
+  bool has_timer;
+};
+
+static void drive(struct request *r);
+
+static size_t make_key(const ldns_rdf *qname, ldns_rr_type qtype, uint8_t *key) {
+  size_t n = name_key(qname, key);
+  key[n] = (uint8_t)(qtype >> 8);
+  key[n + 1] = (uint8_t)qtype;
+  return n + 2;
+}
+
+static uint64_t hash_bytes(const uint8_t *k, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ k[i]) * 1099511628211ull;
+  return h;
+}
+
+static struct request *new_request(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype,
+                                   uint32_t depth, uint32_t *budget) {
+  struct request *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->w = w;
+  r->depth = depth;
+  r->budget = w->cfg->max_upstream_queries;
+  r->it = iter_new(&w->env, qname, qtype, depth, budget ? budget : &r->budget);
+  if (!r->it) {
+    free(r);
+    return NULL;
+  }
+  return r;
+}
+
+static void on_timer_closed(uv_handle_t *h) { free(h->data); }
+
+static void free_request(struct request *r) {
+  iter_free(r->it);
+  struct req_client *c = r->clients;
+  while (c) {
+    struct req_client *next = c->next;
+    free(c);
+    c = next;
+  }
+  if (r->has_timer) {
+    uv_timer_stop(&r->deadline);
+    r->deadline.data = r;
+    uv_close((uv_handle_t *)&r->deadline, on_timer_closed);
+  } else {
+    free(r);
+  }
+}
+
+static void table_insert(struct request *r) {
+  struct request **b = &r->w->requests[r->hash % WORKER_REQ_BUCKETS];
+  r->hnext = *b;
+  *b = r;
+  r->in_table = true;
+}
+
+static void table_remove(struct request *r) {
+  if (!r->in_table) return;
+  struct request **pp = &r->w->requests[r->hash % WORKER_REQ_BUCKETS];
+  while (*pp && *pp != r) pp = &(*pp)->hnext;
+  if (*pp) *pp = r->hnext;
+  r->in_table = false;
+}
+
+/* Stop everything below r: its upstream query and its sub-lookups. */
+static void cancel_descendants(struct request *r) {
+  struct request *c = r->child;
+  r->child = NULL;
+  upstream_cancel(r->upw);
+  r->upw = NULL;
+  while (c) {
+    struct request *next = c->child;
+    upstream_cancel(c->upw);
+    free_request(c);
+    c = next;
+  }
+}
+
+static void count_outcome(struct worker *w, const struct iter_result *res, const chain_t *ch) {
+  w->stats.requests++;
+  if (ch->n) w->stats.chains++;
+  if (res->chain_status == CHAIN_LOOP) w->stats.chain_loops++;
+  if (res->chain_status == CHAIN_TOO_LONG) w->stats.chain_too_long++;
+  w->stats.cname_with_other_data += res->cname_with_other_data;
+}
+
+static void finish(struct request *r) {
+  const struct iter_result *res = iter_result(r->it);
+  if (r->parent) {
+    struct request *p = r->parent;
+    p->child = NULL;
+    iter_on_sub_done(p->it, res);
+    free_request(r);
+    drive(p);
+    return;
+  }
+  table_remove(r);
+  const chain_t *ch = iter_chain(r->it);
+  count_outcome(r->w, res, ch);
+  if (res->ede >= 0) {
+    char n[256];
+    log_info("SERVFAIL for %s: %s", name_str(ch->start, n, sizeof n), res->ede_text);
+  }
+  for (struct req_client *c = r->clients; c; c = c->next) c->cb(c->arg, res, ch);
+  free_request(r);
+}
+
+static void on_upstream(void *arg, enum up_status st, const ldns_pkt *resp, uint32_t rtt_ms) {
+  struct request *r = arg;
+  r->upw = NULL;
+  if (st == UP_OK) iter_on_response(r->it, resp, rtt_ms);
+  else if (st == UP_TIMEOUT) iter_on_timeout(r->it);
+  else iter_on_error(r->it, "network error");
+  drive(r);
+}
+
+/* Carry out a SEND or SUB action. Returns true when r now waits for an
+ * event (or was finished by a sub-lookup that completed at once and must not
+ * be touched), false when the iterator has been told of a failure and should
+ * be stepped again. */
+static bool perform(struct request *r, const struct iter_action *act) {
+  if (act->kind == IA_SEND) {
+    r->upw = upstream_query(r->w->up, act->addr, act->addrlen, act->qname, act->qtype,
+                            act->tcp, act->edns, act->timeout_ms, on_upstream, r);
+    if (r->upw) return true;
+    iter_on_error(r->it, "cannot send");
+    return false;
+  }
+  struct request *top = r;
+  while (top->parent) top = top->parent;
+  struct request *c = new_request(r->w, act->qname, act->qtype, r->depth + 1, &top->budget);
+  if (!c) {
+    iter_on_sub_done(r->it, NULL);
+    return false;
+  }
+  c->parent = r;
+  r->child = c;
+  drive(c); /* may finish at once and drive r again */
+  return true;
+}
+
+static void drive(struct request *r) {
+  struct iter_action act;
+  do {
+    iter_next(r->it, &act);
+    if (act.kind == IA_DONE) {
+      finish(r);
+      return;
+    }
+  } while (!perform(r, &act));
+}
+
+static void on_deadline(uv_timer_t *t) {
+  struct request *r = t->data;
+  cancel_descendants(r);
+  iter_on_deadline(r->it);
+  drive(r);
+}
+
+static int add_client(struct request *r, request_cb cb, void *arg) {
+  struct req_client *c = malloc(sizeof *c);
+  if (!c) return -1;
+  c->cb = cb;
+  c->arg = arg;
+  c->next = r->clients;
+  r->clients = c;
+  return 0;
+}
+
+void request_resolve(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype,
+                     request_cb cb, void *arg) {
+  uint8_t key[258];
+  size_t klen = make_key(qname, qtype, key);
+  uint64_t h = hash_bytes(key, klen);
+  for (struct request *r = w->requests[h % WORKER_REQ_BUCKETS]; r; r = r->hnext) {
+    if (r->hash == h && r->klen == klen && memcmp(r->key, key, klen) == 0 &&
+        add_client(r, cb, arg) == 0) {
+      w->stats.joined++;
+      return;
+    }
+  }
+  struct request *r = new_request(w, qname, qtype, 0, NULL);
+  if (!r || add_client(r, cb, arg)) {
+    if (r) free_request(r);
+    cb(arg, NULL, NULL);
+    return;
+  }
+  memcpy(r->key, key, klen);
+  r->klen = klen;
+  r->hash = h;
+  /* Cache hits finish inside drive() without a timer or a table entry. */
+  struct iter_action act;
+  iter_next(r->it, &act);
+  if (act.kind == IA_DONE) {
+    finish(r);
+    return;
+  }
+  table_insert(r);
+  uv_timer_init(&w->loop, &r->deadline);
+  r->deadline.data = r;
+  r->has_timer = true;
+  uv_timer_start(&r->deadline, on_deadline, w->cfg->request_timeout_ms, 0);
+  /* The iterator is waiting on the action it just produced; hand it over. */
+  if (!perform(r, &act)) drive(r);
+}
+
+void request_abort_all(struct worker *w) {
+  for (size_t i = 0; i < WORKER_REQ_BUCKETS; i++) {
+    while (w->requests[i]) {
+      struct request *r = w->requests[i];
+      table_remove(r);
+      cancel_descendants(r);
+      for (struct req_client *c = r->clients; c; c = c->next) c->cb(c->arg, NULL, NULL);
+      free_request(r);
+    }
+  }
+}

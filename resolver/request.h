@@ -1,0 +1,31 @@
+/*
+ * The driver of a resolution: it runs an iterator, turns its actions into
+ * upstream queries and glueless sub-lookups, enforces the request deadline,
+ * and joins clients asking an identical question to the request already in
+ * flight, so the question is resolved (and sent upstream) once.
+ *
+ * Runs on one worker's loop; not thread-safe.
+ */
+#ifndef CHAINDNS_REQUEST_H
+#define CHAINDNS_REQUEST_H
+
+#include <ldns/ldns.h>
+
+#include "resolver/iterator.h"
+
+struct worker;
+
+/* Called once per client when the resolution ends. res and chain are valid
+ * only during the call. res == NULL means the worker is shutting down and
+ * the client will get no answer; free the client state. */
+typedef void (*request_cb)(void *arg, const struct iter_result *res, const chain_t *chain);
+
+/* Resolve (qname, qtype) for a client. The callback may run before this
+ * returns (a cache hit). */
+void request_resolve(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype,
+                     request_cb cb, void *arg);
+
+/* Shutdown: end every request, calling each client's callback with NULL. */
+void request_abort_all(struct worker *w);
+
+#endif

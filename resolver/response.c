@@ -1,0 +1,199 @@
+/* Response classification and bailiwick scrubbing; see response.h. */
+#include "resolver/response.h"
+
+#include <string.h>
+
+#include "resolver/name.h"
+
+const char *resp_class_name(enum resp_class c) {
+  static const char *names[] = {"answer", "cname", "nxdomain", "nodata",
+                                "referral", "lame", "error"};
+  return (unsigned)c < sizeof names / sizeof names[0] ? names[c] : "?";
+}
+
+ldns_rr_list *resp_rrset(const ldns_rr_list *section, const ldns_rdf *owner,
+                         ldns_rr_type type) {
+  ldns_rr_list *out = NULL;
+  for (size_t i = 0; i < ldns_rr_list_rr_count(section); i++) {
+    ldns_rr *rr = ldns_rr_list_rr(section, i);
+    if ((type != LDNS_RR_TYPE_ANY && ldns_rr_get_type(rr) != type) ||
+        ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
+        !name_equal(ldns_rr_owner(rr), owner))
+      continue;
+    if (!out) out = ldns_rr_list_new();
+    ldns_rr_list_push_rr(out, rr);
+  }
+  return out;
+}
+
+static ldns_rr *find_one(const ldns_rr_list *section, const ldns_rdf *owner,
+                         ldns_rr_type type) {
+  for (size_t i = 0; i < ldns_rr_list_rr_count(section); i++) {
+    ldns_rr *rr = ldns_rr_list_rr(section, i);
+    if (ldns_rr_get_type(rr) == type && name_equal(ldns_rr_owner(rr), owner)) return rr;
+  }
+  return NULL;
+}
+
+/* True when `owner` has data besides the CNAME (DNSSEC records excepted,
+ * RFC 2181 §10.1). */
+static bool has_other_data(const ldns_rr_list *answer, const ldns_rdf *owner) {
+  for (size_t i = 0; i < ldns_rr_list_rr_count(answer); i++) {
+    ldns_rr *rr = ldns_rr_list_rr(answer, i);
+    ldns_rr_type t = ldns_rr_get_type(rr);
+    if (t == LDNS_RR_TYPE_CNAME || t == LDNS_RR_TYPE_RRSIG || t == LDNS_RR_TYPE_NSEC ||
+        t == LDNS_RR_TYPE_NSEC3)
+      continue;
+    if (name_equal(ldns_rr_owner(rr), owner)) return true;
+  }
+  return false;
+}
+
+static bool seen_owner(const struct resp_info *info, const ldns_rdf *name) {
+  for (size_t i = 0; i < info->ncnames; i++)
+    if (name_equal(ldns_rr_owner(info->cnames[i]), name)) return true;
+  return false;
+}
+
+/* Walk the answer section from qname following in-zone CNAMEs. Stops at a
+ * repeated owner so an in-answer loop reaches the caller's loop detector. */
+static void walk_answer(const ldns_pkt *resp, const ldns_rdf *qname, ldns_rr_type qtype,
+                        const ldns_rdf *zone, struct resp_info *info) {
+  const ldns_rr_list *an = ldns_pkt_answer(resp);
+  const ldns_rdf *cur = qname;
+  while (name_in(cur, zone)) {
+    bool want_cname = qtype == LDNS_RR_TYPE_CNAME || qtype == LDNS_RR_TYPE_ANY;
+    ldns_rr *cname = want_cname ? NULL : find_one(an, cur, LDNS_RR_TYPE_CNAME);
+    if (cname && ldns_rr_rd_count(cname) == 1) {
+      if (has_other_data(an, cur)) info->cname_with_other_data = true;
+      if (seen_owner(info, cur) || info->ncnames == RESP_MAX_CNAMES) break;
+      info->cnames[info->ncnames++] = cname;
+      cur = ldns_rr_rdf(cname, 0);
+      continue;
+    }
+    ldns_rr_list *set = resp_rrset(an, cur, qtype);
+    if (set) info->answer = set;
+    break;
+  }
+  info->final_name = cur;
+}
+
+/* The SOA in the authority section that may speak for `name`. */
+static ldns_rr *find_soa(const ldns_pkt *resp, const ldns_rdf *name, const ldns_rdf *zone) {
+  const ldns_rr_list *ns = ldns_pkt_authority(resp);
+  for (size_t i = 0; i < ldns_rr_list_rr_count(ns); i++) {
+    ldns_rr *rr = ldns_rr_list_rr(ns, i);
+    if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA || ldns_rr_rd_count(rr) < 7) continue;
+    const ldns_rdf *owner = ldns_rr_owner(rr);
+    if (name_in(name, owner) && name_in(owner, zone)) return rr;
+  }
+  return NULL;
+}
+
+/* A referral: NS records in authority for a zone strictly below `zone` that
+ * contains `name`. Glue must lie inside `zone` and belong to one of the NS
+ * names. */
+static bool find_referral(const ldns_pkt *resp, const ldns_rdf *name, const ldns_rdf *zone,
+                          struct resp_info *info) {
+  const ldns_rr_list *auth = ldns_pkt_authority(resp);
+  const ldns_rdf *child = NULL;
+  for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
+    ldns_rr *rr = ldns_rr_list_rr(auth, i);
+    if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS) continue;
+    const ldns_rdf *owner = ldns_rr_owner(rr);
+    if (name_in(name, owner) && name_in(owner, zone) && !name_equal(owner, zone)) {
+      child = owner;
+      break;
+    }
+  }
+  if (!child) return false;
+  info->referral_zone = child;
+  info->ns = resp_rrset(auth, child, LDNS_RR_TYPE_NS);
+  const ldns_rr_list *add = ldns_pkt_additional(resp);
+  for (size_t i = 0; i < ldns_rr_list_rr_count(add); i++) {
+    ldns_rr *rr = ldns_rr_list_rr(add, i);
+    ldns_rr_type t = ldns_rr_get_type(rr);
+    if (t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA) continue;
+    if (!name_in(ldns_rr_owner(rr), zone)) continue;
+    bool named = false;
+    for (size_t j = 0; j < ldns_rr_list_rr_count(info->ns) && !named; j++) {
+      ldns_rr *ns = ldns_rr_list_rr(info->ns, j);
+      named = ldns_rr_rd_count(ns) == 1 && name_equal(ldns_rr_rdf(ns, 0), ldns_rr_owner(rr));
+    }
+    if (!named) continue;
+    if (!info->glue) info->glue = ldns_rr_list_new();
+    ldns_rr_list_push_rr(info->glue, rr);
+  }
+  return true;
+}
+
+static void classify_noerror(const ldns_pkt *resp, const ldns_rdf *zone,
+                             struct resp_info *info) {
+  bool aa = ldns_pkt_aa(resp);
+  if (info->answer) {
+    info->cls = RESP_ANSWER;
+    return;
+  }
+  if (info->ncnames && !name_in(info->final_name, zone)) {
+    info->cls = RESP_CNAME; /* the chain left this server's zone */
+    return;
+  }
+  info->soa = find_soa(resp, info->final_name, zone);
+  if (aa && info->soa) {
+    info->cls = RESP_NODATA;
+    return;
+  }
+  if (find_referral(resp, info->final_name, zone, info)) {
+    /* A chain that ends at a delegated name: requery the target, but the
+     * referral itself is still good to cache. */
+    info->cls = info->ncnames ? RESP_CNAME : RESP_REFERRAL;
+    return;
+  }
+  if (aa) {
+    info->cls = RESP_NODATA; /* no SOA: answer it, but it cannot be cached */
+    return;
+  }
+  if (info->ncnames) {
+    info->cls = RESP_CNAME;
+    return;
+  }
+  info->cls = RESP_LAME;
+  info->why = "neither an answer nor a referral below the zone";
+}
+
+void resp_classify(const ldns_pkt *resp, const ldns_rdf *qname, ldns_rr_type qtype,
+                   const ldns_rdf *zone, struct resp_info *info) {
+  memset(info, 0, sizeof *info);
+  info->rcode = ldns_pkt_get_rcode(resp);
+  info->final_name = qname;
+  if (info->rcode != LDNS_RCODE_NOERROR && info->rcode != LDNS_RCODE_NXDOMAIN) {
+    info->cls = RESP_ERROR;
+    info->why = "error rcode";
+    return;
+  }
+  walk_answer(resp, qname, qtype, zone, info);
+  if (info->rcode == LDNS_RCODE_NOERROR) {
+    classify_noerror(resp, zone, info);
+    return;
+  }
+  /* NXDOMAIN applies to the last name of the chain (RFC 6604). Believe it
+   * only for a name this server is authoritative for. */
+  if (info->answer) {
+    info->cls = RESP_ANSWER; /* data despite NXDOMAIN: use the data */
+  } else if (!name_in(info->final_name, zone)) {
+    info->cls = RESP_CNAME;
+  } else if (ldns_pkt_aa(resp)) {
+    info->soa = find_soa(resp, info->final_name, zone);
+    info->cls = RESP_NXDOMAIN;
+  } else {
+    info->cls = RESP_LAME;
+    info->why = "NXDOMAIN without the AA bit";
+  }
+}
+
+void resp_info_clear(struct resp_info *info) {
+  if (info->answer) ldns_rr_list_free(info->answer);
+  if (info->ns) ldns_rr_list_free(info->ns);
+  if (info->glue) ldns_rr_list_free(info->glue);
+  info->answer = info->ns = info->glue = NULL;
+}

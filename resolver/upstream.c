@@ -1,0 +1,413 @@
+/* Outbound UDP/TCP queries with matching, timeouts and joining; see
+ * upstream.h. */
+#include "resolver/upstream.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "resolver/log.h"
+#include "resolver/name.h"
+#include "resolver/util.h"
+
+#define UDP_BUF 4096
+#define INFLIGHT_BUCKETS 1024
+#define KEY_MAX (28 + 255 + 4)
+
+struct up_waiter {
+  struct up_waiter *next;
+  struct up_query *q;
+  up_cb cb;
+  void *arg;
+  bool cancelled;
+};
+
+struct up_query {
+  struct up_query *hnext; /* inflight bucket chain; NULL when detached */
+  upstream_t *up;
+  uint8_t key[KEY_MAX];
+  size_t klen;
+  uint64_t hash;
+  bool in_table, delivering, closing;
+  int open_handles;
+  struct up_waiter *waiters;
+
+  struct sockaddr_storage addr;
+  socklen_t addrlen;
+  bool tcp;
+  uint16_t id;
+  ldns_rdf *qname;
+  ldns_rr_type qtype;
+  uint64_t sent_ms;
+
+  uv_timer_t timer;
+  union {
+    uv_udp_t udp;
+    uv_tcp_t tcp;
+  } h;
+  uv_connect_t connect;
+  uv_udp_send_t udp_send;
+  uv_write_t write;
+  uint8_t *wire; /* query (with the TCP length prefix when tcp) */
+  size_t wirelen;
+  uint8_t *rbuf;
+  size_t rlen, rcap;
+};
+
+struct upstream {
+  uv_loop_t *loop;
+  uint16_t edns_size;
+  struct up_query *buckets[INFLIGHT_BUCKETS];
+  struct up_stats stats;
+  bool closing;
+};
+
+upstream_t *upstream_new(uv_loop_t *loop, uint16_t edns_size) {
+  upstream_t *up = calloc(1, sizeof *up);
+  if (!up) return NULL;
+  up->loop = loop;
+  up->edns_size = edns_size;
+  return up;
+}
+
+const struct up_stats *upstream_stats(const upstream_t *up) { return &up->stats; }
+
+static uint64_t key_hash(const uint8_t *k, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ k[i]) * 1099511628211ull;
+  return h;
+}
+
+static size_t make_key(uint8_t *k, const struct sockaddr *addr, socklen_t alen,
+                       const ldns_rdf *qname, ldns_rr_type qtype, bool tcp, bool edns) {
+  size_t n = 0;
+  memset(k, 0, 28);
+  memcpy(k, addr, alen < 28 ? alen : 28);
+  n = 28;
+  n += name_key(qname, k + n);
+  k[n++] = (uint8_t)(qtype >> 8);
+  k[n++] = (uint8_t)qtype;
+  k[n++] = tcp;
+  k[n++] = edns;
+  return n;
+}
+
+static void table_remove(struct up_query *q) {
+  if (!q->in_table) return;
+  struct up_query **pp = &q->up->buckets[q->hash % INFLIGHT_BUCKETS];
+  while (*pp && *pp != q) pp = &(*pp)->hnext;
+  if (*pp) *pp = q->hnext;
+  q->in_table = false;
+  q->hnext = NULL;
+}
+
+static void free_query(struct up_query *q) {
+  free(q->wire);
+  free(q->rbuf);
+  if (q->qname) ldns_rdf_deep_free(q->qname);
+  free(q);
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  struct up_query *q = h->data;
+  if (--q->open_handles == 0) free_query(q);
+}
+
+/* Stop all I/O; the query frees itself when libuv has closed the handles. */
+static void close_query(struct up_query *q) {
+  if (q->closing) return;
+  q->closing = true;
+  table_remove(q);
+  bool proto_open = q->open_handles == 2; /* timer, plus the socket if it was set up */
+  uv_close((uv_handle_t *)&q->timer, on_handle_closed);
+  if (proto_open)
+    uv_close(q->tcp ? (uv_handle_t *)&q->h.tcp : (uv_handle_t *)&q->h.udp, on_handle_closed);
+}
+
+/* Hand the outcome to every waiter still interested, then close. Waiters
+ * may start new queries or cancel others from their callbacks: the query is
+ * out of the table first, and cancelled waiters are skipped. */
+static void complete(struct up_query *q, enum up_status st, const ldns_pkt *pkt) {
+  if (q->closing) return;
+  table_remove(q);
+  q->delivering = true;
+  uint32_t rtt = (uint32_t)(util_mono_ms() - q->sent_ms);
+  if (st == UP_TIMEOUT) q->up->stats.timeouts++;
+  if (st == UP_ERROR) q->up->stats.errors++;
+  for (struct up_waiter *w = q->waiters; w; w = w->next)
+    if (!w->cancelled) {
+      w->cancelled = true; /* delivered: a later cancel is a no-op */
+      w->cb(w->arg, st, pkt, rtt);
+    }
+  struct up_waiter *w = q->waiters;
+  while (w) {
+    struct up_waiter *next = w->next;
+    free(w);
+    w = next;
+  }
+  q->waiters = NULL;
+  close_query(q);
+}
+
+/* Parse and match a reply; returns the packet or NULL if it must be
+ * ignored. */
+static ldns_pkt *match_reply(struct up_query *q, const uint8_t *data, size_t len) {
+  ldns_pkt *pkt = NULL;
+  if (ldns_wire2pkt(&pkt, data, len) != LDNS_STATUS_OK) return NULL;
+  bool ok = ldns_pkt_qr(pkt) && ldns_pkt_id(pkt) == q->id && ldns_pkt_qdcount(pkt) == 1;
+  if (ok) {
+    ldns_rr *question = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
+    ok = question && ldns_rr_get_type(question) == q->qtype &&
+         ldns_rr_get_class(question) == LDNS_RR_CLASS_IN &&
+         name_equal(ldns_rr_owner(question), q->qname);
+  }
+  if (!ok) {
+    ldns_pkt_free(pkt);
+    return NULL;
+  }
+  return pkt;
+}
+
+static void on_timeout(uv_timer_t *t) { complete(t->data, UP_TIMEOUT, NULL); }
+
+/* ---- UDP ----------------------------------------------------------------- */
+
+static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  struct up_query *q = h->data;
+  if (!q->rbuf) q->rbuf = malloc(UDP_BUF);
+  buf->base = (char *)q->rbuf;
+  buf->len = q->rbuf ? UDP_BUF : 0;
+}
+
+static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
+                     unsigned flags) {
+  struct up_query *q = h->data;
+  if (q->closing || n == 0 || !from) return;
+  if (n < 0) {
+    /* ICMP port unreachable and friends: the server is not there. */
+    complete(q, UP_ERROR, NULL);
+    return;
+  }
+  if ((flags & UV_UDP_PARTIAL) || !util_addr_equal(from, (struct sockaddr *)&q->addr)) {
+    q->up->stats.mismatched++;
+    return;
+  }
+  ldns_pkt *pkt = match_reply(q, (const uint8_t *)buf->base, (size_t)n);
+  if (!pkt) {
+    q->up->stats.mismatched++;
+    return;
+  }
+  complete(q, UP_OK, pkt);
+  ldns_pkt_free(pkt);
+}
+
+static void udp_sent(uv_udp_send_t *req, int status) {
+  struct up_query *q = req->data;
+  if (status < 0 && status != UV_ECANCELED && !q->closing) complete(q, UP_ERROR, NULL);
+}
+
+static int start_udp(struct up_query *q) {
+  int rc = uv_udp_init(q->up->loop, &q->h.udp);
+  if (rc) return rc;
+  q->open_handles++;
+  q->h.udp.data = q;
+  struct sockaddr_storage local;
+  memset(&local, 0, sizeof local);
+  local.ss_family = q->addr.ss_family; /* any address, port 0: kernel picks a random port */
+  if ((rc = uv_udp_bind(&q->h.udp, (struct sockaddr *)&local, 0))) return rc;
+  if ((rc = uv_udp_recv_start(&q->h.udp, udp_alloc, udp_recv))) return rc;
+  uv_buf_t b = uv_buf_init((char *)q->wire, (unsigned)q->wirelen);
+  q->udp_send.data = q;
+  q->up->stats.sent_udp++;
+  return uv_udp_send(&q->udp_send, &q->h.udp, &b, 1, (struct sockaddr *)&q->addr, udp_sent);
+}
+
+/* ---- TCP ----------------------------------------------------------------- */
+
+static void tcp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  struct up_query *q = h->data;
+  if (q->rcap - q->rlen < 4096 && q->rcap < 65537 + 4096) {
+    size_t ncap = q->rcap ? q->rcap * 2 : 4096;
+    uint8_t *nb = realloc(q->rbuf, ncap);
+    if (nb) {
+      q->rbuf = nb;
+      q->rcap = ncap;
+    }
+  }
+  buf->base = (char *)q->rbuf + q->rlen;
+  buf->len = q->rcap - q->rlen;
+}
+
+static void tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+  struct up_query *q = s->data;
+  if (q->closing) return;
+  if (n < 0) {
+    complete(q, UP_ERROR, NULL);
+    return;
+  }
+  q->rlen += (size_t)n;
+  if (q->rlen < 2) return;
+  size_t need = ((size_t)q->rbuf[0] << 8 | q->rbuf[1]) + 2;
+  if (q->rlen < need) {
+    if (q->rlen == q->rcap) complete(q, UP_ERROR, NULL); /* cannot grow: give up */
+    return;
+  }
+  ldns_pkt *pkt = match_reply(q, q->rbuf + 2, need - 2);
+  if (!pkt) {
+    q->up->stats.mismatched++;
+    complete(q, UP_ERROR, NULL); /* a TCP stream cannot be resynchronised */
+    return;
+  }
+  complete(q, UP_OK, pkt);
+  ldns_pkt_free(pkt);
+}
+
+static void tcp_written(uv_write_t *req, int status) {
+  struct up_query *q = req->data;
+  if (status < 0 && !q->closing) complete(q, UP_ERROR, NULL);
+}
+
+static void tcp_connected(uv_connect_t *req, int status) {
+  struct up_query *q = req->data;
+  if (q->closing) return;
+  if (status < 0) {
+    complete(q, UP_ERROR, NULL);
+    return;
+  }
+  uv_buf_t b = uv_buf_init((char *)q->wire, (unsigned)q->wirelen);
+  q->write.data = q;
+  if (uv_write(&q->write, (uv_stream_t *)&q->h.tcp, &b, 1, tcp_written) ||
+      uv_read_start((uv_stream_t *)&q->h.tcp, tcp_alloc, tcp_read))
+    complete(q, UP_ERROR, NULL);
+}
+
+static int start_tcp(struct up_query *q) {
+  int rc = uv_tcp_init(q->up->loop, &q->h.tcp);
+  if (rc) return rc;
+  q->open_handles++;
+  q->h.tcp.data = q;
+  q->connect.data = q;
+  q->up->stats.sent_tcp++;
+  return uv_tcp_connect(&q->connect, &q->h.tcp, (struct sockaddr *)&q->addr, tcp_connected);
+}
+
+/* ---- public -------------------------------------------------------------- */
+
+static int build_wire(struct up_query *q, bool edns, uint16_t edns_size) {
+  ldns_pkt *p = ldns_pkt_query_new(ldns_rdf_clone(q->qname), q->qtype, LDNS_RR_CLASS_IN, 0);
+  if (!p) return -1;
+  ldns_pkt_set_id(p, q->id);
+  if (edns) ldns_pkt_set_edns_udp_size(p, edns_size);
+  uint8_t *wire = NULL;
+  size_t len = 0;
+  ldns_status st = ldns_pkt2wire(&wire, p, &len);
+  ldns_pkt_free(p);
+  if (st != LDNS_STATUS_OK) return -1;
+  if (q->tcp) {
+    q->wire = malloc(len + 2);
+    if (!q->wire) {
+      free(wire);
+      return -1;
+    }
+    q->wire[0] = (uint8_t)(len >> 8);
+    q->wire[1] = (uint8_t)len;
+    memcpy(q->wire + 2, wire, len);
+    free(wire);
+    q->wirelen = len + 2;
+  } else {
+    q->wire = wire;
+    q->wirelen = len;
+  }
+  return 0;
+}
+
+static up_waiter_t *add_waiter(struct up_query *q, up_cb cb, void *arg) {
+  up_waiter_t *w = calloc(1, sizeof *w);
+  if (!w) return NULL;
+  w->q = q;
+  w->cb = cb;
+  w->arg = arg;
+  w->next = q->waiters;
+  q->waiters = w;
+  return w;
+}
+
+up_waiter_t *upstream_query(upstream_t *up, const struct sockaddr *addr, socklen_t addrlen,
+                            const ldns_rdf *qname, ldns_rr_type qtype, bool tcp, bool edns,
+                            uint32_t timeout_ms, up_cb cb, void *arg) {
+  if (up->closing) return NULL;
+  uint8_t key[KEY_MAX];
+  size_t klen = make_key(key, addr, addrlen, qname, qtype, tcp, edns);
+  uint64_t h = key_hash(key, klen);
+  for (struct up_query *q = up->buckets[h % INFLIGHT_BUCKETS]; q; q = q->hnext) {
+    if (q->hash == h && q->klen == klen && memcmp(q->key, key, klen) == 0) {
+      up->stats.joined++;
+      return add_waiter(q, cb, arg);
+    }
+  }
+  struct up_query *q = calloc(1, sizeof *q);
+  if (!q) return NULL;
+  q->up = up;
+  memcpy(q->key, key, klen);
+  q->klen = klen;
+  q->hash = h;
+  memcpy(&q->addr, addr, addrlen);
+  q->addrlen = addrlen;
+  q->tcp = tcp;
+  q->id = (uint16_t)util_random();
+  q->qname = ldns_rdf_clone(qname);
+  q->qtype = qtype;
+  up_waiter_t *w = add_waiter(q, cb, arg);
+  if (!w || build_wire(q, edns, up->edns_size)) {
+    free(w);
+    free_query(q);
+    return NULL;
+  }
+  uv_timer_init(up->loop, &q->timer);
+  q->timer.data = q;
+  q->open_handles = 1;
+  q->sent_ms = util_mono_ms();
+  int rc = tcp ? start_tcp(q) : start_udp(q);
+  if (rc) {
+    char a[64];
+    log_warn("cannot send to %s: %s", util_addr_str(addr, a, sizeof a), uv_strerror(rc));
+    q->waiters = NULL;
+    free(w);
+    close_query(q);
+    return NULL;
+  }
+  uv_timer_start(&q->timer, on_timeout, timeout_ms, 0);
+  q->hnext = up->buckets[h % INFLIGHT_BUCKETS];
+  up->buckets[h % INFLIGHT_BUCKETS] = q;
+  q->in_table = true;
+  return w;
+}
+
+void upstream_cancel(up_waiter_t *w) {
+  if (!w || w->cancelled) return;
+  struct up_query *q = w->q;
+  w->cancelled = true;
+  if (q->delivering) return; /* complete() frees the waiters */
+  struct up_waiter **pp = &q->waiters;
+  while (*pp && *pp != w) pp = &(*pp)->next;
+  if (*pp) *pp = w->next;
+  free(w);
+  if (!q->waiters) close_query(q); /* nobody wants the answer any more */
+}
+
+void upstream_close(upstream_t *up) {
+  up->closing = true;
+  for (int i = 0; i < INFLIGHT_BUCKETS; i++) {
+    while (up->buckets[i]) {
+      struct up_query *q = up->buckets[i];
+      struct up_waiter *w = q->waiters;
+      while (w) {
+        struct up_waiter *next = w->next;
+        free(w);
+        w = next;
+      }
+      q->waiters = NULL;
+      close_query(q); /* removes it from the bucket */
+    }
+  }
+  free(up);
+}

@@ -1,0 +1,49 @@
+/*
+ * Outbound queries to authoritative servers over UDP and TCP, on one
+ * worker's libuv loop.
+ *
+ * Every UDP query uses a fresh socket on a kernel-chosen random port and a
+ * random TXID; a reply is accepted only if it comes from the server's address
+ * and port and carries the TXID and the question that were sent (RFC 5452).
+ * Anything else is ignored and the query keeps waiting until its timer fires.
+ *
+ * Identical outbound queries (same server, name, type, transport) already in
+ * flight are not sent twice: later callers join the first one and all get its
+ * outcome.
+ *
+ * Ownership: the response packet passed to a callback is only valid during
+ * the callback. After upstream_cancel() the callback is never called.
+ */
+#ifndef CHAINDNS_UPSTREAM_H
+#define CHAINDNS_UPSTREAM_H
+
+#include <ldns/ldns.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct upstream upstream_t;
+typedef struct up_waiter up_waiter_t;
+
+enum up_status { UP_OK = 0, UP_TIMEOUT = 1, UP_ERROR = 2 };
+
+typedef void (*up_cb)(void *arg, enum up_status status, const ldns_pkt *resp,
+                      uint32_t rtt_ms);
+
+struct up_stats {
+  uint64_t sent_udp, sent_tcp, joined, timeouts, errors, mismatched;
+};
+
+upstream_t *upstream_new(uv_loop_t *loop, uint16_t edns_size);
+/* Cancel everything and close the sockets; frees itself once libuv is done
+ * with the handles (run the loop afterwards). */
+void upstream_close(upstream_t *up);
+
+up_waiter_t *upstream_query(upstream_t *up, const struct sockaddr *addr, socklen_t addrlen,
+                            const ldns_rdf *qname, ldns_rr_type qtype, bool tcp, bool edns,
+                            uint32_t timeout_ms, up_cb cb, void *arg);
+void upstream_cancel(up_waiter_t *w);
+
+const struct up_stats *upstream_stats(const upstream_t *up);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * Small helpers shared by every module: unpredictable random numbers for
+ * transaction IDs (RFC 5452), clocks, and socket address formatting.
+ */
+#ifndef CHAINDNS_UTIL_H
+#define CHAINDNS_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Cryptographically strong random 32-bit value (getrandom, buffered per
+ * thread). Used for outbound TXIDs and server tie-breaks. */
+uint32_t util_random(void);
+
+/* Wall-clock seconds since the epoch: cache expiry is absolute so it can be
+ * shared between instances. */
+int64_t util_now_sec(void);
+
+/* Monotonic milliseconds, for deadlines and RTT. */
+uint64_t util_mono_ms(void);
+
+/* Format "1.2.3.4:53" or "[::1]:53" into buf (at least 64 bytes). */
+const char *util_addr_str(const struct sockaddr *sa, char *buf, size_t len);
+
+/* Parse "ADDR:PORT" or "[V6]:PORT" (or bare ADDR with default_port when
+ * default_port >= 0). Returns 0 or -1. */
+int util_parse_addr_port(const char *s, int default_port,
+                         struct sockaddr_storage *out, socklen_t *outlen);
+
+/* Parse a size such as "64m", "512k", "1g" or "1048576". Returns 0 or -1. */
+int util_parse_size(const char *s, size_t *out);
+
+/* Same address and port. */
+bool util_addr_equal(const struct sockaddr *a, const struct sockaddr *b);
+
+#endif
