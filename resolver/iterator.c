@@ -16,7 +16,7 @@
 
 #define MAX_NS 16     /* NS names considered per zone */
 #define MAX_CANDS 32  /* addresses considered per zone */
-#define MAX_TRIES 2   /* tries per server per zone visit */
+#define MAX_TRIES 4   /* tries per server per zone visit */
 
 enum iter_state { IS_CACHE, IS_FIND_ZONE, IS_SELECT, IS_WAIT, IS_WAIT_SUB, IS_DONE };
 
@@ -53,6 +53,8 @@ struct iter {
   struct candidate cands[MAX_CANDS];
   size_t ncands;
   uint32_t zone_timeouts;
+  uint32_t zone_waited_ms; /* spent on queries of this zone that timed out */
+  uint32_t cur_timeout_ms; /* timeout of the query in flight */
   size_t cur; /* candidate of the query in flight */
   int retry_same; /* candidate to ask again first (TC=1, FORMERR), or -1 */
   bool cur_edns;
@@ -144,6 +146,7 @@ static void clear_zone(iter_t *it) {
   it->nns = 0;
   it->ncands = 0;
   it->zone_timeouts = 0;
+  it->zone_waited_ms = 0;
   if (it->zone) ldns_rdf_deep_free(it->zone);
   it->zone = NULL;
 }
@@ -331,7 +334,13 @@ static void st_select(iter_t *it, struct iter_action *act) {
            "upstream query limit of %u reached", it->env->cfg->max_upstream_queries);
     return;
   }
-  if (it->zone_timeouts >= it->env->cfg->zone_max_timeouts) {
+  const struct iter_config *cfg = it->env->cfg;
+  uint32_t budget_left = UINT32_MAX;
+  if (cfg->zone_timeout_budget_ms) {
+    budget_left = cfg->zone_timeout_budget_ms > it->zone_waited_ms
+                      ? cfg->zone_timeout_budget_ms - it->zone_waited_ms : 0;
+  }
+  if (it->zone_timeouts >= cfg->zone_max_timeouts || budget_left < 50) {
     fail_zone(it);
     return;
   }
@@ -353,6 +362,8 @@ static void st_select(iter_t *it, struct iter_action *act) {
     act->edns = it->cur_edns;
     act->timeout_ms = servers_rto(it->env->servers, (struct sockaddr *)&c->addr);
     if (c->tcp) act->timeout_ms *= 2; /* connection set-up costs a round trip */
+    if (act->timeout_ms > budget_left) act->timeout_ms = budget_left;
+    it->cur_timeout_ms = act->timeout_ms;
     it->state = IS_WAIT;
     return;
   }
@@ -524,6 +535,7 @@ void iter_on_timeout(iter_t *it) {
   struct candidate *c = &it->cands[it->cur];
   servers_record_timeout(it->env->servers, (struct sockaddr *)&c->addr, util_mono_ms());
   it->zone_timeouts++;
+  it->zone_waited_ms += it->cur_timeout_ms;
   it->last_failure = "all servers timed out";
   it->state = IS_SELECT;
 }

@@ -36,6 +36,8 @@ struct iter_config {
   uint32_t max_upstream_queries; /* per client request, sub-lookups included */
   uint32_t max_depth;           /* nesting of glueless NS lookups */
   uint32_t zone_max_timeouts;   /* timeouts tolerated per zone per request */
+  uint32_t zone_timeout_budget_ms; /* time spent waiting on timeouts per zone
+                                      per request before giving up; 0: none */
   uint16_t upstream_port;
   bool ipv4, ipv6;
 };

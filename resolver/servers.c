@@ -75,9 +75,12 @@ static struct slot *get(servers_t *s, const struct sockaddr *a, bool create) {
 
 uint32_t servers_rto(servers_t *s, const struct sockaddr *addr) {
   struct slot *sl = get(s, addr, false);
-  if (!sl || sl->srtt == 0) return SERVERS_UNKNOWN_RTO_MS;
-  uint32_t rto = sl->srtt + 4 * sl->rttvar;
+  if (!sl) return SERVERS_UNKNOWN_RTO_MS;
+  uint32_t rto = sl->srtt ? sl->srtt + 4 * sl->rttvar : SERVERS_UNKNOWN_RTO_MS;
   if (rto < SERVERS_MIN_RTO_MS) rto = SERVERS_MIN_RTO_MS;
+  /* Exponential back-off while the server keeps timing out: a server that
+   * is fast for most names may still be slow for one. */
+  for (uint32_t i = 0; i < sl->timeouts && rto < SERVERS_MAX_RTO_MS; i++) rto *= 2;
   if (rto > SERVERS_MAX_RTO_MS) rto = SERVERS_MAX_RTO_MS;
   return rto;
 }

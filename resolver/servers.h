@@ -17,13 +17,14 @@
 typedef struct servers servers_t;
 
 #define SERVERS_UNKNOWN_RTO_MS 750u /* first try at a server never heard */
-#define SERVERS_MAX_RTO_MS 1500u
+#define SERVERS_MAX_RTO_MS 3000u
 #define SERVERS_MIN_RTO_MS 100u
 
 servers_t *servers_new(unsigned slots);
 void servers_free(servers_t *s);
 
-/* Timeout to use for the next query to addr. */
+/* Timeout to use for the next query to addr: srtt + 4 * rttvar (or the
+ * unknown-server value), doubled per consecutive timeout, clamped. */
 uint32_t servers_rto(servers_t *s, const struct sockaddr *addr);
 
 /* Selection score in ms, lower is better: smoothed RTT plus a penalty for

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install what is missing, then build twice and run every test each time:
+#   1. -Wall -Wextra -Werror, all unit and integration tests;
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer, the same tests.
+# Integration tests start their own NSD and test servers on 127.53.x.y.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh test
+jobs=$(nproc)
+
+echo "== build (-Werror) =="
+cmake -S . -B build -DCHAINDNS_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs" >/dev/null
+echo "== tests =="
+(cd build && ctest --output-on-failure -j"$jobs")
+
+echo "== build (ASan+UBSan) =="
+cmake -S . -B build-asan -DCHAINDNS_WERROR=ON -DCHAINDNS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$jobs" >/dev/null
+echo "== tests under ASan+UBSan =="
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest --output-on-failure -j"$jobs")

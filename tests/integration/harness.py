@@ -1,0 +1,974 @@
+"""Integration-test harness for chaindns.
+
+Builds a real DNS hierarchy on loopback (one NSD process per authoritative
+server address, optionally some addresses served by badauth.py instead),
+starts the resolver under test and offers small query helpers.
+
+Address plan (base = a per-test-module number 1..250):
+    127.53.<base>.<n>:10053   authoritative servers (n = 1 is the root)
+    127.54.<base>.1:5300      the resolver under test
+Run with Debian's /usr/bin/python3 (it has dnspython).
+"""
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import dns.edns
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+PYTHON = "/usr/bin/python3"
+NSD = shutil.which("nsd") or "/usr/sbin/nsd"
+BADAUTH = os.path.join(HERE, "badauth.py")
+
+# Port every authoritative server listens on; the resolver is told to use it
+# with --upstream-port.  The environment override exists only so the tests
+# themselves can be cross-checked against another resolver that insists on
+# port 53; chaindns runs always use the default.
+PORT = int(os.environ.get("CHAINDNS_TEST_AUTH_PORT", "10053"))
+RESOLVER_PORT = 5300
+DEFAULT_BIN = os.path.join(REPO, "build", "chaindns")
+KEEP = os.environ.get("CHAINDNS_TEST_KEEP") == "1"
+
+_live = []  # every process object (ours) still running, for atexit cleanup
+
+
+def auth_addr(base, n):
+    return "127.53.%d.%d" % (base, n)
+
+
+def resolver_addr(base, n=1):
+    return "127.54.%d.%d" % (base, n)
+
+
+def resolver_bin():
+    return os.environ.get("CHAINDNS_BIN", DEFAULT_BIN)
+
+
+def _abs(name):
+    return name if name.endswith(".") else name + "."
+
+
+# ---------------------------------------------------------------------------
+# process handling: only ever signal the PIDs we started ourselves
+# ---------------------------------------------------------------------------
+
+def _exited_unreaped(proc, timeout):
+    """Wait (bounded) until proc has exited, without reaping it: while it is
+    a zombie its PID, and so its process group ID, cannot be reused."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if os.waitid(os.P_PID, proc.pid,
+                         os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+        except ChildProcessError:
+            return True  # already reaped
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+
+
+def _terminate(proc, timeout=5.0, group=False):
+    """SIGTERM proc (our child), wait bounded, then SIGKILL. Returns rc.
+    group=True: proc was started in a session of its own (NSD forks helper
+    processes into it); whatever is left of that group is SIGKILLed while
+    proc is still unreaped, so the group ID is certainly still ours."""
+    if proc.returncode is None:
+        try:
+            proc.send_signal(signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        exited = _exited_unreaped(proc, timeout)
+        if group:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        elif not exited:
+            proc.kill()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    if proc in _live:
+        _live.remove(proc)
+    return proc.returncode
+
+
+@atexit.register
+def _cleanup_all():
+    for proc in list(_live):
+        try:
+            _terminate(proc, 2.0, group=True)
+        except Exception:
+            pass
+
+
+# ---------------------------------------------------------------------------
+# query helpers
+# ---------------------------------------------------------------------------
+
+def make_query(name, rdtype="A", rd=True, edns=True, payload=1232,
+               dnssec=False, qid=None, cd=False):
+    q = dns.message.make_query(name, rdtype,
+                               use_edns=0 if edns else None,
+                               payload=payload, want_dnssec=dnssec)
+    if not edns:
+        q.use_edns(False)
+    if not rd:
+        q.flags &= ~dns.flags.RD
+    if cd:
+        q.flags |= dns.flags.CD
+    if qid is not None:
+        q.id = qid
+    return q
+
+
+def udp(server, name, rdtype="A", timeout=3.0, source=None, **qopts):
+    """Send one query over UDP to server=(addr, port); returns dns.message.
+    Raises dns.exception.Timeout when no answer comes within timeout."""
+    q = make_query(name, rdtype, **qopts)
+    return dns.query.udp(q, server[0], port=server[1], timeout=timeout,
+                         source=source)
+
+
+def tcp(server, name, rdtype="A", timeout=3.0, source=None, **qopts):
+    q = make_query(name, rdtype, **qopts)
+    return dns.query.tcp(q, server[0], port=server[1], timeout=timeout,
+                         source=source)
+
+
+def udp_raw(server, wire, timeout=1.0, source=None):
+    """Send raw bytes over UDP; returns the reply bytes or None (no reply)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        if source:
+            s.bind((source, 0))
+        s.settimeout(timeout)
+        s.sendto(wire, server)
+        try:
+            data, _ = s.recvfrom(65535)
+            return data
+        except socket.timeout:
+            return None
+    finally:
+        s.close()
+
+
+def _recv_exact(sock, n, deadline):
+    buf = b""
+    while len(buf) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("timed out")
+        sock.settimeout(left)
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("connection closed after %d of %d bytes"
+                           % (len(buf), n))
+        buf += chunk
+    return buf
+
+
+def tcp_pipeline(server, queries, timeout=5.0, source=None):
+    """Write all queries (dns.message) on one TCP connection before reading,
+    then read replies until every ID is answered or timeout.
+    Returns {id: dns.message}; missing IDs are simply absent."""
+    deadline = time.monotonic() + timeout
+    s = socket.create_connection(server, timeout=timeout,
+                                 source_address=(source, 0) if source else None)
+    out = {}
+    try:
+        data = b""
+        for q in queries:
+            w = q.to_wire()
+            data += struct.pack("!H", len(w)) + w
+        s.sendall(data)
+        want = {q.id for q in queries}
+        while want - set(out):
+            try:
+                (ln,) = struct.unpack("!H", _recv_exact(s, 2, deadline))
+                wire = _recv_exact(s, ln, deadline)
+            except (socket.timeout, EOFError, OSError):
+                break
+            m = dns.message.from_wire(wire)
+            out[m.id] = m
+    finally:
+        s.close()
+    return out
+
+
+def concurrent_udp(server, name, rdtype="A", count=5, timeout=5.0, **qopts):
+    """Send `count` identical questions from `count` sockets back to back,
+    then collect replies. Returns a list of dns.message or None per query."""
+    socks, qs = [], []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+            qs.append(make_query(name, rdtype, **qopts))
+        for s, q in zip(socks, qs):
+            s.sendto(q.to_wire(), server)
+        deadline = time.monotonic() + timeout
+        res = []
+        for s, q in zip(socks, qs):
+            m = None
+            while m is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                s.settimeout(left)
+                try:
+                    wire, _ = s.recvfrom(65535)
+                except socket.timeout:
+                    break
+                try:
+                    r = dns.message.from_wire(wire)
+                except Exception:
+                    continue
+                if r.id == q.id:
+                    m = r
+            res.append(m)
+        return res
+    finally:
+        for s in socks:
+            s.close()
+
+
+def ede(msg):
+    """Extended DNS Errors (EDNS option 15) of msg as [(info_code, text)]."""
+    out = []
+    for opt in msg.options:
+        if int(opt.otype) != 15:
+            continue
+        wire = opt.to_wire()
+        if wire is None or len(wire) < 2:
+            out.append((None, ""))
+            continue
+        (code,) = struct.unpack("!H", wire[:2])
+        text = wire[2:].decode("utf-8", "replace").rstrip("\x00")
+        out.append((code, text))
+    return out
+
+
+def answers(msg, section="answer"):
+    """Records of a section as [(name, type, rdata_text, ttl)] in wire order;
+    names lower-case and absolute."""
+    out = []
+    for rrset in getattr(msg, section):
+        for rd in rrset:
+            out.append((rrset.name.to_text().lower(),
+                        dns.rdatatype.to_text(rrset.rdtype),
+                        rd.to_text().lower() if rrset.rdtype in
+                        (dns.rdatatype.CNAME, dns.rdatatype.NS,
+                         dns.rdatatype.PTR, dns.rdatatype.DNAME)
+                        else rd.to_text().strip(),
+                        rrset.ttl))
+    return out
+
+
+def rcode(msg):
+    return dns.rcode.to_text(msg.rcode())
+
+
+def dig(server, *args, timeout=10):
+    """Run dig against server=(addr, port); returns CompletedProcess."""
+    cmd = ["dig", "@" + server[0], "-p", str(server[1]), "+time=2",
+           "+tries=1"] + list(args)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def kdig(server, *args, timeout=10):
+    cmd = ["kdig", "@" + server[0], "-p", str(server[1]), "+time=2",
+           "+retry=0"] + list(args)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def wait_for(pred, timeout, interval=0.05):
+    """Poll pred() until truthy or timeout; returns the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------------------
+# zone description
+# ---------------------------------------------------------------------------
+
+def parse_record(line, origin, default_ttl):
+    """Parse one zone-file style line 'owner [ttl] [IN] TYPE rdata...'.
+    owner may be '@', relative to origin, or absolute. Returns
+    (owner_abs, ttl, TYPE, rdata_text_abs)."""
+    line = line.strip()
+    owner, rest = line.split(None, 1)
+    if owner == "@":
+        owner = origin
+    elif not owner.endswith("."):
+        owner = owner + "." + origin if origin != "." else owner + "."
+    ttl = default_ttl
+    while True:
+        tok, rest = rest.split(None, 1)
+        if tok.isdigit():
+            ttl = int(tok)
+        elif tok.upper() == "IN":
+            pass
+        else:
+            rdtype = dns.rdatatype.from_text(tok)
+            break
+    rd = dns.rdata.from_text(dns.rdataclass.IN, rdtype, rest.strip(),
+                             origin=dns.name.from_text(origin),
+                             relativize=False)
+    return (owner.lower(), ttl, dns.rdatatype.to_text(rdtype),
+            rd.to_text(origin=None, relativize=False))
+
+
+class Zone:
+    def __init__(self, name, addrs, records, ns_names, ttl, neg_ttl):
+        self.name = _abs(name).lower()
+        self.addrs = addrs
+        self.lines = list(records)
+        self.ns_names = ns_names
+        self.ttl = ttl
+        self.neg_ttl = neg_ttl
+        self.records = []  # filled by Hierarchy._build
+
+    def file_name(self):
+        return "root.zone" if self.name == "." else self.name + "zone"
+
+
+class _Server:
+    """One authoritative address: an NSD process or a badauth process."""
+
+    def __init__(self, addr, port, tmpdir):
+        self.addr, self.port, self.tmpdir = addr, port, tmpdir
+        self.proc = None
+        self.zones = []
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.proc is not None:
+            rc = _terminate(self.proc, 5.0, group=True)
+            return rc
+        return None
+
+
+class NSDServer(_Server):
+    kind = "nsd"
+
+    def start(self):
+        d = os.path.join(self.tmpdir, "nsd-" + self.addr)
+        os.makedirs(d, exist_ok=True)
+        self.dir = d
+        self.logfile = os.path.join(d, "nsd.log")
+        conf = [
+            "server:",
+            '    username: ""',
+            '    chroot: ""',
+            "    zonesdir: \"%s\"" % d,
+            "    pidfile: \"%s\"" % os.path.join(d, "nsd.pid"),
+            "    xfrdfile: \"%s\"" % os.path.join(d, "xfrd.state"),
+            "    xfrdir: \"%s\"" % d,
+            "    zonelistfile: \"%s\"" % os.path.join(d, "zone.list"),
+            "    cookie-secret-file: \"%s\"" % os.path.join(d, "cookies"),
+            '    database: ""',
+            "    logfile: \"%s\"" % self.logfile,
+            "    ip-address: %s@%d" % (self.addr, self.port),
+            "    port: %d" % self.port,
+            "    server-count: 1",
+            "    do-ip4: yes",
+            "    do-ip6: no",
+            "    verbosity: 1",
+            "    hide-version: yes",
+            "    zonefiles-check: no",
+            "    rrl-ratelimit: 0",
+            "    rrl-whitelist-ratelimit: 0",
+            "    tcp-count: 100",
+            "remote-control:",
+            "    control-enable: no",
+        ]
+        for z in self.zones:
+            with open(os.path.join(d, z.file_name()), "w") as f:
+                for owner, ttl, t, rd in z.records:
+                    f.write("%s\t%d\tIN\t%s\t%s\n" % (owner, ttl, t, rd))
+            conf += ["zone:", "    name: \"%s\"" % z.name,
+                     "    zonefile: \"%s\"" % z.file_name()]
+        self.conf = os.path.join(d, "nsd.conf")
+        with open(self.conf, "w") as f:
+            f.write("\n".join(conf) + "\n")
+        self.stderr = open(os.path.join(d, "nsd.stderr"), "w")
+        self.proc = subprocess.Popen([NSD, "-d", "-c", self.conf],
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=self.stderr, stderr=self.stderr,
+                                     start_new_session=True)
+        _live.append(self.proc)
+
+    def log_text(self):
+        text = ""
+        for p in (self.logfile, os.path.join(self.dir, "nsd.stderr")):
+            if os.path.exists(p):
+                with open(p, errors="replace") as f:
+                    text += f.read()
+        return text
+
+    def wait_ready(self, timeout=10.0):
+        """Every zone answers its SOA with AA and NOERROR."""
+        deadline = time.monotonic() + timeout
+        pending = [z.name for z in self.zones]
+        while pending:
+            if self.proc.poll() is not None:
+                raise RuntimeError("nsd on %s exited (%s):\n%s" % (
+                    self.addr, self.proc.returncode, self.log_text()))
+            if time.monotonic() > deadline:
+                raise RuntimeError("nsd on %s: zones %s not served after %ss:"
+                                   "\n%s" % (self.addr, pending, timeout,
+                                             self.log_text()))
+            try:
+                r = udp((self.addr, self.port), pending[0], "SOA",
+                        timeout=0.3, rd=False)
+                if r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.AA \
+                        and r.answer:
+                    pending.pop(0)
+                    continue
+            except (dns.exception.Timeout, OSError):
+                pass
+            time.sleep(0.05)
+
+
+class BadAuth(_Server):
+    """badauth.py on one address. Zones: {origin: [(owner, ttl, type, rdata)]}
+    behaviour: see badauth.py (silent, silent_names, delay_ms, delay_names,
+    truncate_size, truncate_names, rcode, rcode_names, chase, cname_other)."""
+    kind = "badauth"
+
+    def __init__(self, addr, port, tmpdir, zones=None, behaviour=None):
+        _Server.__init__(self, addr, port, tmpdir)
+        self.extra_zones = zones or {}
+        self.behaviour = dict(behaviour or {})
+
+    def start(self):
+        d = os.path.join(self.tmpdir, "badauth-" + self.addr)
+        os.makedirs(d, exist_ok=True)
+        self.dir = d
+        zones = {z.name: [list(r) for r in z.records] for z in self.zones}
+        for origin, recs in self.extra_zones.items():
+            zones[_abs(origin).lower()] = [list(r) for r in recs]
+        self.config = os.path.join(d, "badauth.json")
+        with open(self.config, "w") as f:
+            json.dump({"zones": zones, "behaviour": self.behaviour}, f,
+                      indent=1)
+        self.logfile = os.path.join(d, "queries.log")
+        self.ready = os.path.join(d, "ready")
+        for p in (self.ready,):
+            if os.path.exists(p):
+                os.unlink(p)
+        self.stderr = open(os.path.join(d, "stderr"), "a")
+        self.proc = subprocess.Popen(
+            [PYTHON, BADAUTH, "--addr", self.addr, "--port", str(self.port),
+             "--config", self.config, "--log", self.logfile,
+             "--ready", self.ready],
+            stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr,
+            start_new_session=True)
+        _live.append(self.proc)
+
+    def wait_ready(self, timeout=10.0):
+        ok = wait_for(lambda: os.path.exists(self.ready)
+                      or self.proc.poll() is not None, timeout)
+        if not ok or self.proc.poll() is not None:
+            with open(os.path.join(self.dir, "stderr")) as f:
+                err = f.read()
+            raise RuntimeError("badauth on %s did not start:\n%s"
+                               % (self.addr, err))
+
+    def queries(self, qname=None, qtype=None, transport=None):
+        """Logged queries (dicts: t, transport, src, id, qname, qtype),
+        optionally filtered; qname compared case-insensitively."""
+        out = []
+        if not os.path.exists(self.logfile):
+            return out
+        with open(self.logfile) as f:
+            for line in f:
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue  # a line being written right now
+                if qname is not None and e.get("qname") != _abs(qname).lower():
+                    continue
+                if qtype is not None and e.get("qtype") != qtype.upper():
+                    continue
+                if transport is not None and e.get("transport") != transport:
+                    continue
+                out.append(e)
+        return out
+
+    def count(self, qname=None, qtype=None, transport=None):
+        return len(self.queries(qname, qtype, transport))
+
+
+# ---------------------------------------------------------------------------
+# the hierarchy
+# ---------------------------------------------------------------------------
+
+class Hierarchy:
+    """A DNS tree on loopback.
+
+        h = Hierarchy(base=7, port=10053, tmpdir=d)
+        h.zone("com.", [2])
+        h.zone("example.com.", [3], ["www 300 A 192.0.2.1"])
+        h.zone("example.org.", [4], ["@ A 192.0.2.2"],
+               ns_names=["ns.example.com."])         # glueless
+        h.badauth(5, delay_ms=500)                   # .5 is badauth
+        h.zone("slow.com.", [5], ["x A 192.0.2.3"])
+        h.start(); ...; h.stop_server(3); ...; h.stop()
+
+    Servers are host numbers n (-> 127.53.<base>.<n>) or full addresses.
+    The root zone "." is served by n = 1 (a.root-servers.test.) unless
+    declared otherwise before start(). Delegation NS records and glue in the
+    parent, apex NS records, SOA and the address records of the NS names
+    (in the zone holding the name) are generated.
+    """
+
+    def __init__(self, base, port=PORT, tmpdir=None):
+        assert 1 <= base <= 250, base
+        self.base = base
+        self.port = port
+        self.own_tmpdir = tmpdir is None
+        self.tmpdir = tmpdir or tempfile.mkdtemp(prefix="chaindns-it-%d-" % base)
+        os.makedirs(self.tmpdir, exist_ok=True)
+        self.zones = {}
+        self.bad = {}       # addr -> behaviour dict
+        self.bad_extra = {}  # addr -> extra zones for badauth
+        self.servers = {}   # addr -> NSDServer | BadAuth
+        self.started = False
+        self.hints = os.path.join(self.tmpdir, "root.hints")
+
+    def addr(self, n):
+        return n if isinstance(n, str) else auth_addr(self.base, n)
+
+    def zone(self, name, servers, records=(), ns_names=None, ttl=3600,
+             neg_ttl=300):
+        """Declare a zone served by `servers`. records: zone-file lines
+        relative to the zone ('www 300 A 192.0.2.1', '@ MX 10 mx', ...).
+        ns_names: one NS name per server; a name outside the zone makes the
+        delegation glueless (the name's address goes into the zone holding
+        it, which must be declared too). Default: ns<i>.<zone>."""
+        addrs = [self.addr(s) for s in servers]
+        if ns_names is not None:
+            assert len(ns_names) == len(addrs), "one NS name per server"
+            ns_names = [_abs(n).lower() for n in ns_names]
+        z = Zone(name, addrs, records, ns_names, ttl, neg_ttl)
+        self.zones[z.name] = z
+        return z
+
+    def badauth(self, server, zones=None, **behaviour):
+        """Serve address `server` with badauth.py instead of NSD.
+        zones: extra raw zones {origin: [(owner, ttl, type, rdata), ...]}
+        served there besides the declared ones (data NSD would reject)."""
+        a = self.addr(server)
+        self.bad[a] = behaviour
+        self.bad_extra[a] = zones or {}
+
+    def server(self, n):
+        return self.servers[self.addr(n)]
+
+    # -- building ---------------------------------------------------------
+    def _parent(self, name):
+        n = dns.name.from_text(name)
+        while n != dns.name.root:
+            n = n.parent()
+            t = n.to_text().lower()
+            if t in self.zones:
+                return self.zones[t]
+        return None
+
+    def _owner_zone(self, name):
+        n = dns.name.from_text(name)
+        while True:
+            t = n.to_text().lower()
+            if t in self.zones:
+                return self.zones[t]
+            if n == dns.name.root:
+                return None
+            n = n.parent()
+
+    def _build(self):
+        if "." not in self.zones:
+            self.zone(".", [1], ns_names=["a.root-servers.test."])
+        recs = {name: [] for name in self.zones}
+        for z in self.zones.values():
+            if z.ns_names is None:
+                if z.name == ".":
+                    z.ns_names = ["%s.root-servers.test." % chr(ord("a") + i)
+                                  for i in range(len(z.addrs))]
+                else:
+                    z.ns_names = ["ns%d.%s" % (i + 1, z.name)
+                                  for i in range(len(z.addrs))]
+        for z in self.zones.values():
+            zn = dns.name.from_text(z.name)
+            recs[z.name].append((z.name, z.ttl, "SOA",
+                                 "%s hostmaster.%s 1 3600 900 604800 %d" % (
+                                     z.ns_names[0],
+                                     z.name if z.name != "." else "",
+                                     z.neg_ttl)))
+            for ns in z.ns_names:
+                recs[z.name].append((z.name, z.ttl, "NS", ns))
+            parent = self._parent(z.name)
+            if z.name != ".":
+                if parent is None:
+                    raise ValueError("no parent zone for %s" % z.name)
+                for ns in z.ns_names:
+                    recs[parent.name].append((z.name, z.ttl, "NS", ns))
+            for ns, addr in zip(z.ns_names, z.addrs):
+                a = (ns, z.ttl, "A", addr)
+                owner = self._owner_zone(ns)
+                if owner is not None:
+                    recs[owner.name].append(a)
+                in_bailiwick = dns.name.from_text(ns).is_subdomain(zn)
+                if in_bailiwick and parent is not None:
+                    recs[parent.name].append(a)  # glue
+                if z.name == "." and owner is not self.zones["."]:
+                    recs["."].append(a)
+            for line in z.lines:
+                recs[z.name].append(parse_record(line, z.name, z.ttl))
+        for name, rl in recs.items():
+            seen, out = set(), []
+            for r in rl:
+                key = (r[0], r[2], r[3])
+                if key not in seen:
+                    seen.add(key)
+                    out.append(r)
+            out.sort(key=lambda r: r[2] != "SOA")  # SOA first, stable
+            self.zones[name].records = out
+        # servers
+        for z in self.zones.values():
+            for a in z.addrs:
+                if a not in self.servers:
+                    if a in self.bad:
+                        self.servers[a] = BadAuth(a, self.port, self.tmpdir,
+                                                  self.bad_extra.get(a),
+                                                  self.bad[a])
+                    else:
+                        self.servers[a] = NSDServer(a, self.port, self.tmpdir)
+                self.servers[a].zones.append(z)
+        for a in self.bad:
+            if a not in self.servers:  # badauth with only raw zones
+                self.servers[a] = BadAuth(a, self.port, self.tmpdir,
+                                          self.bad_extra.get(a), self.bad[a])
+        root = self.zones["."]
+        with open(self.hints, "w") as f:
+            f.write("; root hints for the chaindns integration tests\n")
+            for ns in root.ns_names:
+                f.write(".\t3600000\tNS\t%s\n" % ns.upper())
+            for ns, addr in zip(root.ns_names, root.addrs):
+                f.write("%s\t3600000\tA\t%s\n" % (ns.upper(), addr))
+
+    def start(self, timeout=15.0):
+        self._build()
+        try:
+            for s in self.servers.values():
+                s.start()
+            for s in self.servers.values():
+                s.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        self.started = True
+        return self
+
+    def stop_server(self, n):
+        """Stop one authoritative server mid-test (by its PID)."""
+        s = self.server(n)
+        s.stop()
+        # bounded check that it is really gone from the address
+        wait_for(lambda: not s.running(), 5)
+
+    def start_server(self, n, timeout=10.0):
+        s = self.server(n)
+        if not s.running():
+            s.start()
+            s.wait_ready(timeout)
+
+    def stop(self):
+        for s in self.servers.values():
+            try:
+                s.stop()
+            except Exception as e:  # keep stopping the others
+                sys.stderr.write("stopping %s: %s\n" % (s.addr, e))
+        if self.own_tmpdir and not KEEP:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def dump(self):
+        """Human-readable zone data, for debugging."""
+        out = []
+        for z in self.zones.values():
+            out.append("; zone %s on %s" % (z.name, ", ".join(z.addrs)))
+            out += ["%s %d %s %s" % r for r in z.records]
+        return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------
+# the resolver under test
+# ---------------------------------------------------------------------------
+
+class Chaindns:
+    """The resolver binary, listening on 127.54.<base>.<n>:5300."""
+
+    def __init__(self, base, hints, args=(), tmpdir=None, n=1,
+                 upstream_port=PORT, binary=None, extra_env=None,
+                 default_args=True, name=None):
+        self.base = base
+        self.addr = resolver_addr(base, n)
+        self.port = RESOLVER_PORT
+        self.server_addr = (self.addr, self.port)
+        self.binary = binary or resolver_bin()
+        self.tmpdir = tmpdir or tempfile.mkdtemp(prefix="chaindns-res-")
+        self.logfile = os.path.join(self.tmpdir, "%s.stderr" % (
+            name or "chaindns-%s" % self.addr))
+        self.argv = [self.binary]
+        if default_args:
+            self.argv += ["--listen", "%s:%d" % (self.addr, self.port),
+                          "--root-hints", hints,
+                          "--upstream-port", str(upstream_port),
+                          "--no-ipv6"]
+            level = os.environ.get("CHAINDNS_TEST_LOG_LEVEL")
+            if level:
+                self.argv += ["--log-level", level]
+        self.argv += list(args)
+        self.env = dict(os.environ, **(extra_env or {}))
+        self.proc = None
+        self.returncode = None
+
+    def start(self, wait=True, timeout=5.0):
+        if not os.path.exists(self.binary):
+            raise RuntimeError("resolver binary not found: %s (set CHAINDNS_BIN)"
+                               % self.binary)
+        self.err = open(self.logfile, "w")
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                     stdout=self.err, stderr=self.err,
+                                     env=self.env, start_new_session=True)
+        _live.append(self.proc)
+        if wait:
+            self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout=5.0):
+        """Poll until the resolver answers anything (even REFUSED)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                self.returncode = self.proc.returncode  # teardown: skip it
+                raise RuntimeError("chaindns exited with %s before answering;"
+                                   " argv %s; log:\n%s" % (
+                                       self.proc.returncode, self.argv,
+                                       self.log))
+            try:
+                udp(self.server_addr, ".", "NS", timeout=0.25)
+                return
+            except (dns.exception.Timeout, OSError, dns.exception.DNSException):
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("chaindns did not answer within %ss; argv %s;"
+                                   " log:\n%s" % (timeout, self.argv, self.log))
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=5.0):
+        """SIGTERM, wait (bounded), SIGKILL if needed; returns the exit status
+        (negative = killed by that signal)."""
+        if self.proc is None:
+            return None
+        self.returncode = _terminate(self.proc, timeout, group=True)
+        try:
+            self.err.close()
+        except Exception:
+            pass
+        return self.returncode
+
+    @property
+    def log(self):
+        try:
+            with open(self.logfile, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    # bound query helpers
+    def udp(self, name, rdtype="A", **opts):
+        return udp(self.server_addr, name, rdtype, **opts)
+
+    def tcp(self, name, rdtype="A", **opts):
+        return tcp(self.server_addr, name, rdtype, **opts)
+
+    def dig(self, *args, **kw):
+        return dig(self.server_addr, *args, **kw)
+
+
+def run_chaindns(args, timeout=10.0, env=None):
+    """Run the binary to completion with exactly `args` (no defaults);
+    returns CompletedProcess (text). Raises TimeoutExpired after killing it
+    if it does not exit within timeout."""
+    b = resolver_bin()
+    if not os.path.exists(b):
+        raise RuntimeError("resolver binary not found: %s (set CHAINDNS_BIN)" % b)
+    p = subprocess.Popen([b] + list(args), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate(timeout=5)
+        raise
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+
+# ---------------------------------------------------------------------------
+# unittest glue
+# ---------------------------------------------------------------------------
+
+class IntegrationTest(unittest.TestCase):
+    """Base class: subclasses set BASE and implement build(h) (declare zones
+    on the Hierarchy); RESOLVER_ARGS are extra resolver arguments. setUpClass
+    starts the hierarchy and cls.resolver; tearDownClass stops both and
+    fails if the resolver did not exit 0 on SIGTERM."""
+
+    BASE = None
+    RESOLVER_ARGS = ()
+    START_RESOLVER = True
+
+    @classmethod
+    def build(cls, h):
+        raise NotImplementedError
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmpdir = tempfile.mkdtemp(prefix="chaindns-it-%d-" % cls.BASE)
+        cls.h = Hierarchy(cls.BASE, PORT, cls.tmpdir)
+        cls.resolver = None
+        cls.extra_resolvers = []
+        try:
+            cls.build(cls.h)
+            cls.h.start()
+            if cls.START_RESOLVER:
+                cls.resolver = Chaindns(cls.BASE, cls.h.hints,
+                                        cls.RESOLVER_ARGS, cls.tmpdir).start()
+        except BaseException:
+            cls.h.stop()
+            cls._cleanup_tmp()
+            raise
+
+    @classmethod
+    def start_resolver(cls, args=(), n=2, **kw):
+        """An additional resolver on 127.54.<base>.<n>, stopped in teardown."""
+        r = Chaindns(cls.BASE, cls.h.hints, args, cls.tmpdir, n=n, **kw)
+        cls.extra_resolvers.append(r)
+        return r.start()
+
+    @classmethod
+    def _cleanup_tmp(cls):
+        if KEEP:
+            sys.stderr.write("kept %s\n" % cls.tmpdir)
+        else:
+            shutil.rmtree(cls.tmpdir, ignore_errors=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        problems = []
+        for r in [cls.resolver] + cls.extra_resolvers:
+            if r is None or r.proc is None or r.returncode is not None:
+                continue
+            alive = r.alive()
+            rc = r.stop()
+            if not alive:
+                problems.append("%s had already exited with %s; log tail:\n%s"
+                                % (r.addr, rc, r.log[-3000:]))
+            elif rc != 0:
+                problems.append("%s exited %s on SIGTERM; log tail:\n%s"
+                                % (r.addr, rc, r.log[-3000:]))
+        cls.h.stop()
+        cls._cleanup_tmp()
+        if problems:
+            raise AssertionError("\n".join(problems))
+
+    # -- assertions ---------------------------------------------------------
+    def assertRcode(self, msg, expected):
+        self.assertEqual(rcode(msg), expected,
+                         "rcode %s, expected %s\n%s" % (rcode(msg), expected,
+                                                         msg))
+
+    def assertResolved(self, msg):
+        """NOERROR, RA set, QR set."""
+        self.assertRcode(msg, "NOERROR")
+        self.assertTrue(msg.flags & dns.flags.QR, "QR not set")
+        self.assertTrue(msg.flags & dns.flags.RA, "RA not set\n%s" % msg)
+
+    def assertChain(self, msg, chain, final_type=None, final=None):
+        """The answer starts with the CNAMEs chain[0]->chain[1]->... in
+        order; then (if given) the final RRset at chain[-1] of final_type
+        with rdata set `final`."""
+        ans = answers(msg)
+        cnames = [(a[0], a[2]) for a in ans if a[1] == "CNAME"]
+        want = [(_abs(chain[i]).lower(), _abs(chain[i + 1]).lower())
+                for i in range(len(chain) - 1)]
+        self.assertEqual(cnames, want, "CNAME chain in answer\n%s" % msg)
+        self.assertEqual([(a[0], a[2]) for a in ans[:len(want)]], want,
+                         "chain must come first and in order\n%s" % msg)
+        if final_type is not None:
+            rest = ans[len(want):]
+            self.assertTrue(all(a[0] == _abs(chain[-1]).lower()
+                                and a[1] == final_type for a in rest),
+                            "after the chain only the final RRset\n%s" % msg)
+            if final is not None:
+                self.assertEqual(sorted(a[2] for a in rest), sorted(final),
+                                 msg)
+
+    def assertEDE(self, msg, code=None, contains=()):
+        """An EDE option with info-code `code` (if not None) whose EXTRA-TEXT
+        contains every string in `contains` (case-insensitive)."""
+        edes = ede(msg)
+        self.assertTrue(edes, "no EDE option in\n%s" % msg)
+        for c, text in edes:
+            if code is not None and c != code:
+                continue
+            low = text.lower()
+            if all(s.lower() in low for s in contains):
+                return (c, text)
+        self.fail("no EDE with code %s containing %r; got %r" % (
+            code, list(contains), edes))
+
+
+def main():
+    """unittest.main that exits non-zero on failure."""
+    unittest.main(verbosity=2)
