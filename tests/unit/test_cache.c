@@ -1,0 +1,455 @@
+/* Unit tests for cache/cache.c: RRsets, TTLs, negative answers, ranks, the
+ * byte bound with LRU eviction, and the value encoding. */
+#include "unit_helpers.h"
+
+#include "cache/cache.h"
+
+#define NOW 1700000000LL
+
+static cache_t *mk(size_t max_bytes, uint32_t min_ttl, uint32_t max_ttl, uint32_t max_neg) {
+  struct cache_limits l = {.max_bytes = max_bytes, .min_ttl = min_ttl, .max_ttl = max_ttl,
+                           .max_neg_ttl = max_neg};
+  cache_t *c = cache_new(&l);
+  assert_non_null(c);
+  return c;
+}
+
+static cache_t *mk_default(void) { return mk(1u << 20, 0, 86400, 3600); }
+
+static int store(cache_t *c, enum cache_rank rank, int64_t now, const char *first, ...) {
+  ldns_rr_list *l = ldns_rr_list_new();
+  va_list ap;
+  va_start(ap, first);
+  for (const char *s = first; s; s = va_arg(ap, const char *)) ldns_rr_list_push_rr(l, rr(s));
+  va_end(ap);
+  int rc = cache_store_rrset(c, l, rank, now);
+  ldns_rr_list_deep_free(l);
+  return rc;
+}
+
+/* Lookup by text; on a hit the caller frees res->rrs. */
+static int look(cache_t *c, const char *name, ldns_rr_type t, enum cache_rank min_rank,
+                int64_t now, struct cache_result *res) {
+  ldns_rdf *n = dn(name);
+  int rc = cache_lookup(c, n, t, min_rank, now, res);
+  ldns_rdf_deep_free(n);
+  return rc;
+}
+
+static int store_neg(cache_t *c, const char *name, ldns_rr_type t, bool nx, const char *soa,
+                     int64_t now) {
+  ldns_rdf *n = dn(name);
+  ldns_rr *s = soa ? rr(soa) : NULL;
+  int rc = cache_store_negative(c, n, t, nx, s, CACHE_RANK_ANSWER, now);
+  ldns_rdf_deep_free(n);
+  if (s) ldns_rr_free(s);
+  return rc;
+}
+
+static void test_store_lookup_rrset(void **state) {
+  (void)state;
+  cache_t *c = mk_default();
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, "www.example.com. 300 IN A 192.0.2.1",
+                         "www.example.com. 300 IN A 192.0.2.2", NULL), 0);
+  struct cache_result r;
+  assert_int_equal(look(c, "www.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r), 0);
+  assert_int_equal(r.kind, CACHE_RRSET);
+  assert_int_equal(r.rank, CACHE_RANK_ANSWER);
+  assert_int_equal(r.ttl, 300);
+  assert_int_equal(ldns_rr_list_rr_count(r.rrs), 2);
+  ldns_rr *want = rr("www.example.com. 300 IN A 192.0.2.2");
+  assert_int_equal(ldns_rr_compare(ldns_rr_list_rr(r.rrs, 1), want), 0);
+  ldns_rr_free(want);
+  ldns_rr_list_deep_free(r.rrs);
+
+  /* Other type, other name: misses. */
+  assert_int_equal(look(c, "www.example.com.", LDNS_RR_TYPE_AAAA, CACHE_RANK_GLUE, NOW, &r), -1);
+  assert_int_equal(look(c, "example.com.", LDNS_RR_TYPE_A, CACHE_RANK_GLUE, NOW, &r), -1);
+
+  struct cache_stats st;
+  cache_get_stats(c, &st);
+  assert_int_equal(st.entries, 1);
+  assert_int_equal(st.inserts, 1);
+  assert_true(st.hits >= 1);
+  assert_true(st.misses >= 2);
+  assert_true(st.bytes > 0);
+  cache_free(c);
+}
+
+static void test_empty_rrset_not_stored(void **state) {
+  (void)state;
+  cache_t *c = mk_default();
+  ldns_rr_list *l = ldns_rr_list_new();
+  assert_int_equal(cache_store_rrset(c, l, CACHE_RANK_ANSWER, NOW), -1);
+  ldns_rr_list_free(l);
+  cache_free(c);
+}
+
+static void test_case_insensitive_keys(void **state) {
+  (void)state;
+  cache_t *c = mk_default();
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, "WWW.Example.COM. 300 IN A 192.0.2.1", NULL), 0);
+  struct cache_result r;
+  assert_int_equal(look(c, "www.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r), 0);
+  ldns_rr_list_deep_free(r.rrs);
+  assert_int_equal(look(c, "wWw.eXample.cOm.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r), 0);
+  ldns_rr_list_deep_free(r.rrs);
+  /* Storing the lower-case form replaces, not duplicates. */
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, "www.example.com. 300 IN A 192.0.2.9", NULL), 0);
+  struct cache_stats st;
+  cache_get_stats(c, &st);
+  assert_int_equal(st.entries, 1);
+  assert_int_equal(look(c, "WWW.EXAMPLE.COM.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r), 0);
+  ldns_rr *want = rr("www.example.com. 300 IN A 192.0.2.9");
+  assert_int_equal(ldns_rr_list_rr_count(r.rrs), 1);
+  assert_int_equal(ldns_rr_compare(ldns_rr_list_rr(r.rrs, 0), want), 0);
+  ldns_rr_free(want);
+  ldns_rr_list_deep_free(r.rrs);
+  cache_free(c);
+}
+
+static void test_ttl_countdown_and_expiry(void **state) {
+  (void)state;
+  cache_t *c = mk_default();
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, "a.example. 100 IN A 192.0.2.1", NULL), 0);
+  struct cache_result r;
+  assert_int_equal(look(c, "a.example.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW + 5, &r), 0);
+  assert_int_equal(r.ttl, 95);
+  /* The RRs handed out carry the remaining TTL too. */
+  assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(r.rrs, 0)), 95);
+  ldns_rr_list_deep_free(r.rrs);
+  assert_int_equal(look(c, "a.example.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW + 99, &r), 0);
+  assert_int_equal(r.ttl, 1);
+  ldns_rr_list_deep_free(r.rrs);
+  /* Expired exactly at now + ttl, and the entry is gone afterwards. */
+  assert_int_equal(look(c, "a.example.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW + 100, &r), -1);
+  struct cache_stats st;
+  cache_get_stats(c, &st);
+  assert_int_equal(st.entries, 0);
+  assert_int_equal(st.bytes, 0);
+  cache_free(c);
+}
+
+static void test_ttl_is_minimum_of_set(void **state) {
+  (void)state;
+  cache_t *c = mk_default();
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, "m.example. 600 IN A 192.0.2.1",
+                         "m.example. 60 IN A 192.0.2.2", "m.example. 300 IN A 192.0.2.3", NULL), 0);
+  struct cache_result r;
+  assert_int_equal(look(c, "m.example.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r), 0);
+  assert_int_equal(r.ttl, 60);
+  for (size_t i = 0; i < ldns_rr_list_rr_count(r.rrs); i++)
+    assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(r.rrs, i)), 60);
+  ldns_rr_list_deep_free(r.rrs);
+  cache_free(c);
+}
+
+static void test_ttl_clamps(void **state) {
+  (void)state;
+  cache_t *c = mk(1u << 20, 30, 1000, 3600);
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, "low.example. 5 IN A 192.0.2.1", NULL), 0);
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, "high.example. 86400 IN A 192.0.2.1", NULL), 0);
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, "mid.example. 500 IN A 192.0.2.1", NULL), 0);
+  struct cache_result r;
+  assert_int_equal(look(c, "low.example.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r), 0);
+  assert_int_equal(r.ttl, 30);
+  ldns_rr_list_deep_free(r.rrs);
+  /* Still there after its own TTL of 5 (min-ttl kept it). */
+  assert_int_equal(look(c, "low.example.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW + 10, &r), 0);
+  assert_int_equal(r.ttl, 20);
+  ldns_rr_list_deep_free(r.rrs);
+  assert_int_equal(look(c, "high.example.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r), 0);
+  assert_int_equal(r.ttl, 1000);
+  ldns_rr_list_deep_free(r.rrs);
+  assert_int_equal(look(c, "high.example.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW + 1000, &r), -1);
+  assert_int_equal(look(c, "mid.example.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r), 0);
+  assert_int_equal(r.ttl, 500);
+  ldns_rr_list_deep_free(r.rrs);
+  cache_free(c);
+}
+
+static const char *SOA_300_60 =
+    "example.com. 300 IN SOA ns1.example.com. host.example.com. 1 7200 900 1209600 60";
+static const char *SOA_20_60 =
+    "example.com. 20 IN SOA ns1.example.com. host.example.com. 1 7200 900 1209600 60";
+static const char *SOA_900_900 =
+    "example.com. 900 IN SOA ns1.example.com. host.example.com. 1 7200 900 1209600 900";
+
+static void test_negative_nxdomain_any_type(void **state) {
+  (void)state;
+  cache_t *c = mk_default();
+  assert_int_equal(store_neg(c, "nx.example.com.", LDNS_RR_TYPE_A, true, SOA_300_60, NOW), 0);
+  static const ldns_rr_type types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_MX,
+                                       LDNS_RR_TYPE_TXT, LDNS_RR_TYPE_CNAME};
+  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+    struct cache_result r;
+    assert_int_equal(look(c, "NX.example.com.", types[i], CACHE_RANK_ANSWER, NOW, &r), 0);
+    assert_int_equal(r.kind, CACHE_NXDOMAIN);
+    assert_int_equal(ldns_rr_list_rr_count(r.rrs), 1);
+    assert_int_equal(ldns_rr_get_type(ldns_rr_list_rr(r.rrs, 0)), LDNS_RR_TYPE_SOA);
+    ldns_rr_list_deep_free(r.rrs);
+  }
+  /* Only that name, not its parent or a sibling. */
+  struct cache_result r;
+  assert_int_equal(look(c, "example.com.", LDNS_RR_TYPE_A, CACHE_RANK_GLUE, NOW, &r), -1);
+  assert_int_equal(look(c, "nx2.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_GLUE, NOW, &r), -1);
+  cache_free(c);
+}
+
+static void test_negative_nodata_only_its_type(void **state) {
+  (void)state;
+  cache_t *c = mk_default();
+  assert_int_equal(store_neg(c, "nd.example.com.", LDNS_RR_TYPE_AAAA, false, SOA_300_60, NOW), 0);
+  struct cache_result r;
+  assert_int_equal(look(c, "nd.example.com.", LDNS_RR_TYPE_AAAA, CACHE_RANK_ANSWER, NOW, &r), 0);
+  assert_int_equal(r.kind, CACHE_NODATA);
+  assert_int_equal(ldns_rr_list_rr_count(r.rrs), 1);
+  ldns_rr_list_deep_free(r.rrs);
+  assert_int_equal(look(c, "nd.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_GLUE, NOW, &r), -1);
+  assert_int_equal(look(c, "nd.example.com.", LDNS_RR_TYPE_MX, CACHE_RANK_GLUE, NOW, &r), -1);
+  cache_free(c);
+}
+
+static void test_negative_ttl(void **state) {
+  (void)state;
+  cache_t *c = mk(1u << 20, 0, 86400, 3600);
+  struct cache_result r;
+  /* min(SOA TTL 300, MINIMUM 60) = 60 */
+  assert_int_equal(store_neg(c, "a.example.com.", LDNS_RR_TYPE_A, true, SOA_300_60, NOW), 0);
+  assert_int_equal(look(c, "a.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r), 0);
+  assert_int_equal(r.ttl, 60);
+  /* The SOA handed back carries the remaining negative TTL. */
+  assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(r.rrs, 0)), 60);
+  ldns_rr_list_deep_free(r.rrs);
+  assert_int_equal(look(c, "a.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW + 60, &r), -1);
+  /* min(20, 60) = 20 */
+  assert_int_equal(store_neg(c, "b.example.com.", LDNS_RR_TYPE_A, false, SOA_20_60, NOW), 0);
+  assert_int_equal(look(c, "b.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r), 0);
+  assert_int_equal(r.ttl, 20);
+  ldns_rr_list_deep_free(r.rrs);
+  cache_free(c);
+
+  /* Clamped to max_neg_ttl. */
+  c = mk(1u << 20, 0, 86400, 30);
+  assert_int_equal(store_neg(c, "c.example.com.", LDNS_RR_TYPE_A, true, SOA_900_900, NOW), 0);
+  assert_int_equal(look(c, "c.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r), 0);
+  assert_int_equal(r.ttl, 30);
+  ldns_rr_list_deep_free(r.rrs);
+  assert_int_equal(look(c, "c.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW + 30, &r), -1);
+  cache_free(c);
+}
+
+static void test_negative_without_soa_not_cached(void **state) {
+  (void)state;
+  cache_t *c = mk_default();
+  assert_int_equal(store_neg(c, "x.example.com.", LDNS_RR_TYPE_A, true, NULL, NOW), -1);
+  assert_int_equal(store_neg(c, "y.example.com.", LDNS_RR_TYPE_A, false, NULL, NOW), -1);
+  /* A record that is not an SOA does not count as one. */
+  assert_int_equal(store_neg(c, "z.example.com.", LDNS_RR_TYPE_A, true,
+                             "example.com. 300 IN NS ns1.example.com.", NOW), -1);
+  struct cache_result r;
+  assert_int_equal(look(c, "x.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_GLUE, NOW, &r), -1);
+  assert_int_equal(look(c, "y.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_GLUE, NOW, &r), -1);
+  assert_int_equal(look(c, "z.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_GLUE, NOW, &r), -1);
+  struct cache_stats st;
+  cache_get_stats(c, &st);
+  assert_int_equal(st.entries, 0);
+  cache_free(c);
+}
+
+static void test_rank_glue_does_not_replace_answer(void **state) {
+  (void)state;
+  cache_t *c = mk_default();
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, "ns1.example.com. 300 IN A 192.0.2.1", NULL), 0);
+  assert_int_equal(store(c, CACHE_RANK_GLUE, NOW, "ns1.example.com. 300 IN A 198.51.100.66", NULL), -1);
+  assert_int_equal(store(c, CACHE_RANK_REFERRAL, NOW, "ns1.example.com. 300 IN A 198.51.100.66", NULL), -1);
+  struct cache_result r;
+  assert_int_equal(look(c, "ns1.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r), 0);
+  assert_int_equal(r.rank, CACHE_RANK_ANSWER);
+  ldns_rr *want = rr("ns1.example.com. 300 IN A 192.0.2.1");
+  assert_int_equal(ldns_rr_compare(ldns_rr_list_rr(r.rrs, 0), want), 0);
+  ldns_rr_free(want);
+  ldns_rr_list_deep_free(r.rrs);
+  /* Once the answer has expired, glue may take the slot. */
+  assert_int_equal(store(c, CACHE_RANK_GLUE, NOW + 300, "ns1.example.com. 300 IN A 198.51.100.66", NULL), 0);
+  assert_int_equal(look(c, "ns1.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_GLUE, NOW + 300, &r), 0);
+  assert_int_equal(r.rank, CACHE_RANK_GLUE);
+  ldns_rr_list_deep_free(r.rrs);
+  cache_free(c);
+}
+
+static void test_rank_answer_replaces_glue(void **state) {
+  (void)state;
+  cache_t *c = mk_default();
+  assert_int_equal(store(c, CACHE_RANK_GLUE, NOW, "ns1.example.com. 300 IN A 198.51.100.66", NULL), 0);
+  struct cache_result r;
+  /* Glue is not an answer. */
+  assert_int_equal(look(c, "ns1.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r), -1);
+  assert_int_equal(look(c, "ns1.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_REFERRAL, NOW, &r), -1);
+  assert_int_equal(look(c, "ns1.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_GLUE, NOW, &r), 0);
+  assert_int_equal(r.rank, CACHE_RANK_GLUE);
+  ldns_rr_list_deep_free(r.rrs);
+  /* A better rank replaces it. */
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, "ns1.example.com. 300 IN A 192.0.2.1", NULL), 0);
+  assert_int_equal(look(c, "ns1.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r), 0);
+  ldns_rr *want = rr("ns1.example.com. 300 IN A 192.0.2.1");
+  assert_int_equal(ldns_rr_compare(ldns_rr_list_rr(r.rrs, 0), want), 0);
+  ldns_rr_free(want);
+  ldns_rr_list_deep_free(r.rrs);
+  cache_free(c);
+}
+
+static void test_byte_bound_and_lru(void **state) {
+  (void)state;
+  const size_t budget = 64 * 1024;
+  cache_t *c = mk(budget, 0, 86400, 3600);
+  char line[200];
+  snprintf(line, sizeof line, "hot.example. 3600 IN A 192.0.2.1");
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, line, NULL), 0);
+  for (int i = 0; i < 5000; i++) {
+    snprintf(line, sizeof line, "host%d.bulk.example. 3600 IN TXT \"padding padding padding %d\"", i, i);
+    assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, line, NULL), 0);
+    struct cache_stats st;
+    cache_get_stats(c, &st);
+    assert_true(st.bytes <= budget);
+    /* Keep the hot entry recently used. */
+    struct cache_result r;
+    if (look(c, "hot.example.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r) != 0)
+      fail_msg("recently used entry evicted after %d inserts", i + 1);
+    ldns_rr_list_deep_free(r.rrs);
+  }
+  struct cache_stats st;
+  cache_get_stats(c, &st);
+  assert_true(st.bytes <= budget);
+  assert_true(st.bytes > budget / 2); /* the budget is actually used */
+  assert_true(st.evictions > 0);
+  assert_int_equal(st.inserts, 5001);
+  assert_int_equal(st.entries + st.evictions, st.inserts);
+  assert_true(st.entries < 5001);
+  /* The oldest bulk entries are gone, the newest is there. */
+  struct cache_result r;
+  assert_int_equal(look(c, "host0.bulk.example.", LDNS_RR_TYPE_TXT, CACHE_RANK_GLUE, NOW, &r), -1);
+  assert_int_equal(look(c, "host4999.bulk.example.", LDNS_RR_TYPE_TXT, CACHE_RANK_GLUE, NOW, &r), 0);
+  ldns_rr_list_deep_free(r.rrs);
+  cache_free(c);
+}
+
+static void test_too_big_rrset_rejected(void **state) {
+  (void)state;
+  cache_t *c = mk(64 * 1024, 0, 86400, 3600); /* 4k per shard */
+  ldns_rr_list *l = ldns_rr_list_new();
+  char line[200];
+  for (int i = 0; i < 400; i++) {
+    snprintf(line, sizeof line, "big.example. 300 IN A 10.0.%d.%d", i / 256, i % 256);
+    ldns_rr_list_push_rr(l, rr(line));
+  }
+  assert_int_equal(cache_store_rrset(c, l, CACHE_RANK_ANSWER, NOW), -1);
+  ldns_rr_list_deep_free(l);
+  struct cache_stats st;
+  cache_get_stats(c, &st);
+  assert_int_equal(st.entries, 0);
+  assert_int_equal(st.bytes, 0);
+  cache_free(c);
+}
+
+static void test_clear(void **state) {
+  (void)state;
+  cache_t *c = mk_default();
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, "a.example. 300 IN A 192.0.2.1", NULL), 0);
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, "b.example. 300 IN A 192.0.2.1", NULL), 0);
+  cache_clear(c);
+  struct cache_stats st;
+  cache_get_stats(c, &st);
+  assert_int_equal(st.entries, 0);
+  assert_int_equal(st.bytes, 0);
+  struct cache_result r;
+  assert_int_equal(look(c, "a.example.", LDNS_RR_TYPE_A, CACHE_RANK_GLUE, NOW, &r), -1);
+  /* Usable after clearing. */
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, "a.example. 300 IN A 192.0.2.1", NULL), 0);
+  assert_int_equal(look(c, "a.example.", LDNS_RR_TYPE_A, CACHE_RANK_GLUE, NOW, &r), 0);
+  ldns_rr_list_deep_free(r.rrs);
+  cache_free(c);
+}
+
+static void test_encode_decode_round_trip(void **state) {
+  (void)state;
+  ldns_rr_list *in = rrlist("www.Example.com. 300 IN A 192.0.2.1",
+                            "www.example.com. 300 IN AAAA 2001:db8::1",
+                            "alias.example.com. 300 IN CNAME www.example.com.",
+                            "example.com. 300 IN MX 10 mail.example.com.",
+                            "example.com. 300 IN TXT \"hello world\" \"second\"",
+                            "example.com. 300 IN SOA ns1.example.com. h.example.com. 1 2 3 4 5",
+                            "odd.example.com. 300 IN TYPE65534 \\# 4 deadbeef", NULL);
+  size_t len = 0;
+  uint8_t *wire = cache_encode_rrs(in, &len);
+  assert_non_null(wire);
+  assert_true(len > 0);
+  ldns_rr_list *out = cache_decode_rrs(wire, len, 42);
+  assert_non_null(out);
+  assert_int_equal(ldns_rr_list_rr_count(out), ldns_rr_list_rr_count(in));
+  for (size_t i = 0; i < ldns_rr_list_rr_count(in); i++) {
+    ldns_rr *a = ldns_rr_list_rr(in, i), *b = ldns_rr_list_rr(out, i);
+    assert_int_equal(ldns_rr_ttl(b), 42);
+    ldns_rr_set_ttl(a, 42);
+    if (ldns_rr_compare(a, b) != 0) {
+      char *sa = ldns_rr2str(a), *sb = ldns_rr2str(b);
+      fail_msg("RR %zu differs: %s vs %s", i, sa, sb);
+    }
+    /* Owner case is preserved (only keys are lowered). */
+    assert_memory_equal(ldns_rdf_data(ldns_rr_owner(a)), ldns_rdf_data(ldns_rr_owner(b)),
+                        ldns_rdf_size(ldns_rr_owner(a)));
+  }
+  /* The unknown type is carried as opaque data. */
+  ldns_rr *odd = ldns_rr_list_rr(out, 6);
+  assert_int_equal(ldns_rr_get_type(odd), 65534);
+  assert_int_equal(ldns_rr_rd_count(odd), 1);
+  const uint8_t raw[] = {0xde, 0xad, 0xbe, 0xef};
+  assert_int_equal(ldns_rdf_size(ldns_rr_rdf(odd, 0)), 4);
+  assert_memory_equal(ldns_rdf_data(ldns_rr_rdf(odd, 0)), raw, 4);
+  ldns_rr_list_deep_free(out);
+
+  /* Truncated data is rejected, not half-decoded. */
+  assert_null(cache_decode_rrs(wire, len - 1, 42));
+  free(wire);
+  ldns_rr_list_deep_free(in);
+}
+
+static void test_unknown_type_through_cache(void **state) {
+  (void)state;
+  cache_t *c = mk_default();
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, "odd.example. 300 IN TYPE65534 \\# 3 010203", NULL), 0);
+  struct cache_result r;
+  assert_int_equal(look(c, "odd.example.", (ldns_rr_type)65534, CACHE_RANK_ANSWER, NOW + 1, &r), 0);
+  assert_int_equal(ldns_rr_list_rr_count(r.rrs), 1);
+  ldns_rr *x = ldns_rr_list_rr(r.rrs, 0);
+  assert_int_equal(ldns_rr_get_type(x), 65534);
+  assert_int_equal(ldns_rr_ttl(x), 299);
+  const uint8_t raw[] = {1, 2, 3};
+  assert_int_equal(ldns_rdf_size(ldns_rr_rdf(x, 0)), 3);
+  assert_memory_equal(ldns_rdf_data(ldns_rr_rdf(x, 0)), raw, 3);
+  ldns_rr_list_deep_free(r.rrs);
+  cache_free(c);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_store_lookup_rrset),
+      cmocka_unit_test(test_empty_rrset_not_stored),
+      cmocka_unit_test(test_case_insensitive_keys),
+      cmocka_unit_test(test_ttl_countdown_and_expiry),
+      cmocka_unit_test(test_ttl_is_minimum_of_set),
+      cmocka_unit_test(test_ttl_clamps),
+      cmocka_unit_test(test_negative_nxdomain_any_type),
+      cmocka_unit_test(test_negative_nodata_only_its_type),
+      cmocka_unit_test(test_negative_ttl),
+      cmocka_unit_test(test_negative_without_soa_not_cached),
+      cmocka_unit_test(test_rank_glue_does_not_replace_answer),
+      cmocka_unit_test(test_rank_answer_replaces_glue),
+      cmocka_unit_test(test_byte_bound_and_lru),
+      cmocka_unit_test(test_too_big_rrset_rejected),
+      cmocka_unit_test(test_clear),
+      cmocka_unit_test(test_encode_decode_round_trip),
+      cmocka_unit_test(test_unknown_type_through_cache),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

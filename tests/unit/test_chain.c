@@ -1,0 +1,180 @@
+/* Unit tests for resolver/chain.c: hops, loop detection, the length bound. */
+#include "unit_helpers.h"
+
+#include "resolver/chain.h"
+
+/* chain_add by text. */
+static enum chain_status add(chain_t *c, const char *owner, const char *target) {
+  ldns_rdf *o = dn(owner), *t = dn(target);
+  enum chain_status st = chain_add(c, o, t, NULL, CHAIN_SRC_CACHE, 0);
+  ldns_rdf_deep_free(o);
+  ldns_rdf_deep_free(t);
+  return st;
+}
+
+static void init(chain_t *c, const char *start, size_t max_len) {
+  ldns_rdf *s = dn(start);
+  chain_init(c, s, max_len);
+  ldns_rdf_deep_free(s); /* chain_init clones */
+}
+
+static void test_empty_chain(void **state) {
+  (void)state;
+  chain_t c;
+  init(&c, "www.example.com.", 8);
+  assert_int_equal(c.n, 0);
+  assert_name(chain_current(&c), "www.example.com.");
+  assert_string_equal(c.why, "");
+  chain_free(&c);
+}
+
+static void test_append_hops(void **state) {
+  (void)state;
+  chain_t c;
+  init(&c, "a.example.", 8);
+  ldns_rdf *o = dn("a.example."), *t = dn("b.example.net."), *z = dn("example.");
+  assert_int_equal(chain_add(&c, o, t, z, CHAIN_SRC_NETWORK, 17), CHAIN_OK);
+  ldns_rdf_deep_free(o);
+  ldns_rdf_deep_free(t);
+  ldns_rdf_deep_free(z);
+  assert_int_equal(add(&c, "b.example.net.", "c.example.org."), CHAIN_OK);
+  /* More hops than the initial capacity of 4. */
+  assert_int_equal(add(&c, "c.example.org.", "d.example.org."), CHAIN_OK);
+  assert_int_equal(add(&c, "d.example.org.", "e.example.org."), CHAIN_OK);
+  assert_int_equal(add(&c, "e.example.org.", "f.example.org."), CHAIN_OK);
+  assert_int_equal(c.n, 5);
+  assert_name(chain_current(&c), "f.example.org.");
+  assert_name(c.hops[0].owner, "a.example.");
+  assert_name(c.hops[0].target, "b.example.net.");
+  assert_name(c.hops[0].zone, "example.");
+  assert_int_equal(c.hops[0].source, CHAIN_SRC_NETWORK);
+  assert_int_equal(c.hops[0].elapsed_ms, 17);
+  assert_false(c.hops[0].crossed_zone);
+  assert_null(c.hops[1].zone);
+  assert_int_equal(c.hops[1].source, CHAIN_SRC_CACHE);
+  assert_name(c.hops[4].owner, "e.example.org.");
+  assert_name(c.hops[4].target, "f.example.org.");
+  chain_free(&c);
+}
+
+static void test_self_loop(void **state) {
+  (void)state;
+  chain_t c;
+  init(&c, "a.example.", 8);
+  assert_int_equal(add(&c, "a.example.", "a.example."), CHAIN_LOOP);
+  assert_int_equal(c.n, 0); /* not appended */
+  assert_non_null(strstr(c.why, "loop"));
+  assert_non_null(strstr(c.why, "a.example."));
+  chain_free(&c);
+}
+
+static void test_two_name_loop(void **state) {
+  (void)state;
+  chain_t c;
+  init(&c, "a.example.", 8);
+  assert_int_equal(add(&c, "a.example.", "b.example."), CHAIN_OK);
+  assert_int_equal(add(&c, "b.example.", "a.example."), CHAIN_LOOP);
+  assert_int_equal(c.n, 1);
+  assert_name(chain_current(&c), "b.example.");
+  assert_non_null(strstr(c.why, "loop"));
+  assert_non_null(strstr(c.why, "a.example."));
+  assert_non_null(strstr(c.why, "b.example."));
+  assert_string_equal(c.why, "CNAME loop: a.example. -> b.example. -> a.example.");
+  chain_free(&c);
+}
+
+static void test_loop_into_middle(void **state) {
+  (void)state;
+  chain_t c;
+  init(&c, "a.example.", 8);
+  assert_int_equal(add(&c, "a.example.", "b.example."), CHAIN_OK);
+  assert_int_equal(add(&c, "b.example.", "c.example."), CHAIN_OK);
+  assert_int_equal(add(&c, "c.example.", "b.example."), CHAIN_LOOP);
+  /* The loop is described from where it starts. */
+  assert_string_equal(c.why, "CNAME loop: b.example. -> c.example. -> b.example.");
+  chain_free(&c);
+}
+
+static void test_loop_case_insensitive(void **state) {
+  (void)state;
+  chain_t c;
+  init(&c, "a.example.", 8);
+  assert_int_equal(add(&c, "a.example.", "B.example."), CHAIN_OK);
+  assert_int_equal(add(&c, "B.example.", "A.EXAMPLE."), CHAIN_LOOP);
+  assert_int_equal(c.n, 1);
+  assert_non_null(strstr(c.why, "loop"));
+  chain_free(&c);
+}
+
+static void test_limit_exact_ok(void **state) {
+  (void)state;
+  const size_t max = 5;
+  chain_t c;
+  init(&c, "n0.example.", max);
+  char o[64], t[64];
+  for (size_t i = 0; i < max; i++) {
+    snprintf(o, sizeof o, "n%zu.example.", i);
+    snprintf(t, sizeof t, "n%zu.example.", i + 1);
+    assert_int_equal(add(&c, o, t), CHAIN_OK);
+  }
+  assert_int_equal(c.n, max);
+  assert_name(chain_current(&c), "n5.example.");
+  /* One more is too long, and `why` names the limit. */
+  assert_int_equal(add(&c, "n5.example.", "n6.example."), CHAIN_TOO_LONG);
+  assert_int_equal(c.n, max);
+  assert_name(chain_current(&c), "n5.example.");
+  assert_non_null(strstr(c.why, "limit of 5"));
+  assert_non_null(strstr(c.why, "n0.example."));
+  chain_free(&c);
+}
+
+static void test_limit_zero_and_one(void **state) {
+  (void)state;
+  chain_t c;
+  init(&c, "a.example.", 1);
+  assert_int_equal(add(&c, "a.example.", "b.example."), CHAIN_OK);
+  assert_int_equal(add(&c, "b.example.", "c.example."), CHAIN_TOO_LONG);
+  assert_non_null(strstr(c.why, "1"));
+  chain_free(&c);
+  init(&c, "a.example.", 0);
+  assert_int_equal(add(&c, "a.example.", "b.example."), CHAIN_TOO_LONG);
+  assert_int_equal(c.n, 0);
+  chain_free(&c);
+}
+
+static void test_long_names_in_why_bounded(void **state) {
+  (void)state;
+  /* Names near 255 octets: the description must stay NUL-terminated in its
+   * 512-byte buffer. */
+  char names[4][260];
+  for (int k = 0; k < 4; k++) {
+    char *p = names[k];
+    p += sprintf(p, "%c", 'a' + k);
+    for (int i = 0; i < 3; i++) p += sprintf(p, ".%.62s", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    sprintf(p, ".");
+  }
+  chain_t c;
+  init(&c, names[0], 8);
+  assert_int_equal(add(&c, names[0], names[1]), CHAIN_OK);
+  assert_int_equal(add(&c, names[1], names[2]), CHAIN_OK);
+  assert_int_equal(add(&c, names[2], names[3]), CHAIN_OK);
+  assert_int_equal(add(&c, names[3], names[0]), CHAIN_LOOP);
+  assert_true(strlen(c.why) < sizeof c.why);
+  assert_memory_equal(c.why, "CNAME loop: ", 12);
+  chain_free(&c);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_empty_chain),
+      cmocka_unit_test(test_append_hops),
+      cmocka_unit_test(test_self_loop),
+      cmocka_unit_test(test_two_name_loop),
+      cmocka_unit_test(test_loop_into_middle),
+      cmocka_unit_test(test_loop_case_insensitive),
+      cmocka_unit_test(test_limit_exact_ok),
+      cmocka_unit_test(test_limit_zero_and_one),
+      cmocka_unit_test(test_long_names_in_why_bounded),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

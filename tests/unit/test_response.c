@@ -1,0 +1,434 @@
+/* Unit tests for resolver/response.c: classification of canned responses and
+ * bailiwick scrubbing. */
+#include "unit_helpers.h"
+
+#include "resolver/response.h"
+
+#define AN LDNS_SECTION_ANSWER
+#define NS LDNS_SECTION_AUTHORITY
+#define AR LDNS_SECTION_ADDITIONAL
+
+static const char *SOA =
+    "example.com. 300 IN SOA ns1.example.com. host.example.com. 1 7200 900 1209600 60";
+
+/* Classify p as the answer to (qname, qtype) from a server of zone. */
+static void classify(const ldns_pkt *p, const char *qname, ldns_rr_type qtype, const char *zone,
+                     struct resp_info *info, ldns_rdf **qn, ldns_rdf **zn) {
+  *qn = dn(qname);
+  *zn = dn(zone);
+  resp_classify(p, *qn, qtype, *zn, info);
+}
+
+static void done(ldns_pkt *p, struct resp_info *info, ldns_rdf *qn, ldns_rdf *zn) {
+  resp_info_clear(info);
+  ldns_rdf_deep_free(qn);
+  ldns_rdf_deep_free(zn);
+  ldns_pkt_free(p);
+}
+
+static bool list_has(const ldns_rr_list *l, const char *text) {
+  ldns_rr *want = rr(text);
+  bool found = false;
+  for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++)
+    if (ldns_rr_compare(ldns_rr_list_rr(l, i), want) == 0) found = true;
+  ldns_rr_free(want);
+  return found;
+}
+
+static void test_plain_answer(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, AN, "www.example.com. 300 IN A 192.0.2.1");
+  pkt_add(p, AN, "www.example.com. 300 IN A 192.0.2.2");
+  pkt_add(p, AN, "other.example.com. 300 IN A 192.0.2.3"); /* not asked for */
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "www.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_ANSWER);
+  assert_string_equal(resp_class_name(info.cls), "answer");
+  assert_int_equal(info.ncnames, 0);
+  assert_name(info.final_name, "www.example.com.");
+  assert_non_null(info.answer);
+  assert_int_equal(ldns_rr_list_rr_count(info.answer), 2);
+  assert_true(list_has(info.answer, "www.example.com. 300 IN A 192.0.2.2"));
+  assert_false(list_has(info.answer, "other.example.com. 300 IN A 192.0.2.3"));
+  assert_int_equal(info.rcode, LDNS_RCODE_NOERROR);
+  assert_false(info.cname_with_other_data);
+  done(p, &info, qn, zn);
+}
+
+static void test_answer_case_insensitive_owner(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, AN, "WWW.EXAMPLE.COM. 300 IN A 192.0.2.1");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "www.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_ANSWER);
+  assert_int_equal(ldns_rr_list_rr_count(info.answer), 1);
+  done(p, &info, qn, zn);
+}
+
+static void test_cname_chain_in_one_answer(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("a.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  /* Deliberately out of order in the packet. */
+  pkt_add(p, AN, "c.example.com. 300 IN A 192.0.2.7");
+  pkt_add(p, AN, "b.example.com. 300 IN CNAME c.example.com.");
+  pkt_add(p, AN, "a.example.com. 300 IN CNAME b.example.com.");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "a.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_ANSWER);
+  assert_int_equal(info.ncnames, 2);
+  assert_name(ldns_rr_owner(info.cnames[0]), "a.example.com.");
+  assert_name(ldns_rr_owner(info.cnames[1]), "b.example.com.");
+  assert_name(info.final_name, "c.example.com.");
+  assert_int_equal(ldns_rr_list_rr_count(info.answer), 1);
+  assert_true(list_has(info.answer, "c.example.com. 300 IN A 192.0.2.7"));
+  done(p, &info, qn, zn);
+}
+
+static void test_cname_query_returns_cname_itself(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("a.example.com.", LDNS_RR_TYPE_CNAME, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, AN, "a.example.com. 300 IN CNAME b.example.com.");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "a.example.com.", LDNS_RR_TYPE_CNAME, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_ANSWER);
+  assert_int_equal(info.ncnames, 0);
+  assert_true(list_has(info.answer, "a.example.com. 300 IN CNAME b.example.com."));
+  done(p, &info, qn, zn);
+}
+
+static void test_chain_leaves_zone(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("a.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, AN, "a.example.com. 300 IN CNAME b.example.com.");
+  pkt_add(p, AN, "b.example.com. 300 IN CNAME x.other.net.");
+  /* Out-of-zone data this server may not speak for: must be ignored. */
+  pkt_add(p, AN, "x.other.net. 300 IN CNAME y.other.net.");
+  pkt_add(p, AN, "y.other.net. 300 IN A 203.0.113.66");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "a.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_CNAME);
+  assert_int_equal(info.ncnames, 2);
+  assert_name(ldns_rr_owner(info.cnames[1]), "b.example.com.");
+  assert_name(info.final_name, "x.other.net.");
+  assert_null(info.answer);
+  done(p, &info, qn, zn);
+}
+
+static void test_referral_glue_scrubbed(void **state) {
+  (void)state;
+  /* The com. servers delegate example.com. */
+  ldns_pkt *p = mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false);
+  pkt_add(p, NS, "example.com. 172800 IN NS ns1.example.com.");
+  pkt_add(p, NS, "example.com. 172800 IN NS ns.other.net.");
+  pkt_add(p, AR, "ns1.example.com. 172800 IN A 192.0.2.53");
+  pkt_add(p, AR, "ns1.example.com. 172800 IN AAAA 2001:db8::53");
+  pkt_add(p, AR, "ns.other.net. 172800 IN A 198.51.100.53");   /* outside com.: dropped */
+  pkt_add(p, AR, "unrelated.example.com. 172800 IN A 192.0.2.99"); /* not an NS: dropped */
+  pkt_add(p, AR, "ns1.example.com. 172800 IN TXT \"not an address\"");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "www.example.com.", LDNS_RR_TYPE_A, "com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_REFERRAL);
+  assert_name(info.referral_zone, "example.com.");
+  assert_non_null(info.ns);
+  assert_int_equal(ldns_rr_list_rr_count(info.ns), 2);
+  assert_non_null(info.glue);
+  assert_int_equal(ldns_rr_list_rr_count(info.glue), 2);
+  assert_true(list_has(info.glue, "ns1.example.com. 172800 IN A 192.0.2.53"));
+  assert_true(list_has(info.glue, "ns1.example.com. 172800 IN AAAA 2001:db8::53"));
+  assert_false(list_has(info.glue, "ns.other.net. 172800 IN A 198.51.100.53"));
+  assert_false(list_has(info.glue, "unrelated.example.com. 172800 IN A 192.0.2.99"));
+  done(p, &info, qn, zn);
+}
+
+static void test_referral_from_root(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false);
+  pkt_add(p, NS, "com. 172800 IN NS a.gtld-servers.net.");
+  pkt_add(p, AR, "a.gtld-servers.net. 172800 IN A 192.0.2.30");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "www.example.com.", LDNS_RR_TYPE_A, ".", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_REFERRAL);
+  assert_name(info.referral_zone, "com.");
+  /* Everything is inside the root, so the net. glue is kept here. */
+  assert_int_equal(ldns_rr_list_rr_count(info.glue), 1);
+  done(p, &info, qn, zn);
+}
+
+static void test_upward_referral_is_lame(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false);
+  pkt_add(p, NS, "com. 172800 IN NS a.gtld-servers.net.");
+  pkt_add(p, AR, "a.gtld-servers.net. 172800 IN A 192.0.2.30");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "www.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_LAME);
+  assert_non_null(info.why);
+  assert_null(info.glue);
+  done(p, &info, qn, zn);
+
+  /* Root referral from a zone server. */
+  p = mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false);
+  pkt_add(p, NS, ". 518400 IN NS a.root-servers.net.");
+  classify(p, "www.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_LAME);
+  done(p, &info, qn, zn);
+
+  /* Referral to the zone asked itself is not "below". */
+  p = mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false);
+  pkt_add(p, NS, "example.com. 3600 IN NS ns1.example.com.");
+  classify(p, "www.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_LAME);
+  done(p, &info, qn, zn);
+}
+
+static void test_sideways_referral_is_lame(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false);
+  pkt_add(p, NS, "example.net. 172800 IN NS ns1.example.net.");
+  pkt_add(p, AR, "ns1.example.net. 172800 IN A 192.0.2.31");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "www.example.com.", LDNS_RR_TYPE_A, "com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_LAME);
+  done(p, &info, qn, zn);
+
+  /* A delegation below the zone but not above the question. */
+  p = mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false);
+  pkt_add(p, NS, "example2.com. 172800 IN NS ns1.example2.com.");
+  classify(p, "www.example.com.", LDNS_RR_TYPE_A, "com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_LAME);
+  done(p, &info, qn, zn);
+}
+
+static void test_nxdomain_with_aa_and_soa(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("nx.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, true);
+  pkt_add(p, NS, SOA);
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "nx.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_NXDOMAIN);
+  assert_int_equal(info.rcode, LDNS_RCODE_NXDOMAIN);
+  assert_non_null(info.soa);
+  assert_int_equal(ldns_rr_get_type(info.soa), LDNS_RR_TYPE_SOA);
+  assert_name(info.final_name, "nx.example.com.");
+  done(p, &info, qn, zn);
+}
+
+static void test_nxdomain_without_aa_is_lame(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("nx.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, false);
+  pkt_add(p, NS, SOA);
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "nx.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_LAME);
+  done(p, &info, qn, zn);
+}
+
+static void test_nxdomain_soa_out_of_zone_ignored(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("nx.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, true);
+  pkt_add(p, NS, "other.net. 300 IN SOA ns1.other.net. h.other.net. 1 2 3 4 5");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "nx.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_NXDOMAIN);
+  assert_null(info.soa);
+  done(p, &info, qn, zn);
+}
+
+static void test_nxdomain_after_in_zone_cname(void **state) {
+  (void)state;
+  /* RFC 6604: the RCODE speaks for the last name of the chain. */
+  ldns_pkt *p = mkpkt("a.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, true);
+  pkt_add(p, AN, "a.example.com. 300 IN CNAME gone.example.com.");
+  pkt_add(p, NS, SOA);
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "a.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_NXDOMAIN);
+  assert_int_equal(info.ncnames, 1);
+  assert_name(info.final_name, "gone.example.com.");
+  assert_non_null(info.soa);
+  done(p, &info, qn, zn);
+}
+
+static void test_nxdomain_after_out_of_zone_cname(void **state) {
+  (void)state;
+  /* The NXDOMAIN is about a name this server does not serve: requery. */
+  ldns_pkt *p = mkpkt("a.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, true);
+  pkt_add(p, AN, "a.example.com. 300 IN CNAME b.other.net.");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "a.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_CNAME);
+  assert_name(info.final_name, "b.other.net.");
+  done(p, &info, qn, zn);
+}
+
+static void test_nodata_with_soa(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("www.example.com.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, NS, SOA);
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "www.example.com.", LDNS_RR_TYPE_AAAA, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_NODATA);
+  assert_non_null(info.soa);
+  assert_null(info.answer);
+  done(p, &info, qn, zn);
+}
+
+static void test_nodata_after_cname(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("a.example.com.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, AN, "a.example.com. 300 IN CNAME b.example.com.");
+  pkt_add(p, NS, SOA);
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "a.example.com.", LDNS_RR_TYPE_AAAA, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_NODATA);
+  assert_int_equal(info.ncnames, 1);
+  assert_name(info.final_name, "b.example.com.");
+  assert_non_null(info.soa);
+  done(p, &info, qn, zn);
+}
+
+static void test_cname_with_other_data(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, AN, "www.example.com. 300 IN A 198.51.100.1"); /* illegal next to a CNAME */
+  pkt_add(p, AN, "www.example.com. 300 IN CNAME real.example.com.");
+  pkt_add(p, AN, "real.example.com. 300 IN A 192.0.2.80");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "www.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_true(info.cname_with_other_data);
+  assert_int_equal(info.cls, RESP_ANSWER);
+  assert_int_equal(info.ncnames, 1);
+  assert_name(info.final_name, "real.example.com.");
+  assert_int_equal(ldns_rr_list_rr_count(info.answer), 1);
+  assert_true(list_has(info.answer, "real.example.com. 300 IN A 192.0.2.80"));
+  done(p, &info, qn, zn);
+}
+
+static void test_error_rcodes(void **state) {
+  (void)state;
+  static const ldns_pkt_rcode codes[] = {LDNS_RCODE_SERVFAIL, LDNS_RCODE_REFUSED,
+                                         LDNS_RCODE_NOTIMPL, LDNS_RCODE_FORMERR};
+  for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+    ldns_pkt *p = mkpkt("www.example.com.", LDNS_RR_TYPE_A, codes[i], true);
+    /* Even with data, an error rcode is an error. */
+    pkt_add(p, AN, "www.example.com. 300 IN A 192.0.2.1");
+    struct resp_info info;
+    ldns_rdf *qn, *zn;
+    classify(p, "www.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+    assert_int_equal(info.cls, RESP_ERROR);
+    assert_int_equal(info.rcode, codes[i]);
+    assert_null(info.answer);
+    assert_non_null(info.why);
+    done(p, &info, qn, zn);
+  }
+}
+
+static void test_two_name_loop_in_answer(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("a.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, AN, "a.example.com. 300 IN CNAME b.example.com.");
+  pkt_add(p, AN, "b.example.com. 300 IN CNAME a.example.com.");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "a.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  /* The walk stops at the repeated owner; both CNAMEs are reported so the
+   * caller's chain sees the loop. */
+  assert_int_equal(info.ncnames, 2);
+  assert_name(ldns_rr_owner(info.cnames[0]), "a.example.com.");
+  assert_name(ldns_rr_owner(info.cnames[1]), "b.example.com.");
+  assert_name(info.final_name, "a.example.com.");
+  assert_null(info.answer);
+  assert_int_not_equal(info.cls, RESP_ANSWER);
+  done(p, &info, qn, zn);
+}
+
+static void test_self_loop_in_answer(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("a.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, AN, "a.example.com. 300 IN CNAME a.example.com.");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "a.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.ncnames, 1);
+  assert_name(info.final_name, "a.example.com.");
+  done(p, &info, qn, zn);
+}
+
+static void test_non_aa_empty_is_lame(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false);
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "www.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_LAME);
+  assert_non_null(info.why);
+  done(p, &info, qn, zn);
+}
+
+static void test_resp_rrset(void **state) {
+  (void)state;
+  ldns_rr_list *l = rrlist("a.example. 300 IN A 192.0.2.1", "A.EXAMPLE. 300 IN A 192.0.2.2",
+                           "a.example. 300 IN AAAA 2001:db8::1", "b.example. 300 IN A 192.0.2.3",
+                           "a.example. 300 CH A 192.0.2.4", NULL);
+  ldns_rdf *a = dn("a.example."), *c = dn("c.example.");
+  ldns_rr_list *s = resp_rrset(l, a, LDNS_RR_TYPE_A);
+  assert_non_null(s);
+  assert_int_equal(ldns_rr_list_rr_count(s), 2); /* the CH one is not IN */
+  ldns_rr_list_free(s);
+  s = resp_rrset(l, a, LDNS_RR_TYPE_ANY);
+  assert_int_equal(ldns_rr_list_rr_count(s), 3);
+  ldns_rr_list_free(s);
+  assert_null(resp_rrset(l, c, LDNS_RR_TYPE_A));
+  ldns_rdf_deep_free(a);
+  ldns_rdf_deep_free(c);
+  ldns_rr_list_deep_free(l);
+  assert_string_equal(resp_class_name(RESP_REFERRAL), "referral");
+  assert_string_equal(resp_class_name((enum resp_class)99), "?");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_plain_answer),
+      cmocka_unit_test(test_answer_case_insensitive_owner),
+      cmocka_unit_test(test_cname_chain_in_one_answer),
+      cmocka_unit_test(test_cname_query_returns_cname_itself),
+      cmocka_unit_test(test_chain_leaves_zone),
+      cmocka_unit_test(test_referral_glue_scrubbed),
+      cmocka_unit_test(test_referral_from_root),
+      cmocka_unit_test(test_upward_referral_is_lame),
+      cmocka_unit_test(test_sideways_referral_is_lame),
+      cmocka_unit_test(test_nxdomain_with_aa_and_soa),
+      cmocka_unit_test(test_nxdomain_without_aa_is_lame),
+      cmocka_unit_test(test_nxdomain_soa_out_of_zone_ignored),
+      cmocka_unit_test(test_nxdomain_after_in_zone_cname),
+      cmocka_unit_test(test_nxdomain_after_out_of_zone_cname),
+      cmocka_unit_test(test_nodata_with_soa),
+      cmocka_unit_test(test_nodata_after_cname),
+      cmocka_unit_test(test_cname_with_other_data),
+      cmocka_unit_test(test_error_rcodes),
+      cmocka_unit_test(test_two_name_loop_in_answer),
+      cmocka_unit_test(test_self_loop_in_answer),
+      cmocka_unit_test(test_non_aa_empty_is_lame),
+      cmocka_unit_test(test_resp_rrset),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
