@@ -5,6 +5,7 @@
  */
 #include "resolver/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -43,8 +44,8 @@ struct setctx {
 
 static int parse_uint(const char *v, unsigned long lo, unsigned long hi, unsigned long *out) {
   char *end;
+  if (!isdigit((unsigned char)v[0])) return -1; /* no blanks, no sign */
   errno = 0;
-  if (v[0] == '-') return -1;
   unsigned long x = strtoul(v, &end, 10);
   if (errno || end == v || *end || x < lo || x > hi) return -1;
   *out = x;

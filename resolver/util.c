@@ -113,9 +113,12 @@ int util_parse_addr_port(const char *s, int default_port,
 
 int util_parse_size(const char *s, size_t *out) {
   char *end;
+  /* strtoull skips blanks and accepts a sign ("-1" wraps to 2^64-1): only
+   * a leading digit is a size. */
+  if (!isdigit((unsigned char)s[0])) return -1;
   errno = 0;
   unsigned long long v = strtoull(s, &end, 10);
-  if (errno || end == s || s[0] == '-') return -1;
+  if (errno || end == s) return -1;
   unsigned long long mul = 1;
   switch (tolower((unsigned char)*end)) {
   case 0: break;

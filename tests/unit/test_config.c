@@ -1,0 +1,397 @@
+/* Unit tests for resolver/config.c: YAML files, flags, and their errors. */
+#include "unit_helpers.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "resolver/config.h"
+
+/* A temp file with `text`; the path is written into path (>= 64 bytes). */
+static void write_file(char *path, const char *text) {
+  strcpy(path, "/tmp/chaindns-config-XXXXXX.yaml");
+  int fd = mkstemps(path, 5);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+}
+
+static int load(struct config *cfg, const char *text, char *err, size_t errlen, char *path) {
+  write_file(path, text);
+  int rc = config_load_file(cfg, path, err, errlen);
+  unlink(path);
+  return rc;
+}
+
+static struct sockaddr_in sin4(const char *ip) {
+  struct sockaddr_in s;
+  memset(&s, 0, sizeof s);
+  s.sin_family = AF_INET;
+  assert_int_equal(inet_pton(AF_INET, ip, &s.sin_addr), 1);
+  return s;
+}
+
+static bool allows4(const struct config *cfg, const char *ip) {
+  struct sockaddr_in s = sin4(ip);
+  return acl_allows(&cfg->acl, (struct sockaddr *)&s);
+}
+
+static void assert_listen(const struct config *cfg, size_t i, const char *ip, uint16_t port) {
+  assert_true(i < cfg->nlisten);
+  char buf[64], want[64];
+  const struct sockaddr *sa = (const struct sockaddr *)&cfg->listen[i];
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *in = (const void *)sa;
+    inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
+    assert_int_equal(ntohs(in->sin_port), port);
+    assert_int_equal(cfg->listen_len[i], sizeof *in);
+  } else {
+    const struct sockaddr_in6 *in6 = (const void *)sa;
+    inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
+    assert_int_equal(ntohs(in6->sin6_port), port);
+    assert_int_equal(cfg->listen_len[i], sizeof *in6);
+  }
+  snprintf(want, sizeof want, "%s", ip);
+  assert_string_equal(buf, want);
+}
+
+static void test_defaults(void **state) {
+  (void)state;
+  struct config cfg;
+  config_defaults(&cfg);
+  assert_int_equal(cfg.nlisten, 1);
+  assert_listen(&cfg, 0, "127.0.0.1", 53);
+  assert_int_equal(cfg.threads, 1);
+  assert_int_equal(cfg.cache_size, 64u << 20);
+  assert_int_equal(cfg.max_chain_length, 16);
+  assert_true(cfg.ipv4);
+  assert_true(cfg.ipv6);
+  assert_int_equal(cfg.upstream_port, 53);
+  assert_int_equal(cfg.max_upstream_queries, 100);
+  assert_int_equal(cfg.max_negative_ttl, 3600);
+  assert_string_equal(cfg.root_hints, "");
+  assert_true(allows4(&cfg, "127.0.0.1"));
+  assert_false(allows4(&cfg, "10.1.2.3"));
+}
+
+static const char *FULL =
+    "# chaindns test configuration\n"
+    "threads: 4\n"
+    "cache-size: 128m\n"
+    "listen:\n"
+    "  - 127.0.0.1:5353\n"
+    "  - \"[::1]:5354\"\n"
+    "allow: [10.0.0.0/8, 192.168.1.0/24]\n"
+    "ipv6: false\n"
+    "upstream-port: 5300\n"
+    "log-level: debug\n"
+    "min-ttl: 5\n"
+    "max-ttl: 3600\n"
+    "max-negative-ttl: 600\n"
+    "request-timeout: 2000\n"
+    "max-upstream-queries: 50\n"
+    "max-chain-length: 8\n"
+    "root-hints: /etc/chaindns/named.root\n"
+    "edns-buffer-size: 1400\n"
+    "tcp-idle-timeout: 5000\n"
+    "tcp-max-connections: 10\n";
+
+static void test_valid_file(void **state) {
+  (void)state;
+  struct config cfg;
+  config_defaults(&cfg);
+  char err[512] = "", path[64];
+  if (load(&cfg, FULL, err, sizeof err, path) != 0) fail_msg("load failed: %s", err);
+  assert_int_equal(cfg.threads, 4);
+  assert_int_equal(cfg.cache_size, 128u << 20);
+  assert_int_equal(cfg.nlisten, 2);
+  assert_listen(&cfg, 0, "127.0.0.1", 5353);
+  assert_listen(&cfg, 1, "::1", 5354);
+  assert_true(allows4(&cfg, "10.200.0.1"));
+  assert_true(allows4(&cfg, "192.168.1.77"));
+  assert_false(allows4(&cfg, "192.168.2.1"));
+  assert_false(allows4(&cfg, "127.0.0.1")); /* the list replaced the default */
+  assert_true(cfg.ipv4);
+  assert_false(cfg.ipv6);
+  assert_int_equal(cfg.upstream_port, 5300);
+  assert_int_equal(cfg.log_level, LOG_DEBUG);
+  assert_int_equal(cfg.min_ttl, 5);
+  assert_int_equal(cfg.max_ttl, 3600);
+  assert_int_equal(cfg.max_negative_ttl, 600);
+  assert_int_equal(cfg.request_timeout_ms, 2000);
+  assert_int_equal(cfg.max_upstream_queries, 50);
+  assert_int_equal(cfg.max_chain_length, 8);
+  assert_string_equal(cfg.root_hints, "/etc/chaindns/named.root");
+  assert_int_equal(cfg.edns_buffer_size, 1400);
+  assert_int_equal(cfg.tcp_idle_timeout_ms, 5000);
+  assert_int_equal(cfg.tcp_max_connections, 10);
+}
+
+static void test_empty_file_keeps_defaults(void **state) {
+  (void)state;
+  struct config cfg;
+  config_defaults(&cfg);
+  char err[512] = "", path[64];
+  assert_int_equal(load(&cfg, "# nothing here\n", err, sizeof err, path), 0);
+  assert_int_equal(cfg.threads, 1);
+  assert_int_equal(cfg.nlisten, 1);
+}
+
+static void test_unknown_key_line_3(void **state) {
+  (void)state;
+  struct config cfg;
+  config_defaults(&cfg);
+  char err[512] = "", path[64];
+  assert_int_equal(load(&cfg, "threads: 2\ncache-size: 64m\nlistne: 127.0.0.1:53\n", err,
+                        sizeof err, path), -1);
+  assert_non_null(strstr(err, path));
+  assert_non_null(strstr(err, ":3:"));
+  assert_non_null(strstr(err, "listne"));
+  assert_non_null(strstr(err, "unknown key"));
+}
+
+static void test_bad_value_names_file_line_key(void **state) {
+  (void)state;
+  struct config cfg;
+  config_defaults(&cfg);
+  char err[512] = "", path[64];
+  assert_int_equal(load(&cfg, "# comment\nlog-level: info\nthreads: abc\n", err, sizeof err, path), -1);
+  assert_non_null(strstr(err, path));
+  assert_non_null(strstr(err, ":3:"));
+  assert_non_null(strstr(err, "threads"));
+  assert_non_null(strstr(err, "abc"));
+}
+
+static void test_bad_values(void **state) {
+  (void)state;
+  static const char *bad[] = {
+      "threads: 0\n", "threads: 257\n", "threads: -1\n", "threads: 2x\n",
+      "cache-size: 1k\n", "cache-size: lots\n", "max-chain-length: 65\n",
+      "ipv4: maybe\n", "upstream-port: 0\n", "upstream-port: 65536\n",
+      "log-level: loud\n", "max-ttl: 0\n", "request-timeout: 99\n",
+      "edns-buffer-size: 511\n", "listen: 1.2.3.4:99999\n", "listen: example.com:53\n",
+      "allow: 10.0.0.0/33\n", "allow: [10.0.0.0/8, nonsense]\n", "threads:\n",
+      /* strtoul would skip the blank and wrap the sign */
+      "max-upstream-queries: \" -1\"\n", "threads: \" 2\"\n", "cache-size: \" -5\"\n",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct config cfg;
+    config_defaults(&cfg);
+    char err[512] = "", path[64];
+    if (load(&cfg, bad[i], err, sizeof err, path) != -1)
+      fail_msg("accepted bad config: %s", bad[i]);
+    assert_non_null(strstr(err, path));
+    /* The key is named. */
+    char key[64];
+    snprintf(key, sizeof key, "%.*s", (int)strcspn(bad[i], ":"), bad[i]);
+    if (!strstr(err, key)) fail_msg("error for %s does not name the key: %s", bad[i], err);
+  }
+}
+
+static void test_structure_errors(void **state) {
+  (void)state;
+  static const char *bad[] = {
+      "threads: [1, 2]\n",              /* list for a scalar key */
+      "threads:\n  nested: 1\n",        /* nested mapping */
+      "- a\n- b\n",                     /* not a mapping */
+      "threads: 2\n  bad indent: [\n", /* syntax error */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct config cfg;
+    config_defaults(&cfg);
+    char err[512] = "", path[64];
+    if (load(&cfg, bad[i], err, sizeof err, path) != -1)
+      fail_msg("accepted bad config: %s", bad[i]);
+    assert_non_null(strstr(err, path));
+  }
+}
+
+static void test_missing_file(void **state) {
+  (void)state;
+  struct config cfg;
+  config_defaults(&cfg);
+  char err[512] = "";
+  assert_int_equal(config_load_file(&cfg, "/nonexistent/chaindns.yaml", err, sizeof err), -1);
+  assert_non_null(strstr(err, "/nonexistent/chaindns.yaml"));
+}
+
+static void test_list_values(void **state) {
+  (void)state;
+  struct config cfg;
+  config_defaults(&cfg);
+  char err[512] = "", path[64];
+  const char *text =
+      "listen: [127.0.0.1:5301, 127.0.0.2]\n"
+      "allow:\n"
+      "  - 10.1.0.0/16\n"
+      "  - ::1\n"
+      "  - 2001:db8::/32\n"
+      "threads: 3\n";
+  if (load(&cfg, text, err, sizeof err, path) != 0) fail_msg("%s", err);
+  assert_int_equal(cfg.nlisten, 2);
+  assert_listen(&cfg, 0, "127.0.0.1", 5301);
+  assert_listen(&cfg, 1, "127.0.0.2", 53); /* default port */
+  assert_int_equal(cfg.acl.n, 3);
+  assert_true(allows4(&cfg, "10.1.255.255"));
+  assert_false(allows4(&cfg, "10.2.0.0"));
+  assert_int_equal(cfg.threads, 3); /* keys after a block list still work */
+  /* A single scalar for a list key is a one-element list. */
+  config_defaults(&cfg);
+  if (load(&cfg, "allow: 172.16.0.0/12\n", err, sizeof err, path) != 0) fail_msg("%s", err);
+  assert_int_equal(cfg.acl.n, 1);
+  assert_true(allows4(&cfg, "172.31.0.1"));
+  assert_false(allows4(&cfg, "127.0.0.1"));
+}
+
+/* ---- flags ------------------------------------------------------------- */
+
+static int args(struct config *cfg, char *err, size_t errlen, int argc, ...) {
+  char *argv[32];
+  va_list ap;
+  va_start(ap, argc);
+  argv[0] = (char *)"chaindns";
+  for (int i = 1; i < argc; i++) argv[i] = va_arg(ap, char *);
+  va_end(ap);
+  argv[argc] = NULL;
+  return config_from_args(cfg, argc, argv, err, errlen);
+}
+
+static void test_flags_override_file(void **state) {
+  (void)state;
+  char path[64], err[512] = "";
+  write_file(path, "threads: 4\nmax-chain-length: 8\nlisten: 127.0.0.1:5353\nupstream-port: 5300\n");
+  struct config cfg;
+  config_defaults(&cfg);
+  int rc = args(&cfg, err, sizeof err, 5, "--config", path, "--threads", "8");
+  if (rc != 0) fail_msg("%s", err);
+  assert_int_equal(cfg.threads, 8);           /* flag wins */
+  assert_int_equal(cfg.max_chain_length, 8);  /* file value kept */
+  assert_int_equal(cfg.upstream_port, 5300);
+  assert_listen(&cfg, 0, "127.0.0.1", 5353);
+
+  /* Flags win even when they come before --config. */
+  config_defaults(&cfg);
+  rc = args(&cfg, err, sizeof err, 7, "--threads", "2", "--max-chain-length=3", "--config", path,
+            "--no-ipv6");
+  if (rc != 0) fail_msg("%s", err);
+  assert_int_equal(cfg.threads, 2);
+  assert_int_equal(cfg.max_chain_length, 3);
+  assert_false(cfg.ipv6);
+  assert_true(cfg.ipv4);
+
+  /* --listen replaces the file's list; repeated flags accumulate. */
+  config_defaults(&cfg);
+  rc = args(&cfg, err, sizeof err, 7, "--config", path, "--listen", "127.0.0.9:9",
+            "--listen", "[::1]:10");
+  if (rc != 0) fail_msg("%s", err);
+  assert_int_equal(cfg.nlisten, 2);
+  assert_listen(&cfg, 0, "127.0.0.9", 9);
+  assert_listen(&cfg, 1, "::1", 10);
+  unlink(path);
+}
+
+static void test_flags_without_file(void **state) {
+  (void)state;
+  char err[512] = "";
+  struct config cfg;
+  config_defaults(&cfg);
+  int rc = args(&cfg, err, sizeof err, 9, "--no-ipv6", "--allow", "10.0.0.0/8", "--cache-size",
+                "1g", "--log-level", "warn", "--edns-buffer-size=4096");
+  if (rc != 0) fail_msg("%s", err);
+  assert_false(cfg.ipv6);
+  assert_true(cfg.ipv4);
+  assert_int_equal(cfg.cache_size, 1u << 30);
+  assert_int_equal(cfg.log_level, LOG_WARN);
+  assert_int_equal(cfg.edns_buffer_size, 4096);
+  assert_true(allows4(&cfg, "10.9.9.9"));
+  assert_false(allows4(&cfg, "127.0.0.1"));
+  /* No arguments at all: defaults stay. */
+  config_defaults(&cfg);
+  assert_int_equal(args(&cfg, err, sizeof err, 1), 0);
+  assert_int_equal(cfg.threads, 1);
+  assert_true(cfg.ipv6);
+}
+
+static void test_flag_errors(void **state) {
+  (void)state;
+  char err[512];
+  struct config cfg;
+
+  config_defaults(&cfg);
+  err[0] = 0;
+  assert_int_equal(args(&cfg, err, sizeof err, 3, "--threads", "abc"), -1);
+  assert_non_null(strstr(err, "--threads"));
+  assert_non_null(strstr(err, "abc"));
+
+  config_defaults(&cfg);
+  err[0] = 0;
+  assert_int_equal(args(&cfg, err, sizeof err, 2, "--bogus"), -1);
+  assert_non_null(strstr(err, "--bogus"));
+
+  config_defaults(&cfg);
+  err[0] = 0;
+  assert_int_equal(args(&cfg, err, sizeof err, 2, "--threads"), -1); /* missing value */
+  assert_non_null(strstr(err, "--threads"));
+
+  config_defaults(&cfg);
+  err[0] = 0;
+  assert_int_equal(args(&cfg, err, sizeof err, 2, "stray"), -1);
+  assert_non_null(strstr(err, "stray"));
+
+  config_defaults(&cfg);
+  err[0] = 0;
+  assert_int_equal(args(&cfg, err, sizeof err, 3, "--no-ipv4", "--no-ipv6"), -1);
+  assert_true(strlen(err) > 0);
+
+  config_defaults(&cfg);
+  err[0] = 0;
+  assert_int_equal(args(&cfg, err, sizeof err, 5, "--min-ttl", "100", "--max-ttl", "50"), -1);
+  assert_non_null(strstr(err, "min-ttl"));
+
+  config_defaults(&cfg);
+  err[0] = 0;
+  assert_int_equal(args(&cfg, err, sizeof err, 3, "--config", "/nonexistent/x.yaml"), -1);
+  assert_non_null(strstr(err, "/nonexistent/x.yaml"));
+
+  config_defaults(&cfg);
+  err[0] = 0;
+  assert_int_equal(args(&cfg, err, sizeof err, 3, "--allow", "10.0.0.0/40"), -1);
+  assert_non_null(strstr(err, "--allow"));
+
+  /* A good call still works after errors (getopt state is reset). */
+  config_defaults(&cfg);
+  assert_int_equal(args(&cfg, err, sizeof err, 3, "--threads", "7"), 0);
+  assert_int_equal(cfg.threads, 7);
+}
+
+static void test_file_error_through_flags(void **state) {
+  (void)state;
+  char path[64], err[512] = "";
+  write_file(path, "threads: 2\nipv6: nope\n");
+  struct config cfg;
+  config_defaults(&cfg);
+  assert_int_equal(args(&cfg, err, sizeof err, 3, "--config", path), -1);
+  assert_non_null(strstr(err, path));
+  assert_non_null(strstr(err, ":2:"));
+  assert_non_null(strstr(err, "ipv6"));
+  unlink(path);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_valid_file),
+      cmocka_unit_test(test_empty_file_keeps_defaults),
+      cmocka_unit_test(test_unknown_key_line_3),
+      cmocka_unit_test(test_bad_value_names_file_line_key),
+      cmocka_unit_test(test_bad_values),
+      cmocka_unit_test(test_structure_errors),
+      cmocka_unit_test(test_missing_file),
+      cmocka_unit_test(test_list_values),
+      cmocka_unit_test(test_flags_override_file),
+      cmocka_unit_test(test_flags_without_file),
+      cmocka_unit_test(test_flag_errors),
+      cmocka_unit_test(test_file_error_through_flags),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
