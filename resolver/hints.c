@@ -2,7 +2,9 @@
 #include "resolver/hints.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* IANA's root servers (root-servers.org), names and addresses. */
@@ -30,29 +32,74 @@ static struct hints *hints_empty(void) {
   return h;
 }
 
-static int add_rr(struct hints *h, const char *text) {
+/* Keep a parsed record if it is a hint: root NS, or an address. */
+static void keep_hint(struct hints *h, ldns_rr *rr) {
+  ldns_rr_type t = ldns_rr_get_type(rr);
+  if (t == LDNS_RR_TYPE_NS && ldns_dname_label_count(ldns_rr_owner(rr)) == 0)
+    ldns_rr_list_push_rr(h->ns, rr);
+  else if (t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA)
+    ldns_rr_list_push_rr(h->addrs, rr);
+  else
+    ldns_rr_free(rr); /* anything else in the file is not a hint */
+}
+
+/* Cut a ';' comment and surrounding blanks; returns the start of the text. */
+static char *trim_line(char *line) {
+  char *semi = strchr(line, ';');
+  if (semi) *semi = 0;
+  while (*line == ' ' || *line == '\t') line++;
+  size_t n = strlen(line);
+  while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' ||
+               line[n - 1] == '\t'))
+    line[--n] = 0;
+  return line;
+}
+
+/* One non-empty line: a $TTL or $ORIGIN directive, or a record. Returns
+ * NULL or why the line is bad. */
+static const char *hints_line(struct hints *h, char *text, uint32_t *ttl, ldns_rdf **origin) {
+  if (strncmp(text, "$TTL", 4) == 0) {
+    char *end;
+    unsigned long v = strtoul(text + 4, &end, 10);
+    if (end == text + 4 || *end) return "bad $TTL";
+    *ttl = (uint32_t)v;
+    return NULL;
+  }
+  if (strncmp(text, "$ORIGIN", 7) == 0) {
+    ldns_rdf *o = ldns_dname_new_frm_str(trim_line(text + 7));
+    if (!o) return "bad $ORIGIN";
+    if (*origin) ldns_rdf_deep_free(*origin);
+    *origin = o;
+    return NULL;
+  }
+  if (text[0] == '$') return "unsupported directive";
   ldns_rr *rr = NULL;
-  if (ldns_rr_new_frm_str(&rr, text, 3600000, NULL, NULL) != LDNS_STATUS_OK) return -1;
-  if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS) ldns_rr_list_push_rr(h->ns, rr);
-  else ldns_rr_list_push_rr(h->addrs, rr);
-  return 0;
+  ldns_status st = ldns_rr_new_frm_str(&rr, text, *ttl, *origin, NULL);
+  if (st != LDNS_STATUS_OK) return ldns_get_errorstr_by_id(st);
+  keep_hint(h, rr);
+  return NULL;
 }
 
 struct hints *hints_builtin(void) {
   struct hints *h = hints_empty();
   if (!h) return NULL;
   char line[256];
+  uint32_t ttl = 3600000;
+  ldns_rdf *origin = NULL;
   for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++) {
     snprintf(line, sizeof line, ". 3600000 IN NS %s.root-servers.net.", builtin[i][0]);
-    add_rr(h, line);
+    hints_line(h, line, &ttl, &origin);
     snprintf(line, sizeof line, "%s.root-servers.net. 3600000 IN A %s", builtin[i][0], builtin[i][1]);
-    add_rr(h, line);
+    hints_line(h, line, &ttl, &origin);
     snprintf(line, sizeof line, "%s.root-servers.net. 3600000 IN AAAA %s", builtin[i][0], builtin[i][2]);
-    add_rr(h, line);
+    hints_line(h, line, &ttl, &origin);
   }
   return h;
 }
 
+/* The file is read line by line, with our own line counter, so an error
+ * names the line of the bad record (named.root never continues a record
+ * over several lines). */
 struct hints *hints_load(const char *path, char *err, size_t errlen) {
   FILE *f = fopen(path, "r");
   if (!f) {
@@ -60,33 +107,22 @@ struct hints *hints_load(const char *path, char *err, size_t errlen) {
     return NULL;
   }
   struct hints *h = hints_empty();
-  int line_nr = 1;
-  uint32_t default_ttl = 3600000;
-  ldns_rdf *origin = NULL, *prev = NULL;
-  while (!feof(f)) {
-    ldns_rr *rr = NULL;
-    ldns_status st = ldns_rr_new_frm_fp_l(&rr, f, &default_ttl, &origin, &prev, &line_nr);
-    if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_TTL ||
-        st == LDNS_STATUS_SYNTAX_ORIGIN || st == LDNS_STATUS_SYNTAX_INCLUDE)
-      continue;
-    if (st != LDNS_STATUS_OK) {
-      snprintf(err, errlen, "%s:%d: bad record: %s", path, line_nr, ldns_get_errorstr_by_id(st));
+  uint32_t ttl = 3600000;
+  ldns_rdf *origin = NULL;
+  char line[1024];
+  for (unsigned nr = 1; h && fgets(line, sizeof line, f); nr++) {
+    bool whole = strchr(line, '\n') || feof(f);
+    char *text = trim_line(line);
+    const char *why = !whole ? "line too long"
+                      : *text ? hints_line(h, text, &ttl, &origin) : NULL;
+    if (why) {
+      snprintf(err, errlen, "%s:%u: bad record: %s", path, nr, why);
       hints_free(h);
       h = NULL;
-      break;
-    }
-    ldns_rr_type t = ldns_rr_get_type(rr);
-    if (t == LDNS_RR_TYPE_NS && ldns_dname_label_count(ldns_rr_owner(rr)) == 0) {
-      ldns_rr_list_push_rr(h->ns, rr);
-    } else if (t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA) {
-      ldns_rr_list_push_rr(h->addrs, rr);
-    } else {
-      ldns_rr_free(rr); /* anything else in the file is not a hint */
     }
   }
   fclose(f);
   if (origin) ldns_rdf_deep_free(origin);
-  if (prev) ldns_rdf_deep_free(prev);
   if (h && (ldns_rr_list_rr_count(h->ns) == 0 || ldns_rr_list_rr_count(h->addrs) == 0)) {
     snprintf(err, errlen, "%s: no root NS records with addresses", path);
     hints_free(h);
