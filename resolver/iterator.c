@@ -22,7 +22,8 @@ enum iter_state { IS_CACHE, IS_FIND_ZONE, IS_SELECT, IS_WAIT, IS_WAIT_SUB, IS_DO
 
 struct ns_entry {
   ldns_rdf *name;
-  bool looked_up; /* a sub-lookup for its address was made */
+  bool addr_known; /* its addresses are candidates, or a sub-lookup was made:
+                      no (further) sub-lookup for it */
   bool in_zone;   /* below the zone it serves: needs glue, cannot be looked up */
 };
 
@@ -156,9 +157,11 @@ static bool family_ok(const iter_t *it, ldns_rr_type t) {
          (t == LDNS_RR_TYPE_AAAA && it->env->cfg->ipv6);
 }
 
-static void add_candidate(iter_t *it, const ldns_rr *rr) {
+/* Make the address in rr (A or AAAA) a candidate. Returns true when it is
+ * one now (added, or already there). */
+static bool add_candidate(iter_t *it, const ldns_rr *rr) {
   ldns_rr_type t = ldns_rr_get_type(rr);
-  if (!family_ok(it, t) || ldns_rr_rd_count(rr) != 1 || it->ncands == MAX_CANDS) return;
+  if (!family_ok(it, t) || ldns_rr_rd_count(rr) != 1 || it->ncands == MAX_CANDS) return false;
   struct sockaddr_storage ss;
   socklen_t len;
   memset(&ss, 0, sizeof ss);
@@ -177,19 +180,30 @@ static void add_candidate(iter_t *it, const ldns_rr *rr) {
     memcpy(&in6->sin6_addr, ldns_rdf_data(rd), 16);
     len = sizeof *in6;
   } else {
-    return;
+    return false;
   }
   for (size_t i = 0; i < it->ncands; i++)
-    if (util_addr_equal((struct sockaddr *)&it->cands[i].addr, (struct sockaddr *)&ss)) return;
+    if (util_addr_equal((struct sockaddr *)&it->cands[i].addr, (struct sockaddr *)&ss))
+      return true;
   struct candidate *c = &it->cands[it->ncands++];
   memset(c, 0, sizeof *c);
   c->addr = ss;
   c->addrlen = len;
+  return true;
 }
 
-static void add_candidates(iter_t *it, const ldns_rr_list *rrs) {
-  for (size_t i = 0; rrs && i < ldns_rr_list_rr_count(rrs); i++)
-    add_candidate(it, ldns_rr_list_rr(rrs, i));
+/* Add the addresses in rrs; an NS name that got one needs no sub-lookup.
+ * Returns true if any address became a candidate. */
+static bool add_candidates(iter_t *it, const ldns_rr_list *rrs) {
+  bool any = false;
+  for (size_t i = 0; rrs && i < ldns_rr_list_rr_count(rrs); i++) {
+    const ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+    if (!add_candidate(it, rr)) continue;
+    any = true;
+    for (size_t k = 0; k < it->nns; k++)
+      if (name_equal(it->ns[k].name, ldns_rr_owner(rr))) it->ns[k].addr_known = true;
+  }
+  return any;
 }
 
 /* Addresses of an NS name from cache (glue included) and, for the root,
@@ -218,7 +232,7 @@ static void load_zone(iter_t *it, const ldns_rdf *zone, const ldns_rr_list *ns,
     if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS || ldns_rr_rd_count(rr) != 1) continue;
     struct ns_entry *e = &it->ns[it->nns++];
     e->name = ldns_rdf_clone(ldns_rr_rdf(rr, 0));
-    e->looked_up = false;
+    e->addr_known = false;
     e->in_zone = name_in(e->name, zone);
   }
   add_candidates(it, glue);
@@ -371,8 +385,8 @@ static void st_select(iter_t *it, struct iter_action *act) {
   if (it->depth < it->env->cfg->max_depth) {
     for (size_t k = 0; k < it->nns; k++) {
       struct ns_entry *e = &it->ns[k];
-      if (e->looked_up || e->in_zone) continue;
-      e->looked_up = true;
+      if (e->addr_known || e->in_zone) continue;
+      e->addr_known = true;
       act->kind = IA_SUB;
       act->qname = e->name;
       act->qtype = it->env->cfg->ipv4 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
@@ -549,10 +563,7 @@ void iter_on_error(iter_t *it, const char *why) {
 
 void iter_on_sub_done(iter_t *it, const struct iter_result *sub) {
   if (it->state != IS_WAIT_SUB) return;
-  if (sub && sub->rcode == LDNS_RCODE_NOERROR && sub->answer) {
-    for (size_t i = 0; i < ldns_rr_list_rr_count(sub->answer); i++)
-      add_candidate(it, ldns_rr_list_rr(sub->answer, i));
-  }
+  if (sub && sub->rcode == LDNS_RCODE_NOERROR) add_candidates(it, sub->answer);
   it->state = IS_SELECT;
 }
 

@@ -1,0 +1,868 @@
+/* Unit tests for resolver/iterator.c, the I/O-free resolution state machine:
+ * canned responses are fed in place of the network. */
+#include "unit_helpers.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "resolver/iterator.h"
+
+#define AN LDNS_SECTION_ANSWER
+#define NS LDNS_SECTION_AUTHORITY
+#define AR LDNS_SECTION_ADDITIONAL
+
+#define ROOT1 "192.0.2.1"
+#define COM1 "192.0.2.30"
+#define COM2 "192.0.2.31"
+#define NET1 "192.0.2.40"
+#define EXAMPLE1 "192.0.2.53"
+
+static const char *ROOT_HINTS =
+    "; test root hints\n"
+    ".                     3600000  NS  A.ROOT-SERVERS.NET.\n"
+    "A.ROOT-SERVERS.NET.   3600000  A   " ROOT1 "\n"
+    "A.ROOT-SERVERS.NET.   3600000  AAAA 2001:db8::1\n";
+
+static const char *ROOT_HINTS3 =
+    ".                     3600000  NS  A.ROOT-SERVERS.NET.\n"
+    ".                     3600000  NS  B.ROOT-SERVERS.NET.\n"
+    ".                     3600000  NS  C.ROOT-SERVERS.NET.\n"
+    "A.ROOT-SERVERS.NET.   3600000  A   192.0.2.1\n"
+    "B.ROOT-SERVERS.NET.   3600000  A   192.0.2.2\n"
+    "C.ROOT-SERVERS.NET.   3600000  A   192.0.2.3\n";
+
+static const char *SOA_EXAMPLE =
+    "example.com. 300 IN SOA ns1.example.com. host.example.com. 1 7200 900 1209600 60";
+
+struct fx {
+  cache_t *cache;
+  servers_t *servers;
+  struct hints *hints;
+  struct iter_config cfg;
+  struct iter_env env;
+  iter_t *it; /* freed by teardown, so a failing test does not leak it */
+};
+
+static struct hints *load_hints(const char *text) {
+  char path[] = "/tmp/chaindns-hints-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+  char err[512] = "";
+  struct hints *h = hints_load(path, err, sizeof err);
+  unlink(path);
+  if (!h) fail_msg("hints_load: %s", err);
+  return h;
+}
+
+static int setup_with(void **state, const char *hints_text) {
+  struct fx *f = calloc(1, sizeof *f);
+  assert_non_null(f);
+  struct cache_limits lim = {.max_bytes = 4u << 20, .min_ttl = 0, .max_ttl = 86400,
+                             .max_neg_ttl = 3600};
+  f->cache = cache_new(&lim);
+  f->servers = servers_new(256);
+  f->hints = load_hints(hints_text);
+  f->cfg = (struct iter_config){.max_chain_length = 16, .max_upstream_queries = 100,
+                                .max_depth = 4, .zone_max_timeouts = 4,
+                                .zone_timeout_budget_ms = 0, .upstream_port = 53,
+                                .ipv4 = true, .ipv6 = false};
+  f->env = (struct iter_env){.cache = f->cache, .servers = f->servers, .hints = f->hints,
+                             .cfg = &f->cfg};
+  *state = f;
+  return 0;
+}
+
+static int setup(void **state) { return setup_with(state, ROOT_HINTS); }
+static int setup3(void **state) { return setup_with(state, ROOT_HINTS3); }
+
+static int teardown(void **state) {
+  struct fx *f = *state;
+  iter_free(f->it);
+  cache_free(f->cache);
+  servers_free(f->servers);
+  hints_free(f->hints);
+  free(f);
+  return 0;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static iter_t *start(struct fx *f, const char *qname, ldns_rr_type t, uint32_t depth,
+                     uint32_t *budget) {
+  ldns_rdf *q = dn(qname);
+  iter_t *it = iter_new(&f->env, q, t, depth, budget);
+  ldns_rdf_deep_free(q);
+  assert_non_null(it);
+  return it;
+}
+
+static const char *addr_ip(const struct sockaddr *sa, char *buf, size_t len) {
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)len);
+  else
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)len);
+  return buf;
+}
+
+static void expect_send(const struct iter_action *a, const char *ip, const char *qname,
+                        const char *zone) {
+  if (a->kind != IA_SEND) fail_msg("expected IA_SEND to %s, got action %d", ip, a->kind);
+  assert_non_null(a->addr);
+  assert_int_equal(a->addr->sa_family, AF_INET);
+  assert_int_equal(a->addrlen, sizeof(struct sockaddr_in));
+  char buf[64];
+  addr_ip(a->addr, buf, sizeof buf);
+  if (ip && strcmp(buf, ip) != 0) fail_msg("IA_SEND to %s, expected %s", buf, ip);
+  assert_int_equal(ntohs(((const struct sockaddr_in *)a->addr)->sin_port), 53);
+  if (qname) assert_name(a->qname, qname);
+  if (zone) assert_name(a->zone, zone);
+  assert_true(a->timeout_ms > 0);
+}
+
+/* Feed p to it (and free p), then take the next action. */
+static void respond(iter_t *it, ldns_pkt *p, struct iter_action *a) {
+  iter_on_response(it, p, 20);
+  ldns_pkt_free(p);
+  iter_next(it, a);
+}
+
+/* A referral to `child` with one NS and, if glue_ip, its A glue. */
+static ldns_pkt *referral(const char *qname, ldns_rr_type t, const char *child,
+                          const char *nsname, const char *glue_ip) {
+  ldns_pkt *p = mkpkt(qname, t, LDNS_RCODE_NOERROR, false);
+  char line[300];
+  snprintf(line, sizeof line, "%s 172800 IN NS %s", child, nsname);
+  pkt_add(p, NS, line);
+  if (glue_ip) {
+    snprintf(line, sizeof line, "%s 172800 IN A %s", nsname, glue_ip);
+    pkt_add(p, AR, line);
+  }
+  return p;
+}
+
+/* An authoritative answer with the given answer-section RRs. */
+static ldns_pkt *answer(const char *qname, ldns_rr_type t, const char *first, ...) {
+  ldns_pkt *p = mkpkt(qname, t, LDNS_RCODE_NOERROR, true);
+  va_list ap;
+  va_start(ap, first);
+  for (const char *s = first; s; s = va_arg(ap, const char *)) pkt_add(p, AN, s);
+  va_end(ap);
+  return p;
+}
+
+static bool has_rr(const ldns_rr_list *l, const char *text) {
+  ldns_rr *want = rr(text);
+  bool found = false;
+  for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
+    ldns_rr *x = ldns_rr_clone(ldns_rr_list_rr(l, i));
+    ldns_rr_set_ttl(x, ldns_rr_ttl(want)); /* TTLs count down in the cache */
+    if (ldns_rr_compare(x, want) == 0) found = true;
+    ldns_rr_free(x);
+  }
+  ldns_rr_free(want);
+  return found;
+}
+
+/* From the root: referral to com., to example.com., ready to ask
+ * example.com.'s server (the last action is that IA_SEND). */
+static void walk_to_example(iter_t *it, const char *qname, ldns_rr_type t,
+                            struct iter_action *a) {
+  iter_next(it, a);
+  expect_send(a, ROOT1, qname, ".");
+  respond(it, referral(qname, t, "com.", "a.gtld-servers.net.", COM1), a);
+  expect_send(a, COM1, qname, "com.");
+  respond(it, referral(qname, t, "example.com.", "ns1.example.com.", EXAMPLE1), a);
+  expect_send(a, EXAMPLE1, qname, "example.com.");
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_referrals_to_answer(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send(&a, ROOT1, "www.example.com.", ".");
+  assert_int_equal(a.qtype, LDNS_RR_TYPE_A);
+  assert_false(a.tcp);
+  assert_true(a.edns);
+  assert_int_equal(a.timeout_ms, SERVERS_UNKNOWN_RTO_MS);
+  assert_false(iter_done(it));
+  /* Calling iter_next again while waiting changes nothing. */
+  iter_next(it, &a);
+  assert_int_not_equal(a.kind, IA_DONE);
+  assert_false(iter_done(it));
+
+  respond(it, referral("www.example.com.", LDNS_RR_TYPE_A, "com.", "a.gtld-servers.net.", COM1), &a);
+  expect_send(&a, COM1, "www.example.com.", "com.");
+  respond(it, referral("www.example.com.", LDNS_RR_TYPE_A, "example.com.", "ns1.example.com.", EXAMPLE1), &a);
+  expect_send(&a, EXAMPLE1, "www.example.com.", "example.com.");
+  respond(it, answer("www.example.com.", LDNS_RR_TYPE_A, "www.example.com. 300 IN A 192.0.2.80",
+                     "www.example.com. 300 IN A 192.0.2.81", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_true(iter_done(it));
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(r->ede, EDE_NONE);
+  assert_non_null(r->answer);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 2);
+  assert_true(has_rr(r->answer, "www.example.com. 300 IN A 192.0.2.80"));
+  assert_true(has_rr(r->answer, "www.example.com. 300 IN A 192.0.2.81"));
+  assert_int_equal(r->upstream_queries, 3);
+  assert_int_equal(r->chain_status, CHAIN_OK);
+  assert_int_equal(iter_chain(it)->n, 0);
+  /* Late events are ignored once done. */
+  ldns_pkt *late = answer("www.example.com.", LDNS_RR_TYPE_A, "www.example.com. 300 IN A 203.0.113.1", NULL);
+  iter_on_response(it, late, 1);
+  ldns_pkt_free(late);
+  iter_on_timeout(it);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(ldns_rr_list_rr_count(iter_result(it)->answer), 2);
+  assert_false(has_rr(iter_result(it)->answer, "www.example.com. 300 IN A 203.0.113.1"));
+  iter_free(it);
+}
+
+static void test_second_lookup_from_cache(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  walk_to_example(it, "www.example.com.", LDNS_RR_TYPE_A, &a);
+  respond(it, answer("www.example.com.", LDNS_RR_TYPE_A, "www.example.com. 300 IN A 192.0.2.80", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  iter_free(it);
+
+  /* Same question (other case): straight from cache, no IA_SEND. */
+  it = start(f, "WWW.example.COM.", LDNS_RR_TYPE_A, 0, NULL);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(r->upstream_queries, 0);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 1);
+  assert_true(has_rr(r->answer, "www.example.com. 300 IN A 192.0.2.80"));
+  uint32_t ttl = ldns_rr_ttl(ldns_rr_list_rr(r->answer, 0));
+  assert_true(ttl <= 300 && ttl >= 298);
+  iter_free(it);
+
+  /* Another name in example.com.: the cached delegation is used directly. */
+  it = start(f, "mail.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "mail.example.com.", "example.com.");
+  iter_free(it);
+
+  /* Another name in com.: the cached com. delegation. */
+  it = start(f, "www.example2.com.", LDNS_RR_TYPE_A, 0, NULL);
+  iter_next(it, &a);
+  expect_send(&a, COM1, "www.example2.com.", "com.");
+  iter_free(it);
+}
+
+static void test_glue_is_not_an_answer(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  walk_to_example(it, "www.example.com.", LDNS_RR_TYPE_A, &a);
+  iter_free(it);
+  /* ns1.example.com. A is cached only as glue: it must be asked for. */
+  it = start(f, "ns1.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "ns1.example.com.", "example.com.");
+  iter_free(it);
+}
+
+static void test_nxdomain_and_negative_cache(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "nx.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  walk_to_example(it, "nx.example.com.", LDNS_RR_TYPE_A, &a);
+  ldns_pkt *p = mkpkt("nx.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, true);
+  pkt_add(p, NS, SOA_EXAMPLE);
+  respond(it, p, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NXDOMAIN);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 0);
+  assert_non_null(r->authority);
+  assert_int_equal(ldns_rr_list_rr_count(r->authority), 1);
+  assert_int_equal(ldns_rr_get_type(ldns_rr_list_rr(r->authority, 0)), LDNS_RR_TYPE_SOA);
+  iter_free(it);
+
+  /* Any type at that name now comes from the negative cache. */
+  it = start(f, "nx.example.com.", LDNS_RR_TYPE_AAAA, 0, NULL);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NXDOMAIN);
+  assert_int_equal(r->upstream_queries, 0);
+  assert_non_null(r->authority);
+  iter_free(it);
+}
+
+static void test_nodata_cached_for_its_type_only(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_AAAA, 0, NULL);
+  struct iter_action a;
+  walk_to_example(it, "www.example.com.", LDNS_RR_TYPE_AAAA, &a);
+  ldns_pkt *p = mkpkt("www.example.com.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, NS, SOA_EXAMPLE);
+  respond(it, p, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(ldns_rr_list_rr_count(iter_result(it)->answer), 0);
+  assert_non_null(iter_result(it)->authority);
+  iter_free(it);
+
+  it = start(f, "www.example.com.", LDNS_RR_TYPE_AAAA, 0, NULL);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(iter_result(it)->upstream_queries, 0);
+  iter_free(it);
+
+  it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "www.example.com.", "example.com.");
+  iter_free(it);
+}
+
+static void test_cname_across_zones(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  walk_to_example(it, "www.example.com.", LDNS_RR_TYPE_A, &a);
+  /* example.com. says: an alias into example.net. (plus out-of-zone data
+   * that must not be believed). */
+  respond(it, answer("www.example.com.", LDNS_RR_TYPE_A,
+                     "www.example.com. 300 IN CNAME www.example.net.",
+                     "www.example.net. 300 IN A 203.0.113.66", NULL), &a);
+  /* The target is resolved from the root: net. is not cached. */
+  expect_send(&a, ROOT1, "www.example.net.", ".");
+  assert_false(iter_done(it));
+  respond(it, referral("www.example.net.", LDNS_RR_TYPE_A, "net.", "a.gtld-servers.net.", NET1), &a);
+  expect_send(&a, NET1, "www.example.net.", "net.");
+  respond(it, answer("www.example.net.", LDNS_RR_TYPE_A, "www.example.net. 300 IN A 192.0.2.90", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 2);
+  /* In chain order: the CNAME, then the data. */
+  assert_int_equal(ldns_rr_get_type(ldns_rr_list_rr(r->answer, 0)), LDNS_RR_TYPE_CNAME);
+  assert_true(has_rr(r->answer, "www.example.com. 300 IN CNAME www.example.net."));
+  assert_true(has_rr(r->answer, "www.example.net. 300 IN A 192.0.2.90"));
+  assert_false(has_rr(r->answer, "www.example.net. 300 IN A 203.0.113.66"));
+  assert_int_equal(ldns_rr_get_type(ldns_rr_list_rr(r->answer, 1)), LDNS_RR_TYPE_A);
+  const chain_t *c = iter_chain(it);
+  assert_int_equal(c->n, 1);
+  assert_name(c->hops[0].owner, "www.example.com.");
+  assert_name(c->hops[0].target, "www.example.net.");
+  assert_name(c->hops[0].zone, "example.com.");
+  assert_int_equal(c->hops[0].source, CHAIN_SRC_NETWORK);
+  assert_true(c->hops[0].crossed_zone);
+  assert_int_equal(r->upstream_queries, 5);
+  iter_free(it);
+
+  /* The whole chain is cached now. */
+  it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(r->upstream_queries, 0);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 2);
+  assert_int_equal(ldns_rr_get_type(ldns_rr_list_rr(r->answer, 0)), LDNS_RR_TYPE_CNAME);
+  assert_true(has_rr(r->answer, "www.example.net. 300 IN A 192.0.2.90"));
+  assert_int_equal(iter_chain(it)->n, 1);
+  assert_int_equal(iter_chain(it)->hops[0].source, CHAIN_SRC_CACHE);
+  iter_free(it);
+}
+
+static void test_cname_chain_in_one_answer(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "a.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  walk_to_example(it, "a.example.com.", LDNS_RR_TYPE_A, &a);
+  respond(it, answer("a.example.com.", LDNS_RR_TYPE_A,
+                     "a.example.com. 300 IN CNAME b.example.com.",
+                     "b.example.com. 300 IN CNAME c.example.com.",
+                     "c.example.com. 300 IN A 192.0.2.7", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 3);
+  assert_name(ldns_rr_owner(ldns_rr_list_rr(r->answer, 0)), "a.example.com.");
+  assert_name(ldns_rr_owner(ldns_rr_list_rr(r->answer, 1)), "b.example.com.");
+  assert_name(ldns_rr_owner(ldns_rr_list_rr(r->answer, 2)), "c.example.com.");
+  assert_int_equal(iter_chain(it)->n, 2);
+  assert_false(iter_chain(it)->hops[1].crossed_zone);
+  iter_free(it);
+}
+
+static void test_cross_zone_loop(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "a.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  walk_to_example(it, "a.example.com.", LDNS_RR_TYPE_A, &a);
+  respond(it, answer("a.example.com.", LDNS_RR_TYPE_A, "a.example.com. 300 IN CNAME b.example.net.", NULL), &a);
+  expect_send(&a, ROOT1, "b.example.net.", ".");
+  respond(it, referral("b.example.net.", LDNS_RR_TYPE_A, "net.", "a.gtld-servers.net.", NET1), &a);
+  expect_send(&a, NET1, "b.example.net.", "net.");
+  respond(it, answer("b.example.net.", LDNS_RR_TYPE_A, "b.example.net. 300 IN CNAME a.example.com.", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_SERVFAIL);
+  assert_int_equal(r->ede, EDE_OTHER);
+  assert_int_equal(r->chain_status, CHAIN_LOOP);
+  assert_non_null(strstr(r->ede_text, "loop"));
+  assert_non_null(strstr(r->ede_text, "a.example.com."));
+  assert_non_null(strstr(r->ede_text, "b.example.net."));
+  iter_free(it);
+
+  /* Both CNAMEs are cached: the loop is found again without a query. */
+  it = start(f, "a.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_SERVFAIL);
+  assert_int_equal(r->ede, EDE_OTHER);
+  assert_int_equal(r->chain_status, CHAIN_LOOP);
+  assert_non_null(strstr(r->ede_text, "loop"));
+  assert_int_equal(r->upstream_queries, 0);
+  iter_free(it);
+}
+
+static void test_loop_inside_one_answer(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "a.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  walk_to_example(it, "a.example.com.", LDNS_RR_TYPE_A, &a);
+  respond(it, answer("a.example.com.", LDNS_RR_TYPE_A,
+                     "a.example.com. 300 IN CNAME b.example.com.",
+                     "b.example.com. 300 IN CNAME a.example.com.", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_SERVFAIL);
+  assert_int_equal(r->ede, EDE_OTHER);
+  assert_int_equal(r->chain_status, CHAIN_LOOP);
+  assert_non_null(strstr(r->ede_text, "loop"));
+  iter_free(it);
+}
+
+/* n CNAMEs c0 -> c1 -> ... -> cn, then cn A, in one answer from the root. */
+static ldns_pkt *long_chain(int n) {
+  ldns_pkt *p = mkpkt("c0.example.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  char line[200];
+  for (int i = 0; i < n; i++) {
+    snprintf(line, sizeof line, "c%d.example. 300 IN CNAME c%d.example.", i, i + 1);
+    pkt_add(p, AN, line);
+  }
+  snprintf(line, sizeof line, "c%d.example. 300 IN A 192.0.2.%d", n, n);
+  pkt_add(p, AN, line);
+  return p;
+}
+
+static void test_chain_length_limit(void **state) {
+  struct fx *f = *state;
+  struct iter_action a;
+  iter_t *it = start(f, "c0.example.", LDNS_RR_TYPE_A, 0, NULL);
+  iter_next(it, &a);
+  expect_send(&a, ROOT1, "c0.example.", ".");
+  respond(it, long_chain(16), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(ldns_rr_list_rr_count(iter_result(it)->answer), 17);
+  iter_free(it);
+
+  cache_clear(f->cache);
+  it = start(f, "c0.example.", LDNS_RR_TYPE_A, 0, NULL);
+  iter_next(it, &a);
+  expect_send(&a, ROOT1, "c0.example.", ".");
+  respond(it, long_chain(17), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_SERVFAIL);
+  assert_int_equal(r->ede, EDE_OTHER);
+  assert_int_equal(r->chain_status, CHAIN_TOO_LONG);
+  assert_non_null(strstr(r->ede_text, "16"));
+  iter_free(it);
+}
+
+static void test_all_servers_time_out(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  char seen[8][64];
+  uint32_t sends = 0;
+  for (int guard = 0; guard < 50; guard++) {
+    iter_next(it, &a);
+    if (a.kind == IA_DONE) break;
+    assert_int_equal(a.kind, IA_SEND);
+    addr_ip(a.addr, seen[sends < 8 ? sends : 7], 64);
+    sends++;
+    iter_on_timeout(it);
+  }
+  assert_int_equal(a.kind, IA_DONE);
+  assert_true(sends >= 1);
+  assert_true(sends <= f->cfg.zone_max_timeouts);
+  assert_int_equal(sends, f->cfg.zone_max_timeouts);
+  /* Timed-out servers are avoided while others are untried. */
+  assert_string_not_equal(seen[0], seen[1]);
+  assert_string_not_equal(seen[1], seen[2]);
+  assert_string_not_equal(seen[0], seen[2]);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_SERVFAIL);
+  assert_int_equal(r->ede, EDE_NO_REACHABLE_AUTHORITY);
+  assert_int_equal(r->ede, 22);
+  assert_non_null(strstr(r->ede_text, "no reachable authority"));
+  assert_non_null(strstr(r->ede_text, "timed out"));
+  assert_int_equal(r->upstream_queries, sends);
+  iter_free(it);
+}
+
+static void test_timeout_backs_off(void **state) {
+  struct fx *f = *state; /* one root server */
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send(&a, ROOT1, NULL, NULL);
+  uint32_t first = a.timeout_ms;
+  iter_on_timeout(it);
+  iter_next(it, &a);
+  expect_send(&a, ROOT1, NULL, NULL);
+  assert_int_equal(a.timeout_ms, first * 2);
+  iter_free(it);
+}
+
+static void test_zone_timeout_budget(void **state) {
+  struct fx *f = *state;
+  f->cfg.zone_timeout_budget_ms = 1000;
+  f->cfg.zone_max_timeouts = 100;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  uint32_t waited = 0;
+  int sends = 0;
+  for (int guard = 0; guard < 50; guard++) {
+    iter_next(it, &a);
+    if (a.kind == IA_DONE) break;
+    assert_int_equal(a.kind, IA_SEND);
+    waited += a.timeout_ms;
+    sends++;
+    iter_on_timeout(it);
+  }
+  assert_int_equal(a.kind, IA_DONE);
+  assert_true(waited <= 1000);
+  assert_true(sends >= 2);
+  assert_int_equal(iter_result(it)->ede, EDE_NO_REACHABLE_AUTHORITY);
+  iter_free(it);
+}
+
+static void test_truncated_retries_over_tcp(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send(&a, ROOT1, "www.example.com.", ".");
+  assert_false(a.tcp);
+  ldns_pkt *p = mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false);
+  ldns_pkt_set_tc(p, true);
+  respond(it, p, &a);
+  expect_send(&a, ROOT1, "www.example.com.", ".");
+  assert_true(a.tcp);
+  /* Over TCP the referral arrives in full. */
+  respond(it, referral("www.example.com.", LDNS_RR_TYPE_A, "com.", "a.gtld-servers.net.", COM1), &a);
+  expect_send(&a, COM1, "www.example.com.", "com.");
+  assert_false(a.tcp);
+  assert_int_equal(iter_result(it)->upstream_queries, 3);
+  iter_free(it);
+}
+
+static void test_formerr_retries_without_edns(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  assert_true(a.edns);
+  respond(it, mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_FORMERR, false), &a);
+  expect_send(&a, ROOT1, "www.example.com.", ".");
+  assert_false(a.edns);
+  /* FORMERR again without EDNS: the server is useless. */
+  respond(it, mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_FORMERR, false), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_SERVFAIL);
+  iter_free(it);
+}
+
+/* A referral to com. with two servers whose names are inside com. (so glue
+ * is their only source of addresses). */
+static ldns_pkt *com_referral_two_in_zone(const char *qname) {
+  ldns_pkt *p = referral(qname, LDNS_RR_TYPE_A, "com.", "ns1.nic.com.", COM1);
+  pkt_add(p, NS, "com. 172800 IN NS ns2.nic.com.");
+  pkt_add(p, AR, "ns2.nic.com. 172800 IN A " COM2);
+  return p;
+}
+
+static void test_error_then_other_server(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  respond(it, com_referral_two_in_zone("www.example.com."), &a);
+  expect_send(&a, NULL, "www.example.com.", "com.");
+  char first[64], second[64];
+  addr_ip(a.addr, first, sizeof first);
+  assert_true(!strcmp(first, COM1) || !strcmp(first, COM2));
+  respond(it, mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_REFUSED, false), &a);
+  expect_send(&a, NULL, "www.example.com.", "com.");
+  addr_ip(a.addr, second, sizeof second);
+  assert_string_not_equal(first, second);
+  assert_true(!strcmp(second, COM1) || !strcmp(second, COM2));
+  respond(it, mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_SERVFAIL, false), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_SERVFAIL);
+  assert_int_equal(r->ede, EDE_NO_REACHABLE_AUTHORITY);
+  assert_non_null(strstr(r->ede_text, "com."));
+  assert_non_null(strstr(r->ede_text, "server failure"));
+  assert_int_equal(r->upstream_queries, 3);
+  iter_free(it);
+}
+
+static void test_lame_and_io_error(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  respond(it, com_referral_two_in_zone("www.example.com."), &a);
+  expect_send(&a, NULL, NULL, "com.");
+  char first[64], second[64];
+  addr_ip(a.addr, first, sizeof first);
+  /* An upward referral is lame: the other server is asked. */
+  respond(it, referral("www.example.com.", LDNS_RR_TYPE_A, ".", "a.root-servers.net.", NULL), &a);
+  expect_send(&a, NULL, NULL, "com.");
+  addr_ip(a.addr, second, sizeof second);
+  assert_string_not_equal(first, second);
+  iter_on_error(it, "connection refused");
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_SERVFAIL);
+  assert_int_equal(iter_result(it)->ede, EDE_NO_REACHABLE_AUTHORITY);
+  assert_non_null(strstr(iter_result(it)->ede_text, "connection refused"));
+  iter_free(it);
+}
+
+/* NS names whose addresses are already known (glue or cache) need no
+ * glueless sub-lookup: once every known address has failed, the zone is
+ * given up with EDE 22 instead of re-resolving those addresses and spending
+ * the request's query budget. */
+static void test_failed_zone_does_not_relookup_known_ns(void **state) {
+  struct fx *f = *state;
+  iter_t *it = f->it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  /* The root gives in-bailiwick glue for both com. servers (named in net.). */
+  ldns_pkt *p = referral("www.example.com.", LDNS_RR_TYPE_A, "com.", "a.gtld-servers.net.", COM1);
+  pkt_add(p, NS, "com. 172800 IN NS b.gtld-servers.net.");
+  pkt_add(p, AR, "b.gtld-servers.net. 172800 IN A " COM2);
+  respond(it, p, &a);
+  expect_send(&a, NULL, "www.example.com.", "com.");
+  respond(it, mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_REFUSED, false), &a);
+  expect_send(&a, NULL, "www.example.com.", "com.");
+  respond(it, mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_SERVFAIL, false), &a);
+  if (a.kind == IA_SUB) {
+    char n[300];
+    fail_msg("both com. servers failed, but the iterator asks for a sub-lookup of %s, "
+             "whose address (glue) it already has and which just failed",
+             rdf_text(a.qname, n, sizeof n));
+  }
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_SERVFAIL);
+  assert_int_equal(iter_result(it)->ede, EDE_NO_REACHABLE_AUTHORITY);
+  /* teardown frees f->it */
+}
+
+static void test_glueless_referral_sub_lookup(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send(&a, ROOT1, NULL, NULL);
+  respond(it, referral("www.example.com.", LDNS_RR_TYPE_A, "com.", "ns1.example.net.", NULL), &a);
+  assert_int_equal(a.kind, IA_SUB);
+  assert_name(a.qname, "ns1.example.net.");
+  assert_int_equal(a.qtype, LDNS_RR_TYPE_A);
+  assert_false(iter_done(it));
+
+  struct iter_result sub;
+  memset(&sub, 0, sizeof sub);
+  sub.rcode = LDNS_RCODE_NOERROR;
+  sub.ede = EDE_NONE;
+  sub.answer = rrlist("ns1.example.net. 300 IN A 192.0.2.99", NULL);
+  iter_on_sub_done(it, &sub);
+  ldns_rr_list_deep_free(sub.answer);
+  iter_next(it, &a);
+  expect_send(&a, "192.0.2.99", "www.example.com.", "com.");
+  respond(it, answer("www.example.com.", LDNS_RR_TYPE_A, "www.example.com. 300 IN A 192.0.2.80", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_NOERROR);
+  iter_free(it);
+}
+
+static void test_glueless_sub_failures(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  ldns_pkt *p = referral("www.example.com.", LDNS_RR_TYPE_A, "com.", "ns1.example.net.", NULL);
+  pkt_add(p, NS, "com. 172800 IN NS ns2.example.org.");
+  respond(it, p, &a);
+  assert_int_equal(a.kind, IA_SUB);
+  char first[300], second[300];
+  rdf_text(a.qname, first, sizeof first);
+  struct iter_result fail;
+  memset(&fail, 0, sizeof fail);
+  fail.rcode = LDNS_RCODE_SERVFAIL;
+  fail.ede = EDE_NONE;
+  iter_on_sub_done(it, &fail);
+  iter_next(it, &a);
+  /* The other NS name is tried next. */
+  assert_int_equal(a.kind, IA_SUB);
+  rdf_text(a.qname, second, sizeof second);
+  assert_string_not_equal(first, second);
+  iter_on_sub_done(it, NULL);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_SERVFAIL);
+  assert_int_equal(iter_result(it)->ede, EDE_NO_REACHABLE_AUTHORITY);
+  iter_free(it);
+}
+
+static void test_glueless_depth_limit(void **state) {
+  struct fx *f = *state;
+  uint32_t budget = 10;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, f->cfg.max_depth, &budget);
+  struct iter_action a;
+  iter_next(it, &a);
+  respond(it, referral("www.example.com.", LDNS_RR_TYPE_A, "com.", "ns1.example.net.", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_SERVFAIL);
+  assert_int_equal(iter_result(it)->ede, EDE_NO_REACHABLE_AUTHORITY);
+  /* The shared budget was charged for the one query. */
+  assert_int_equal(budget, 9);
+  iter_free(it);
+}
+
+static void test_referral_with_in_zone_ns_and_no_glue(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  /* ns1.com. is inside com.: without glue it can never be reached. */
+  respond(it, referral("www.example.com.", LDNS_RR_TYPE_A, "com.", "ns1.com.", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_SERVFAIL);
+  assert_int_equal(iter_result(it)->ede, EDE_NO_REACHABLE_AUTHORITY);
+  iter_free(it);
+}
+
+static void test_upstream_budget_exhausted(void **state) {
+  struct fx *f = *state;
+  f->cfg.max_upstream_queries = 2;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send(&a, ROOT1, NULL, ".");
+  respond(it, referral("www.example.com.", LDNS_RR_TYPE_A, "com.", "a.gtld-servers.net.", COM1), &a);
+  expect_send(&a, COM1, NULL, "com.");
+  respond(it, referral("www.example.com.", LDNS_RR_TYPE_A, "example.com.", "ns1.example.com.", EXAMPLE1), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_SERVFAIL);
+  assert_int_equal(r->ede, EDE_OTHER);
+  assert_non_null(strstr(r->ede_text, "limit"));
+  assert_non_null(strstr(r->ede_text, "2"));
+  assert_int_equal(r->upstream_queries, 2);
+  iter_free(it);
+}
+
+static void test_shared_budget(void **state) {
+  struct fx *f = *state;
+  uint32_t budget = 1;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 1, &budget);
+  struct iter_action a;
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_SEND);
+  assert_int_equal(budget, 0);
+  respond(it, referral("www.example.com.", LDNS_RR_TYPE_A, "com.", "a.gtld-servers.net.", COM1), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_SERVFAIL);
+  iter_free(it);
+}
+
+static void test_deadline(void **state) {
+  struct fx *f = *state;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_SEND);
+  iter_on_deadline(it);
+  assert_true(iter_done(it));
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_SERVFAIL);
+  assert_int_equal(iter_result(it)->ede, EDE_NO_REACHABLE_AUTHORITY);
+  assert_non_null(strstr(iter_result(it)->ede_text, "deadline"));
+  iter_free(it);
+}
+
+static void test_ipv6_only_uses_aaaa_hints(void **state) {
+  struct fx *f = *state;
+  f->cfg.ipv4 = false;
+  f->cfg.ipv6 = true;
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_SEND);
+  assert_int_equal(a.addr->sa_family, AF_INET6);
+  char buf[64];
+  assert_string_equal(addr_ip(a.addr, buf, sizeof buf), "2001:db8::1");
+  /* An IPv4-only glue referral cannot be used; no AAAA for the NS name. */
+  respond(it, referral("www.example.com.", LDNS_RR_TYPE_A, "com.", "a.gtld-servers.net.", COM1), &a);
+  assert_int_equal(a.kind, IA_SUB);
+  assert_int_equal(a.qtype, LDNS_RR_TYPE_AAAA);
+  iter_free(it);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_referrals_to_answer, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_second_lookup_from_cache, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_glue_is_not_an_answer, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_nxdomain_and_negative_cache, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_nodata_cached_for_its_type_only, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cname_across_zones, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cname_chain_in_one_answer, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cross_zone_loop, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_loop_inside_one_answer, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_chain_length_limit, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_all_servers_time_out, setup3, teardown),
+      cmocka_unit_test_setup_teardown(test_timeout_backs_off, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_zone_timeout_budget, setup3, teardown),
+      cmocka_unit_test_setup_teardown(test_truncated_retries_over_tcp, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_formerr_retries_without_edns, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_error_then_other_server, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_lame_and_io_error, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_failed_zone_does_not_relookup_known_ns, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_glueless_referral_sub_lookup, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_glueless_sub_failures, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_glueless_depth_limit, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_referral_with_in_zone_ns_and_no_glue, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_upstream_budget_exhausted, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_shared_budget, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_ipv6_only_uses_aaaa_hints, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
