@@ -28,9 +28,17 @@ JSON description:
                                     # query with this rcode and nothing else
         "rcode_names": {},          # {"name.": "SERVFAIL"} per name
         "chase": true,              # follow CNAMEs inside served zones
-        "cname_other": true         # at a name with CNAME + other data,
+        "cname_other": true,        # at a name with CNAME + other data,
                                     # also return the other data of the
                                     # asked type next to the CNAME
+        "forge": null               # {"address": "192.0.2.66",
+                                    #  "from": "127.53.9.99"}: before each
+                                    # UDP answer, send four forged answers
+                                    # (A = address, AA set): a wrong TXID, a
+                                    # wrong question, the right reply from
+                                    # address "from", and from another port
+                                    # of this server's address. Combine with
+                                    # delay_ms so they arrive first.
       }
     }
 
@@ -46,6 +54,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import struct
 import sys
 import time
@@ -238,6 +247,30 @@ class Server:
         trunc = name in self.trunc_names
         return silent, delay, trunc
 
+    def forgeries(self, query):
+        """[(wire, source address)] forged answers for "forge"; source None
+        means this server's own socket."""
+        f = self.b.get("forge")
+        if not f or len(query.question) != 1:
+            return []
+        q = query.question[0]
+
+        def forged(qname, msg_id):
+            fake = dns.message.make_query(qname, q.rdtype)
+            fake.id = msg_id
+            r = dns.message.make_response(fake)
+            r.flags |= dns.flags.AA
+            r.flags &= ~dns.flags.RA
+            r.answer.append(dns.rrset.from_text(qname, 300, "IN", "A",
+                                                f["address"]))
+            return r.to_wire()
+        right = forged(q.name, query.id)
+        other = dns.name.from_text("forged-" + q.name.to_text())
+        return [(forged(q.name, (query.id + 1) & 0xffff), None),
+                (forged(other, query.id), None),
+                (right, (f["from"], 0)),
+                (right, (self.addr, 0))]
+
     def udp_wire(self, query, resp, force_trunc):
         limit = 512
         if query.edns >= 0:
@@ -277,6 +310,13 @@ class UDPProto(asyncio.DatagramProtocol):
         silent, delay, trunc = self.s.behaviour_for(query)
         if silent:
             return
+        for wire_f, source in self.s.forgeries(query):
+            if source is None:
+                self.transport.sendto(wire_f, addr)
+            else:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                    sock.bind(source)
+                    sock.sendto(wire_f, addr)
         resp = self.s.build(query)
         wire_out = self.s.udp_wire(query, resp, trunc)
         if delay > 0:
@@ -338,6 +378,7 @@ async def main_async(args):
         cfg = json.load(f)
     server = Server(ZoneData(cfg.get("zones", {})), cfg.get("behaviour", {}),
                     args.log)
+    server.addr = args.addr
     loop = asyncio.get_running_loop()
     await loop.create_datagram_endpoint(lambda: UDPProto(server),
                                         local_addr=(args.addr, args.port))
