@@ -37,7 +37,10 @@ class BasicResolution(IntegrationTest):
             r"opaque 300 TYPE65534 \# 6 00deadbeef01",
             r"empty 300 TYPE65534 \# 0",
             "deep.sub 300 A 192.0.2.30",
+            'svc 300 HTTPS 1 . alpn="h2,h3" port=8443',
         ])
+        h.zone("arpa.", [8])
+        h.zone("2.0.192.in-addr.arpa.", [9], ["1 300 PTR www.example.com."])
         h.zone("example.net.", [6], [
             "www A 192.0.2.60",
             "mail2 A 192.0.2.61",
@@ -89,6 +92,27 @@ class BasicResolution(IntegrationTest):
         self.assertEqual(self.rdatas(r, "caa.example.com.", "CAA"),
                          sorted(['0 issue "ca.example.net"',
                                  '128 iodef "mailto:sec@example.com"']))
+
+    def test_https(self):
+        r = self.q("svc.example.com", "HTTPS")
+        self.assertEqual(self.rdatas(r, "svc.example.com.", "HTTPS"),
+                         ['1 . alpn="h2,h3" port="8443"'])
+
+    def test_ptr(self):
+        r = self.q("1.2.0.192.in-addr.arpa", "PTR")
+        self.assertEqual(self.rdatas(r, "1.2.0.192.in-addr.arpa.", "PTR"),
+                         ["www.example.com."])
+
+    def test_apex_ns_and_soa(self):
+        r = self.q("example.com", "NS")
+        self.assertEqual(self.rdatas(r, "example.com.", "NS"),
+                         ["ns1.example.com."])
+        self.assertTrue(r.flags & dns.flags.RA)
+        r = self.q("example.com", "SOA")
+        soa = self.rdatas(r, "example.com.", "SOA")
+        self.assertEqual(len(soa), 1, r)
+        self.assertTrue(soa[0].startswith("ns1.example.com. hostmaster.example.com. 1 "),
+                        soa)
 
     def test_unknown_type_is_opaque(self):
         r = self.q("opaque.example.com", "TYPE65534")
