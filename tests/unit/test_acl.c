@@ -1,25 +1,12 @@
 /* Unit tests for resolver/acl.c: CIDR parsing and client matching. */
 #include "unit_helpers.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "resolver/acl.h"
 
 static bool allows(const struct acl *acl, const char *ip) {
-  struct sockaddr_storage ss;
-  memset(&ss, 0, sizeof ss);
-  struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-  struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-  if (inet_pton(AF_INET, ip, &in->sin_addr) == 1) {
-    in->sin_family = AF_INET;
-    in->sin_port = htons(40000);
-  } else if (inet_pton(AF_INET6, ip, &in6->sin6_addr) == 1) {
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(40000);
-  } else {
-    fail_msg("bad test address %s", ip);
-  }
+  struct sockaddr_storage ss = sockaddr_of(ip, 40000);
   return acl_allows(acl, (struct sockaddr *)&ss);
 }
 

@@ -2,26 +2,9 @@
  * the no-EDNS flag. */
 #include "unit_helpers.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "resolver/servers.h"
-
-static struct sockaddr_storage addr(const char *ip, uint16_t port) {
-  struct sockaddr_storage ss;
-  memset(&ss, 0, sizeof ss);
-  struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-  struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-  if (inet_pton(AF_INET, ip, &in->sin_addr) == 1) {
-    in->sin_family = AF_INET;
-    in->sin_port = htons(port);
-  } else {
-    assert_int_equal(inet_pton(AF_INET6, ip, &in6->sin6_addr), 1);
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(port);
-  }
-  return ss;
-}
 
 #define SA(x) ((struct sockaddr *)&(x))
 
@@ -29,7 +12,7 @@ static void test_unknown_server(void **state) {
   (void)state;
   servers_t *s = servers_new(16);
   assert_non_null(s);
-  struct sockaddr_storage a = addr("192.0.2.1", 53);
+  struct sockaddr_storage a = sockaddr_of("192.0.2.1", 53);
   assert_int_equal(servers_rto(s, SA(a)), SERVERS_UNKNOWN_RTO_MS);
   assert_int_equal(servers_score(s, SA(a), 1000), 300);
   assert_false(servers_no_edns(s, SA(a)));
@@ -39,7 +22,7 @@ static void test_unknown_server(void **state) {
 static void test_rtt_smoothing(void **state) {
   (void)state;
   servers_t *s = servers_new(64);
-  struct sockaddr_storage a = addr("192.0.2.1", 53);
+  struct sockaddr_storage a = sockaddr_of("192.0.2.1", 53);
   servers_record_rtt(s, SA(a), 100);
   /* srtt 100, rttvar 50: rto = 100 + 4 * 50 */
   assert_int_equal(servers_rto(s, SA(a)), 300);
@@ -49,11 +32,11 @@ static void test_rtt_smoothing(void **state) {
   assert_int_equal(servers_score(s, SA(a), 0), 90);
   assert_int_equal(servers_rto(s, SA(a)), 90 + 4 * 57);
   /* Fast servers are clamped to the minimum RTO. */
-  struct sockaddr_storage b = addr("192.0.2.2", 53);
+  struct sockaddr_storage b = sockaddr_of("192.0.2.2", 53);
   servers_record_rtt(s, SA(b), 2);
   assert_int_equal(servers_rto(s, SA(b)), SERVERS_MIN_RTO_MS);
   /* Another port is another server. */
-  struct sockaddr_storage a2 = addr("192.0.2.1", 5353);
+  struct sockaddr_storage a2 = sockaddr_of("192.0.2.1", 5353);
   assert_int_equal(servers_rto(s, SA(a2)), SERVERS_UNKNOWN_RTO_MS);
   servers_free(s);
 }
@@ -61,7 +44,7 @@ static void test_rtt_smoothing(void **state) {
 static void test_timeout_backoff_and_penalty(void **state) {
   (void)state;
   servers_t *s = servers_new(64);
-  struct sockaddr_storage a = addr("2001:db8::53", 53);
+  struct sockaddr_storage a = sockaddr_of("2001:db8::53", 53);
   servers_record_timeout(s, SA(a), 1000);
   assert_int_equal(servers_rto(s, SA(a)), 2 * SERVERS_UNKNOWN_RTO_MS);
   assert_int_equal(servers_score(s, SA(a), 1000), 300 + 1000);
@@ -82,7 +65,7 @@ static void test_timeout_backoff_and_penalty(void **state) {
 static void test_no_edns_flag(void **state) {
   (void)state;
   servers_t *s = servers_new(64);
-  struct sockaddr_storage a = addr("192.0.2.1", 53), b = addr("192.0.2.2", 53);
+  struct sockaddr_storage a = sockaddr_of("192.0.2.1", 53), b = sockaddr_of("192.0.2.2", 53);
   servers_set_no_edns(s, SA(a));
   assert_true(servers_no_edns(s, SA(a)));
   assert_false(servers_no_edns(s, SA(b)));

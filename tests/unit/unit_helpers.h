@@ -16,6 +16,9 @@
 #include <cmocka.h>
 
 #include <ldns/ldns.h>
+#include <sys/socket.h>
+
+#include "resolver/util.h"
 
 /* A dname rdf from text; caller frees with ldns_rdf_deep_free. */
 static inline ldns_rdf *dn(const char *s) {
@@ -73,6 +76,14 @@ static inline ldns_pkt *mkpkt(const char *qname, ldns_rr_type qtype, ldns_pkt_rc
 
 static inline void pkt_add(ldns_pkt *p, ldns_pkt_section sec, const char *text) {
   assert_true(ldns_pkt_push_rr(p, sec, rr(text)));
+}
+
+/* A socket address from a bare IPv4 or IPv6 address and a port. */
+static inline struct sockaddr_storage sockaddr_of(const char *ip, uint16_t port) {
+  struct sockaddr_storage ss;
+  socklen_t len;
+  if (util_parse_addr_port(ip, port, &ss, &len)) fail_msg("bad test address %s", ip);
+  return ss;
 }
 
 #endif
