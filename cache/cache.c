@@ -159,9 +159,10 @@ void cache_clear(cache_t *c) {
   }
 }
 
-/* Insert or replace; the value bytes are copied. */
+/* Insert or replace; the value bytes are copied. The entry lives until
+ * `expiry` (absolute); ttl is the TTL it was stored with. */
 static int insert(cache_t *c, const uint8_t *key, size_t klen, enum cache_kind kind,
-                  enum cache_rank rank, uint32_t ttl, int64_t now,
+                  enum cache_rank rank, int64_t expiry, uint32_t ttl, int64_t now,
                   const uint8_t *val, size_t vlen) {
   uint64_t h = hash_key(c->seed, key, klen);
   struct shard *s = &c->shards[h % CACHE_SHARDS];
@@ -171,7 +172,7 @@ static int insert(cache_t *c, const uint8_t *key, size_t klen, enum cache_kind k
   if (!e) return -1;
   memset(e, 0, sizeof *e);
   e->hash = h;
-  e->expiry = now + ttl;
+  e->expiry = expiry;
   e->orig_ttl = ttl;
   e->kind = (uint8_t)kind;
   e->rank = (uint8_t)rank;
@@ -241,8 +242,21 @@ ldns_rr_list *cache_decode_rrs(const uint8_t *data, size_t len, uint32_t ttl) {
   return list;
 }
 
+/* Hand a stored entry to the sink (the shared tier), outside any lock. */
+static void tell_sink(const struct cache_sink *sink, const uint8_t *key, size_t klen,
+                      enum cache_kind kind, enum cache_rank rank, int64_t expiry,
+                      uint32_t ttl, const uint8_t *val, size_t vlen) {
+  if (!sink || !sink->put) return;
+  struct cache_record rec = {
+      .owner = key, .owner_len = klen - 2,
+      .type = (uint16_t)(key[klen - 2] << 8 | key[klen - 1]),
+      .kind = (uint8_t)kind, .rank = (uint8_t)rank, .expiry = expiry, .ttl = ttl,
+      .payload = val, .payload_len = vlen};
+  sink->put(sink->arg, &rec);
+}
+
 int cache_store_rrset(cache_t *c, const ldns_rr_list *rrset, enum cache_rank rank,
-                      int64_t now) {
+                      int64_t now, const struct cache_sink *sink) {
   size_t n = ldns_rr_list_rr_count(rrset);
   if (n == 0) return -1;
   const ldns_rr *first = ldns_rr_list_rr(rrset, 0);
@@ -258,14 +272,15 @@ int cache_store_rrset(cache_t *c, const ldns_rr_list *rrset, enum cache_rank ran
   size_t vlen = 0;
   uint8_t *val = cache_encode_rrs(rrset, &vlen);
   if (!val) return -1;
-  int rc = insert(c, key, klen, CACHE_RRSET, rank, ttl, now, val, vlen);
+  int rc = insert(c, key, klen, CACHE_RRSET, rank, now + ttl, ttl, now, val, vlen);
+  if (rc == 0) tell_sink(sink, key, klen, CACHE_RRSET, rank, now + ttl, ttl, val, vlen);
   free(val);
   return rc;
 }
 
 int cache_store_negative(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
                          bool nxdomain, const ldns_rr *soa, enum cache_rank rank,
-                         int64_t now) {
+                         int64_t now, const struct cache_sink *sink) {
   if (!soa || ldns_rr_get_type(soa) != LDNS_RR_TYPE_SOA || ldns_rr_rd_count(soa) < 7)
     return -1;
   uint32_t ttl = ldns_rr_ttl(soa);
@@ -281,10 +296,29 @@ int cache_store_negative(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
   uint8_t *val = cache_encode_rrs(one, &vlen);
   ldns_rr_list_free(one); /* shallow: soa stays the caller's */
   if (!val) return -1;
-  int rc = insert(c, key, klen, nxdomain ? CACHE_NXDOMAIN : CACHE_NODATA, rank,
-                  ttl, now, val, vlen);
+  enum cache_kind kind = nxdomain ? CACHE_NXDOMAIN : CACHE_NODATA;
+  int rc = insert(c, key, klen, kind, rank, now + ttl, ttl, now, val, vlen);
+  if (rc == 0) tell_sink(sink, key, klen, kind, rank, now + ttl, ttl, val, vlen);
   free(val);
   return rc;
+}
+
+int cache_fill(cache_t *c, const struct cache_record *rec, int64_t now) {
+  uint8_t key[KEY_MAX];
+  if (rec->kind < RECORD_RRSET || rec->kind > RECORD_NXDOMAIN || rec->expiry <= now ||
+      rec->owner_len == 0 || rec->owner_len > 255)
+    return -1;
+  memcpy(key, rec->owner, rec->owner_len);
+  uint16_t type = rec->kind == RECORD_NXDOMAIN ? 0 : rec->type;
+  key[rec->owner_len] = (uint8_t)(type >> 8);
+  key[rec->owner_len + 1] = (uint8_t)type;
+  /* The expiry comes from elsewhere: hold it to this instance's clamps. */
+  int64_t expiry = rec->expiry;
+  uint32_t cap = rec->kind == RECORD_RRSET ? c->limits.max_ttl : c->limits.max_neg_ttl;
+  if (expiry > now + (int64_t)cap) expiry = now + cap;
+  return insert(c, key, rec->owner_len + 2, (enum cache_kind)rec->kind,
+                (enum cache_rank)rec->rank, expiry, rec->ttl, now, rec->payload,
+                rec->payload_len);
 }
 
 /* Copy out a live entry under the shard lock; -1 if absent or expired. */

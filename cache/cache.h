@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache/record.h"
+
 typedef struct cache cache_t;
 
 enum cache_rank {
@@ -62,18 +64,33 @@ struct cache_stats {
 cache_t *cache_new(const struct cache_limits *limits);
 void cache_free(cache_t *c);
 
+/* Where stored entries go besides memory: the shared tier. put() is called
+ * after each successful store, in the storing thread, with no lock held; the
+ * record is valid only during the call. */
+struct cache_sink {
+  void (*put)(void *arg, const struct cache_record *rec);
+  void *arg;
+};
+
 /* Store a positive RRset (all RRs share owner and type). The TTL is the
  * smallest in the set, clamped. Returns 0, or -1 if not stored (empty,
- * larger than a shard, or a live better-ranked entry exists). */
+ * larger than a shard, or a live better-ranked entry exists). sink may be
+ * NULL. */
 int cache_store_rrset(cache_t *c, const ldns_rr_list *rrset,
-                      enum cache_rank rank, int64_t now);
+                      enum cache_rank rank, int64_t now, const struct cache_sink *sink);
 
 /* Store a negative answer. type is ignored for NXDOMAIN. The TTL is
  * min(SOA TTL, SOA MINIMUM) clamped to max_neg_ttl; without an SOA the
- * answer is not cached (RFC 2308 §5). */
+ * answer is not cached (RFC 2308 §5). sink may be NULL. */
 int cache_store_negative(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
                          bool nxdomain, const ldns_rr *soa,
-                         enum cache_rank rank, int64_t now);
+                         enum cache_rank rank, int64_t now, const struct cache_sink *sink);
+
+/* Store an entry learned from the shared tier, keeping its absolute expiry
+ * (held to this instance's max-ttl / max-negative-ttl). Ranks apply as for
+ * any store. The record's payload must have passed record_check_payload.
+ * Returns 0, or -1 if not stored. */
+int cache_fill(cache_t *c, const struct cache_record *rec, int64_t now);
 
 /* Look up (name, type) with at least min_rank; falls back to an NXDOMAIN
  * entry for the name. Returns 0 and fills *res on a hit, -1 on a miss. */
@@ -85,8 +102,8 @@ void cache_clear(cache_t *c);
 
 void cache_get_stats(cache_t *c, struct cache_stats *out);
 
-/* Value encoding, exposed for tests and a future shared tier: RRs as
- * uncompressed wire format, one after the other. */
+/* Value encoding, shared with the shared tier: RRs as uncompressed wire
+ * format, one after the other. */
 uint8_t *cache_encode_rrs(const ldns_rr_list *rrs, size_t *len);
 ldns_rr_list *cache_decode_rrs(const uint8_t *data, size_t len, uint32_t ttl);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "resolver/name.h"
+#include "resolver/util.h"
 
 void chain_init(chain_t *c, const ldns_rdf *start, size_t max_len) {
   memset(c, 0, sizeof *c);
@@ -61,13 +62,7 @@ enum chain_status chain_add(chain_t *c, const ldns_rdf *owner, const ldns_rdf *t
              name_str(c->start, name, sizeof name), c->max_len);
     return CHAIN_TOO_LONG;
   }
-  if (c->n == c->cap) {
-    size_t ncap = c->cap ? c->cap * 2 : 4;
-    struct chain_hop *h = realloc(c->hops, ncap * sizeof *h);
-    if (!h) abort();
-    c->hops = h;
-    c->cap = ncap;
-  }
+  c->hops = util_grow(c->hops, c->n, &c->cap, sizeof *c->hops, 4);
   struct chain_hop *hop = &c->hops[c->n++];
   hop->owner = ldns_rdf_clone(owner);
   hop->target = ldns_rdf_clone(target);

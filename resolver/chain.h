@@ -15,7 +15,11 @@
 #include <stdint.h>
 
 /* Where the data for a hop came from. */
-enum chain_source { CHAIN_SRC_CACHE = 0, CHAIN_SRC_NETWORK = 1 };
+enum chain_source {
+  CHAIN_SRC_CACHE = 0,   /* the memory tier */
+  CHAIN_SRC_NETWORK = 1, /* an authoritative server */
+  CHAIN_SRC_REDIS = 2,   /* the shared tier, during this request */
+};
 
 struct chain_hop {
   ldns_rdf *owner;    /* the alias (owned) */

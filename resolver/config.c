@@ -35,12 +35,17 @@ void config_defaults(struct config *cfg) {
   cfg->tcp_idle_timeout_ms = 10000;
   cfg->tcp_max_connections = 256;
   cfg->edns_buffer_size = 1232;
+  redis_config_defaults(&cfg->redis);
 }
 
 /* Setter context: lists given by one source replace the defaults once. */
 struct setctx {
-  bool listen_set, allow_set;
+  bool listen_set, allow_set, replica_set, sentinel_set;
 };
+
+/* Set-up errors that need more than a static string (file names, errno):
+ * configuration is read once, in the main thread, before workers start. */
+static char why_buf[512];
 
 static int parse_uint(const char *v, unsigned long lo, unsigned long hi, unsigned long *out) {
   char *end;
@@ -57,6 +62,108 @@ static int parse_bool(const char *v, bool *out) {
   else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off")) *out = false;
   else return -1;
   return 0;
+}
+
+/* Read a secret from a file (so it stays out of the process list): the
+ * whole file, without a trailing newline. */
+static const char *read_secret_file(const char *path, char *out, size_t cap, size_t *len) {
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    snprintf(why_buf, sizeof why_buf, "cannot read %s: %s", path, strerror(errno));
+    return why_buf;
+  }
+  size_t n = fread(out, 1, cap, f);
+  bool more = fgetc(f) != EOF;
+  fclose(f);
+  if (more) return "the file is too long";
+  while (n && (out[n - 1] == '\n' || out[n - 1] == '\r')) n--;
+  if (n == 0) return "the file is empty";
+  *len = n;
+  return NULL;
+}
+
+static const char *set_secret(struct record_secret *sec, const char *v, size_t n) {
+  if (n < 16) return "expected at least 16 characters";
+  if (n > sizeof sec->key) return "expected at most 256 characters";
+  memcpy(sec->key, v, n);
+  sec->len = n;
+  return NULL;
+}
+
+static const char *set_string(char *dst, size_t cap, const char *v) {
+  if (strlen(v) >= cap) return "too long";
+  strcpy(dst, v);
+  return NULL;
+}
+
+static bool prefix_ok(const char *v) {
+  if (!*v) return false;
+  for (const char *p = v; *p; p++)
+    if (!isalnum((unsigned char)*p) && !strchr("-_.", *p)) return false;
+  return true;
+}
+
+/* The keys of the "redis" section ("redis-url" as a flag, url: under
+ * redis: in the file). */
+static const char *set_redis_key(struct redis_config *rc, struct setctx *sc, const char *k,
+                                 const char *v) {
+  unsigned long u;
+  struct redis_endpoint ep;
+  const char *why = NULL;
+  char buf[300];
+  size_t n = 0;
+  if (!strcmp(k, "url")) {
+    if (redis_parse_url(v, &ep, &why)) return why;
+    return set_string(rc->url, sizeof rc->url, v);
+  } else if (!strcmp(k, "user")) {
+    return set_string(rc->user, sizeof rc->user, v);
+  } else if (!strcmp(k, "password")) {
+    return set_string(rc->password, sizeof rc->password, v);
+  } else if (!strcmp(k, "password-file")) {
+    if ((why = read_secret_file(v, buf, sizeof rc->password - 1, &n))) return why;
+    memcpy(rc->password, buf, n);
+    rc->password[n] = 0;
+  } else if (!strcmp(k, "db")) {
+    if (parse_uint(v, 0, 1000, &u)) return "expected a database number from 0 to 1000";
+    rc->db = (int)u;
+  } else if (!strcmp(k, "prefix")) {
+    if (strlen(v) >= sizeof rc->prefix || !prefix_ok(v))
+      return "expected 1 to 128 letters, digits, '-', '_' or '.'";
+    strcpy(rc->prefix, v);
+  } else if (!strcmp(k, "connect-timeout")) {
+    if (parse_uint(v, 10, 60000, &u)) return "expected milliseconds from 10 to 60000";
+    rc->connect_timeout_ms = (uint32_t)u;
+  } else if (!strcmp(k, "command-timeout")) {
+    if (parse_uint(v, 1, 10000, &u)) return "expected milliseconds from 1 to 10000";
+    rc->command_timeout_ms = (uint32_t)u;
+  } else if (!strcmp(k, "secret")) {
+    return set_secret(&rc->secret, v, strlen(v));
+  } else if (!strcmp(k, "secret-file")) {
+    if ((why = read_secret_file(v, buf, sizeof rc->secret.key, &n))) return why;
+    return set_secret(&rc->secret, buf, n);
+  } else if (!strcmp(k, "replica")) {
+    if (!sc->replica_set) rc->nreplicas = 0;
+    sc->replica_set = true;
+    if (rc->nreplicas == REDIS_MAX_REPLICAS) return "too many replicas (at most 8)";
+    if (redis_parse_url(v, &ep, &why)) return why;
+    return set_string(rc->replicas[rc->nreplicas++], sizeof rc->replicas[0], v);
+  } else if (!strcmp(k, "sentinel")) {
+    if (!sc->sentinel_set) rc->nsentinels = 0;
+    sc->sentinel_set = true;
+    if (rc->nsentinels == REDIS_MAX_SENTINELS) return "too many sentinels (at most 8)";
+    snprintf(buf, sizeof buf, "redis://%s", v);
+    if (redis_parse_url(buf, &ep, &why) || ep.db >= 0 || ep.user[0] || ep.password[0])
+      return "expected ADDRESS:PORT or [IPv6]:PORT";
+    return set_string(rc->sentinels[rc->nsentinels++], sizeof rc->sentinels[0], v);
+  } else if (!strcmp(k, "sentinel-master")) {
+    return set_string(rc->sentinel_master, sizeof rc->sentinel_master, v);
+  } else if (!strcmp(k, "max-pending")) {
+    if (parse_uint(v, 16, 1000000, &u)) return "expected a number from 16 to 1000000";
+    rc->max_pending = (uint32_t)u;
+  } else {
+    return "unknown key";
+  }
+  return NULL;
 }
 
 /* Apply key=value. Returns NULL or a static description of what is wrong.
@@ -118,27 +225,51 @@ static const char *set_key(struct config *cfg, struct setctx *sc, const char *ke
   } else if (!strcmp(key, "edns-buffer-size")) {
     if (parse_uint(v, 512, 4096, &u)) return "expected bytes from 512 to 4096";
     cfg->edns_buffer_size = (uint16_t)u;
+  } else if (!strncmp(key, "redis-", 6)) {
+    return set_redis_key(&cfg->redis, sc, key + 6, v);
   } else {
     return "unknown key";
   }
   return NULL;
 }
 
-static const char *const known_keys[] = {
-    "listen", "allow", "root-hints", "threads", "cache-size", "max-chain-length", "ipv4",
-    "ipv6", "upstream-port", "log-level", "min-ttl", "max-ttl", "max-negative-ttl",
-    "request-timeout", "max-upstream-queries", "tcp-idle-timeout", "tcp-max-connections",
-    "edns-buffer-size"};
+/* Every key, once: the file's keys, the flags and their help come from
+ * here. A key under a section is written "section: {key: ...}" in the file
+ * and --section-key as a flag. */
+struct key_def {
+  const char *name;
+  bool list;
+  const char *file_name; /* the name in the file when it differs (plural lists) */
+};
 
-static bool key_known(const char *key) {
-  for (size_t i = 0; i < sizeof known_keys / sizeof known_keys[0]; i++)
-    if (!strcmp(key, known_keys[i])) return true;
-  return false;
+static const struct key_def keys[] = {
+    {"listen", true, NULL}, {"allow", true, NULL}, {"root-hints", false, NULL},
+    {"threads", false, NULL}, {"cache-size", false, NULL},
+    {"max-chain-length", false, NULL}, {"ipv4", false, NULL}, {"ipv6", false, NULL},
+    {"upstream-port", false, NULL}, {"log-level", false, NULL}, {"min-ttl", false, NULL},
+    {"max-ttl", false, NULL}, {"max-negative-ttl", false, NULL},
+    {"request-timeout", false, NULL}, {"max-upstream-queries", false, NULL},
+    {"tcp-idle-timeout", false, NULL}, {"tcp-max-connections", false, NULL},
+    {"edns-buffer-size", false, NULL},
+    {"redis-url", false, NULL}, {"redis-user", false, NULL}, {"redis-password", false, NULL},
+    {"redis-password-file", false, NULL}, {"redis-db", false, NULL},
+    {"redis-prefix", false, NULL}, {"redis-connect-timeout", false, NULL},
+    {"redis-command-timeout", false, NULL}, {"redis-secret", false, NULL},
+    {"redis-secret-file", false, NULL}, {"redis-replica", true, "redis-replicas"},
+    {"redis-sentinel", true, "redis-sentinels"}, {"redis-sentinel-master", false, NULL},
+    {"redis-max-pending", false, NULL},
+};
+
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+/* The key written `name` in a file, or NULL. */
+static const struct key_def *file_key(const char *name) {
+  for (size_t i = 0; i < NKEYS; i++)
+    if (!strcmp(name, keys[i].file_name ? keys[i].file_name : keys[i].name)) return &keys[i];
+  return NULL;
 }
 
-static bool is_list_key(const char *key) {
-  return !strcmp(key, "listen") || !strcmp(key, "allow");
-}
+static bool is_section(const char *name) { return !strcmp(name, "redis"); }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -150,61 +281,109 @@ static int fail(char *err, size_t errlen, const char *fmt, ...) {
   return -1;
 }
 
-/* The YAML accepted is one mapping of key: scalar or key: [scalars]. */
+/* Walking the YAML events: a top mapping of key: scalar or key: [scalars],
+ * and sections (redis:) holding one more mapping of the same shape. */
+struct yaml_walk {
+  struct config *cfg;
+  struct setctx sc;
+  const char *path;
+  char *err;
+  size_t errlen;
+  int level;         /* 0: outside, 1: top mapping, 2: a section's mapping */
+  bool want_key;
+  bool in_list;
+  char section[200]; /* the section being read, "" at the top */
+  char shown[200];   /* the key as written, for messages ("redis.url") */
+  const struct key_def *key;
+};
+
+static int walk_key(struct yaml_walk *w, const char *v, unsigned long line) {
+  char name[200];
+  snprintf(w->shown, sizeof w->shown, "%s%s%s", w->section, w->section[0] ? "." : "", v);
+  snprintf(name, sizeof name, "%s%s%s", w->section, w->section[0] ? "-" : "", v);
+  w->want_key = false;
+  w->key = file_key(name);
+  if (w->key || (w->level == 1 && is_section(v))) return 0;
+  return fail(w->err, w->errlen, "%s:%lu: unknown key '%s'", w->path, line, w->shown);
+}
+
+static int walk_value(struct yaml_walk *w, const char *v, unsigned long line) {
+  if (!w->key)
+    return fail(w->err, w->errlen, "%s:%lu: key '%s': expected a mapping of its keys", w->path,
+                line, w->shown);
+  const char *why = set_key(w->cfg, &w->sc, w->key->name, v);
+  if (why)
+    return fail(w->err, w->errlen, "%s:%lu: key '%s': %s (got '%s')", w->path, line, w->shown,
+                why, v);
+  if (!w->in_list) w->want_key = true;
+  return 0;
+}
+
+static int walk_mapping_start(struct yaml_walk *w, unsigned long line) {
+  if (w->level == 0) {
+    w->level = 1;
+  } else if (w->level == 1 && !w->want_key && !w->key && !w->in_list) {
+    snprintf(w->section, sizeof w->section, "%s", w->shown);
+    w->level = 2;
+  } else {
+    return fail(w->err, w->errlen, "%s:%lu: key '%s': nested mappings are only allowed under "
+                "redis", w->path, line, w->shown);
+  }
+  w->want_key = true;
+  return 0;
+}
+
+static int walk_event(struct yaml_walk *w, const yaml_event_t *ev) {
+  unsigned long line = (unsigned long)ev->start_mark.line + 1;
+  const char *v = (const char *)ev->data.scalar.value;
+  switch (ev->type) {
+  case YAML_MAPPING_START_EVENT: return walk_mapping_start(w, line);
+  case YAML_MAPPING_END_EVENT:
+    w->level--;
+    w->section[0] = 0;
+    w->want_key = true;
+    return 0;
+  case YAML_SEQUENCE_START_EVENT:
+    if (w->level == 0 || w->want_key || w->in_list)
+      return fail(w->err, w->errlen, "%s:%lu: a list is only allowed as the value of a key",
+                  w->path, line);
+    if (!w->key || !w->key->list)
+      return fail(w->err, w->errlen, "%s:%lu: key '%s': expected a single value, not a list",
+                  w->path, line, w->shown);
+    w->in_list = true;
+    return 0;
+  case YAML_SEQUENCE_END_EVENT:
+    w->in_list = false;
+    w->want_key = true;
+    return 0;
+  case YAML_SCALAR_EVENT:
+    if (w->level == 0)
+      return *v ? fail(w->err, w->errlen, "%s:%lu: expected a mapping of keys to values",
+                       w->path, line) : 0;
+    return w->want_key ? walk_key(w, v, line) : walk_value(w, v, line);
+  default:
+    return 0;
+  }
+}
+
 int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen) {
   FILE *f = fopen(path, "r");
   if (!f) return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
   yaml_parser_t p;
   yaml_parser_initialize(&p);
   yaml_parser_set_input_file(&p, f);
-  struct setctx sc = {0};
-  char key[128] = "";
-  int depth = 0; /* 1 inside the top mapping, 2 inside a value sequence */
-  bool want_key = true, done = false;
+  struct yaml_walk w = {.cfg = cfg, .path = path, .err = err, .errlen = errlen,
+                        .want_key = true};
   int rc = 0;
-  while (!done && rc == 0) {
+  for (bool done = false; !done && rc == 0;) {
     yaml_event_t ev;
     if (!yaml_parser_parse(&p, &ev)) {
       rc = fail(err, errlen, "%s:%lu: YAML syntax error: %s", path,
                 (unsigned long)p.problem_mark.line + 1, p.problem ? p.problem : "?");
       break;
     }
-    unsigned long line = (unsigned long)ev.start_mark.line + 1;
-    switch (ev.type) {
-    case YAML_STREAM_END_EVENT: done = true; break;
-    case YAML_MAPPING_START_EVENT:
-      if (depth != 0) rc = fail(err, errlen, "%s:%lu: key '%s': nested mappings are not supported", path, line, key);
-      else depth = 1;
-      break;
-    case YAML_MAPPING_END_EVENT: depth = 0; break;
-    case YAML_SEQUENCE_START_EVENT:
-      if (depth != 1 || want_key)
-        rc = fail(err, errlen, "%s:%lu: a list is only allowed as the value of a key", path, line);
-      else if (!is_list_key(key))
-        rc = fail(err, errlen, "%s:%lu: key '%s': expected a single value, not a list", path, line, key);
-      else depth = 2;
-      break;
-    case YAML_SEQUENCE_END_EVENT:
-      depth = 1;
-      want_key = true;
-      break;
-    case YAML_SCALAR_EVENT: {
-      const char *v = (const char *)ev.data.scalar.value;
-      if (depth == 0) {
-        if (*v) rc = fail(err, errlen, "%s:%lu: expected a mapping of keys to values", path, line);
-      } else if (depth == 1 && want_key) {
-        snprintf(key, sizeof key, "%s", v);
-        want_key = false;
-        if (!key_known(key)) rc = fail(err, errlen, "%s:%lu: unknown key '%s'", path, line, key);
-      } else {
-        const char *why = set_key(cfg, &sc, key, v);
-        if (why) rc = fail(err, errlen, "%s:%lu: key '%s': %s (got '%s')", path, line, key, why, v);
-        if (depth == 1) want_key = true;
-      }
-      break;
-    }
-    default: break;
-    }
+    done = ev.type == YAML_STREAM_END_EVENT;
+    rc = walk_event(&w, &ev);
     yaml_event_delete(&ev);
   }
   yaml_parser_delete(&p);
@@ -216,7 +395,8 @@ void config_usage(FILE *out) {
   fprintf(out,
           "Usage: chaindns [options]\n"
           "A recursive caching DNS resolver that follows CNAME chains from the root.\n\n"
-          "  --config FILE            YAML configuration (keys are the long option names)\n"
+          "  --config FILE            YAML configuration (keys are the long option names;\n"
+          "                           redis-X is written X under a redis: mapping)\n"
           "  --listen ADDR:PORT       address to serve on, repeatable (default 127.0.0.1:53;\n"
           "                           IPv6 as [::1]:53)\n"
           "  --root-hints FILE        root hints in named.root format (default: built-in IANA)\n"
@@ -229,37 +409,54 @@ void config_usage(FILE *out) {
           "  --request-timeout MS     overall deadline of one request (default 5000)\n"
           "  --max-upstream-queries N upstream queries per request (default 100)\n"
           "  --log-level LEVEL        debug, info, warn or error (default info)\n"
+          "Shared cache (Redis), off unless a URL or sentinels are given:\n"
+          "  --redis-url URL          redis://[user:password@]ADDRESS[:PORT][/DB] or\n"
+          "                           unix:///PATH[?db=N]\n"
+          "  --redis-user USER, --redis-password PASSWORD, --redis-password-file FILE\n"
+          "  --redis-db N             database (default: from the URL, else 0)\n"
+          "  --redis-prefix PREFIX    key prefix, one per fleet (default chaindns)\n"
+          "  --redis-connect-timeout MS (default 500), --redis-command-timeout MS (default 30)\n"
+          "  --redis-secret S, --redis-secret-file FILE\n"
+          "                           HMAC key: values are signed and checked\n"
+          "  --redis-replica URL      read replica, repeatable\n"
+          "  --redis-sentinel ADDR:PORT, repeatable, with --redis-sentinel-master NAME\n"
+          "  --redis-max-pending N    commands outstanding per connection (default 1024)\n"
           "  --help, --version\n");
 }
 
 enum { OPT_NO_IPV4 = 1000, OPT_NO_IPV6, OPT_HELP, OPT_VERSION, OPT_CONFIG };
 
-static const struct option long_opts[] = {
-    {"config", required_argument, 0, OPT_CONFIG},
-    {"listen", required_argument, 0, 0},
-    {"root-hints", required_argument, 0, 0},
-    {"threads", required_argument, 0, 0},
-    {"cache-size", required_argument, 0, 0},
-    {"max-chain-length", required_argument, 0, 0},
-    {"allow", required_argument, 0, 0},
-    {"upstream-port", required_argument, 0, 0},
-    {"request-timeout", required_argument, 0, 0},
-    {"max-upstream-queries", required_argument, 0, 0},
-    {"log-level", required_argument, 0, 0},
-    {"min-ttl", required_argument, 0, 0},
-    {"max-ttl", required_argument, 0, 0},
-    {"max-negative-ttl", required_argument, 0, 0},
-    {"tcp-idle-timeout", required_argument, 0, 0},
-    {"tcp-max-connections", required_argument, 0, 0},
-    {"edns-buffer-size", required_argument, 0, 0},
-    {"no-ipv4", no_argument, 0, OPT_NO_IPV4},
-    {"no-ipv6", no_argument, 0, OPT_NO_IPV6},
-    {"help", no_argument, 0, OPT_HELP},
-    {"version", no_argument, 0, OPT_VERSION},
-    {0, 0, 0, 0},
-};
+/* getopt's table: every key as --name VALUE, then the flags of their own. */
+static void build_long_opts(struct option *o) {
+  size_t n = 0;
+  o[n++] = (struct option){"config", required_argument, 0, OPT_CONFIG};
+  for (size_t i = 0; i < NKEYS; i++) {
+    if (!strcmp(keys[i].name, "ipv4") || !strcmp(keys[i].name, "ipv6")) continue;
+    o[n++] = (struct option){keys[i].name, required_argument, 0, 0};
+  }
+  o[n++] = (struct option){"no-ipv4", no_argument, 0, OPT_NO_IPV4};
+  o[n++] = (struct option){"no-ipv6", no_argument, 0, OPT_NO_IPV6};
+  o[n++] = (struct option){"help", no_argument, 0, OPT_HELP};
+  o[n++] = (struct option){"version", no_argument, 0, OPT_VERSION};
+  o[n] = (struct option){0, 0, 0, 0};
+}
+
+/* Checks across keys, once every source is read. */
+static int check_config(const struct config *cfg, char *err, size_t errlen) {
+  const struct redis_config *rc = &cfg->redis;
+  if (!cfg->ipv4 && !cfg->ipv6)
+    return fail(err, errlen, "--no-ipv4 and --no-ipv6 leave no way to reach authorities");
+  if (cfg->min_ttl > cfg->max_ttl) return fail(err, errlen, "min-ttl is larger than max-ttl");
+  if (rc->nsentinels && !rc->sentinel_master[0])
+    return fail(err, errlen, "redis sentinels need redis sentinel-master (the primary's name)");
+  if (rc->nreplicas && !redis_enabled(rc))
+    return fail(err, errlen, "redis replicas need a primary: redis url or redis sentinels");
+  return 0;
+}
 
 int config_from_args(struct config *cfg, int argc, char **argv, char *err, size_t errlen) {
+  struct option long_opts[NKEYS + 8];
+  build_long_opts(long_opts);
   /* Pass 1: --help, --version and --config, so flags can override the file. */
   optind = 1;
   opterr = 0;
@@ -290,7 +487,5 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err, size_
     else if (c == 0) why = set_key(cfg, &sc, long_opts[idx].name, optarg);
     if (why) return fail(err, errlen, "--%s: %s (got '%s')", long_opts[idx].name, why, optarg);
   }
-  if (!cfg->ipv4 && !cfg->ipv6) return fail(err, errlen, "--no-ipv4 and --no-ipv6 leave no way to reach authorities");
-  if (cfg->min_ttl > cfg->max_ttl) return fail(err, errlen, "min-ttl is larger than max-ttl");
-  return 0;
+  return check_config(cfg, err, errlen);
 }

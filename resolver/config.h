@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "cache/redis.h"
 #include "resolver/acl.h"
 #include "resolver/log.h"
 
@@ -37,6 +38,7 @@ struct config {
   uint32_t tcp_idle_timeout_ms;
   uint32_t tcp_max_connections; /* per worker */
   uint16_t edns_buffer_size;   /* advertised and used as the UDP answer cap */
+  struct redis_config redis;   /* the shared cache tier; off by default */
 };
 
 void config_defaults(struct config *cfg);

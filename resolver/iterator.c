@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "resolver/log.h"
@@ -18,13 +19,21 @@
 #define MAX_CANDS 32  /* addresses considered per zone */
 #define MAX_TRIES 4   /* tries per server per zone visit */
 
-enum iter_state { IS_CACHE, IS_FIND_ZONE, IS_SELECT, IS_WAIT, IS_WAIT_SUB, IS_DONE };
+enum iter_state {
+  IS_CACHE, IS_WAIT_FETCH, IS_FIND_ZONE, IS_SELECT, IS_WAIT, IS_WAIT_SUB, IS_DONE
+};
 
 struct ns_entry {
   ldns_rdf *name;
   bool addr_known; /* its addresses are candidates, or a sub-lookup was made:
                       no (further) sub-lookup for it */
   bool in_zone;   /* below the zone it serves: needs glue, cannot be looked up */
+};
+
+/* A name whose shared-tier entries were fetched in this request. */
+struct fetched {
+  ldns_rdf *name;
+  bool hit; /* something was found: data at this name came from the tier */
 };
 
 struct candidate {
@@ -61,15 +70,28 @@ struct iter {
   bool cur_edns;
   const char *last_failure;
 
+  /* Shared tier: names fetched in this request (at most the chain length
+   * plus two), names a chain record announced and not fetched yet, and the
+   * keys of the fetch in flight. */
+  struct fetched *fetched;
+  size_t nfetched, capfetched;
+  ldns_rdf **prefetch;
+  size_t nprefetch;
+  struct fetch_key *keys;
+  size_t nkeys, capkeys;
+
   struct iter_result res;
 };
 
 /* ---- helpers ------------------------------------------------------------ */
 
+static void share_chain(iter_t *it);
+
 static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, ...) {
+  if (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) share_chain(it);
   it->res.rcode = rcode;
   it->res.ede = ede;
   if (fmt) {
@@ -135,7 +157,7 @@ static void store_grouped(iter_t *it, const ldns_rr_list *rrs, enum cache_rank r
         done[j] = true;
       }
     }
-    cache_store_rrset(it->env->cache, set, rank, now);
+    cache_store_rrset(it->env->cache, set, rank, now, it->env->sink);
     ldns_rr_list_free(set);
   }
 }
@@ -247,9 +269,111 @@ static bool zone_usable(const iter_t *it) {
   return false;
 }
 
+/* ---- the shared tier ------------------------------------------------------ */
+
+static struct fetched *find_fetched(const iter_t *it, const ldns_rdf *name) {
+  for (size_t i = 0; i < it->nfetched; i++)
+    if (name_equal(it->fetched[i].name, name)) return &it->fetched[i];
+  return NULL;
+}
+
+/* Names a request may fetch: the start, every chain name, and one spare. */
+static size_t fetch_limit(const iter_t *it) { return it->env->cfg->max_chain_length + 2; }
+
+static bool want_fetch(const iter_t *it, const ldns_rdf *name) {
+  return it->env->cfg->shared_tier && it->nfetched < fetch_limit(it) &&
+         !find_fetched(it, name);
+}
+
+static void push_key(iter_t *it, const ldns_rdf *name, uint16_t type, uint8_t kind) {
+  it->keys = util_grow(it->keys, it->nkeys, &it->capkeys, sizeof *it->keys, 8);
+  it->keys[it->nkeys++] = (struct fetch_key){name, type, kind};
+}
+
+/* Remember `name` as fetched and ask for what can answer it: the RRset (or
+ * NODATA) of the type asked, a CNAME, an NXDOMAIN. */
+static void fetch_name(iter_t *it, const ldns_rdf *name) {
+  it->fetched = util_grow(it->fetched, it->nfetched, &it->capfetched, sizeof *it->fetched, 4);
+  ldns_rdf *copy = ldns_rdf_clone(name);
+  it->fetched[it->nfetched++] = (struct fetched){copy, false};
+  push_key(it, copy, it->qtype, RECORD_RRSET);
+  if (it->qtype != LDNS_RR_TYPE_CNAME) push_key(it, copy, LDNS_RR_TYPE_CNAME, RECORD_RRSET);
+  push_key(it, copy, 0, RECORD_NXDOMAIN);
+}
+
+/* One round trip for the current name, every name a chain record announced,
+ * and, at the start of the lookup, the chain record itself. */
+static void st_fetch(iter_t *it, struct iter_action *act) {
+  it->nkeys = 0;
+  fetch_name(it, current(it));
+  if (it->chain.n == 0 && it->qtype != LDNS_RR_TYPE_CNAME)
+    push_key(it, it->fetched[it->nfetched - 1].name, 0, RECORD_CHAIN);
+  for (size_t i = 0; i < it->nprefetch; i++) {
+    if (want_fetch(it, it->prefetch[i])) fetch_name(it, it->prefetch[i]);
+    ldns_rdf_deep_free(it->prefetch[i]);
+  }
+  free(it->prefetch);
+  it->prefetch = NULL;
+  it->nprefetch = 0;
+  act->kind = IA_FETCH;
+  act->keys = it->keys;
+  act->nkeys = it->nkeys;
+  it->state = IS_WAIT_FETCH;
+}
+
+void iter_on_fetch_done(iter_t *it, const struct fetch_result *res) {
+  if (it->state != IS_WAIT_FETCH) return;
+  it->state = IS_CACHE;
+  if (!res) return;
+  for (size_t i = 0; i < it->nkeys; i++) {
+    if (!res->found[i] || it->keys[i].kind == RECORD_CHAIN) continue;
+    for (size_t k = 0; k < it->nfetched; k++)
+      if (it->fetched[k].name == it->keys[i].name) it->fetched[k].hit = true;
+  }
+  if (it->prefetch || !res->nchain) return; /* the first chain record counts */
+  size_t n = res->nchain < it->env->cfg->max_chain_length ? res->nchain
+                                                          : it->env->cfg->max_chain_length;
+  it->prefetch = calloc(n, sizeof *it->prefetch);
+  if (!it->prefetch) return;
+  for (size_t i = 0; i < n; i++)
+    it->prefetch[it->nprefetch++] = ldns_rdf_clone(res->chain_names[i]);
+}
+
+/* Where data at `name` found in memory came from in this request. */
+static enum chain_source cached_source(const iter_t *it, const ldns_rdf *name) {
+  const struct fetched *f = find_fetched(it, name);
+  return f && f->hit ? CHAIN_SRC_REDIS : CHAIN_SRC_CACHE;
+}
+
+/* A chain learned from the network is announced to the shared tier: its
+ * names under the start name, living as long as its shortest CNAME, so
+ * another instance can fetch every hop in one round trip. */
+static void share_chain(iter_t *it) {
+  const struct cache_sink *sink = it->env->sink;
+  bool learned = false;
+  for (size_t i = 0; i < it->chain.n; i++)
+    learned |= it->chain.hops[i].source == CHAIN_SRC_NETWORK;
+  if (!sink || !learned || it->qtype == LDNS_RR_TYPE_CNAME) return;
+  uint32_t ttl = UINT32_MAX;
+  for (size_t i = 0; i < ldns_rr_list_rr_count(it->answer_chain); i++) {
+    uint32_t t = ldns_rr_ttl(ldns_rr_list_rr(it->answer_chain, i));
+    if (t < ttl) ttl = t;
+  }
+  uint8_t start[256], payload[64 * 256];
+  size_t slen = name_key(it->chain.start, start), plen = 0;
+  for (size_t i = 0; i < it->chain.n && plen + 256 <= sizeof payload; i++)
+    plen += name_key(it->chain.hops[i].target, payload + plen);
+  if (!slen || !plen || ttl == 0) return;
+  struct cache_record rec = {.owner = start, .owner_len = slen, .type = 0,
+                             .kind = RECORD_CHAIN, .rank = CACHE_RANK_ANSWER,
+                             .expiry = util_now_sec() + ttl, .ttl = ttl,
+                             .payload = payload, .payload_len = plen};
+  sink->put(sink->arg, &rec);
+}
+
 /* ---- states ------------------------------------------------------------- */
 
-static void st_cache(iter_t *it) {
+static void st_cache(iter_t *it, struct iter_action *act) {
   const ldns_rdf *cur = current(it);
   int64_t now = util_now_sec();
   struct cache_result cr;
@@ -270,14 +394,15 @@ static void st_cache(iter_t *it) {
       cache_lookup(it->env->cache, cur, LDNS_RR_TYPE_CNAME, CACHE_RANK_ANSWER, now, &cr) == 0) {
     bool ok = cr.kind == CACHE_RRSET && ldns_rr_list_rr_count(cr.rrs) > 0 &&
               ldns_rr_rd_count(ldns_rr_list_rr(cr.rrs, 0)) == 1;
-    if (ok && follow(it, ldns_rr_list_rr(cr.rrs, 0), CHAIN_SRC_CACHE)) {
+    if (ok && follow(it, ldns_rr_list_rr(cr.rrs, 0), cached_source(it, cur))) {
       ldns_rr_list_deep_free(cr.rrs);
       return; /* stay in IS_CACHE at the target */
     }
     ldns_rr_list_deep_free(cr.rrs);
     if (ok) return; /* finished by follow() */
   }
-  it->state = IS_FIND_ZONE;
+  if (want_fetch(it, cur)) st_fetch(it, act);
+  else it->state = IS_FIND_ZONE;
 }
 
 static void st_find_zone(iter_t *it) {
@@ -423,6 +548,11 @@ void iter_free(iter_t *it) {
   clear_zone(it);
   chain_free(&it->chain);
   ldns_rr_list_deep_free(it->answer_chain);
+  for (size_t i = 0; i < it->nfetched; i++) ldns_rdf_deep_free(it->fetched[i].name);
+  for (size_t i = 0; i < it->nprefetch; i++) ldns_rdf_deep_free(it->prefetch[i]);
+  free(it->fetched);
+  free(it->prefetch);
+  free(it->keys);
   if (it->res.answer) ldns_rr_list_deep_free(it->res.answer);
   if (it->res.authority) ldns_rr_list_deep_free(it->res.authority);
   free(it);
@@ -432,7 +562,10 @@ void iter_next(iter_t *it, struct iter_action *act) {
   memset(act, 0, sizeof *act);
   for (;;) {
     switch (it->state) {
-    case IS_CACHE: st_cache(it); break;
+    case IS_CACHE:
+      st_cache(it, act);
+      if (it->state == IS_WAIT_FETCH) return;
+      break;
     case IS_FIND_ZONE: st_find_zone(it); break;
     case IS_SELECT:
       st_select(it, act);
@@ -440,6 +573,7 @@ void iter_next(iter_t *it, struct iter_action *act) {
       break;
     case IS_WAIT:
     case IS_WAIT_SUB:
+    case IS_WAIT_FETCH:
       return; /* the driver must deliver an event first */
     case IS_DONE:
       act->kind = IA_DONE;
@@ -461,15 +595,17 @@ static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info
     ldns_rr_list *one = resp_rrset(ldns_pkt_answer(resp), ldns_rr_owner(info->cnames[i]),
                                    LDNS_RR_TYPE_CNAME);
     if (one) {
-      cache_store_rrset(it->env->cache, one, CACHE_RANK_ANSWER, now);
+      cache_store_rrset(it->env->cache, one, CACHE_RANK_ANSWER, now, it->env->sink);
       ldns_rr_list_free(one);
     }
   }
   if (info->answer) store_grouped(it, info->answer, CACHE_RANK_ANSWER);
   if (info->cls == RESP_NXDOMAIN || info->cls == RESP_NODATA)
     cache_store_negative(it->env->cache, info->final_name, it->qtype,
-                         info->cls == RESP_NXDOMAIN, info->soa, CACHE_RANK_ANSWER, now);
-  if (info->ns) cache_store_rrset(it->env->cache, info->ns, CACHE_RANK_REFERRAL, now);
+                         info->cls == RESP_NXDOMAIN, info->soa, CACHE_RANK_ANSWER, now,
+                         it->env->sink);
+  if (info->ns)
+    cache_store_rrset(it->env->cache, info->ns, CACHE_RANK_REFERRAL, now, it->env->sink);
   if (info->glue) store_grouped(it, info->glue, CACHE_RANK_GLUE);
 
   for (size_t i = 0; i < info->ncnames; i++)
@@ -526,7 +662,7 @@ void iter_on_response(iter_t *it, const ldns_pkt *resp, uint32_t rtt_ms) {
     break;
   case RESP_REFERRAL: {
     int64_t now = util_now_sec();
-    cache_store_rrset(it->env->cache, info.ns, CACHE_RANK_REFERRAL, now);
+    cache_store_rrset(it->env->cache, info.ns, CACHE_RANK_REFERRAL, now, it->env->sink);
     if (info.glue) store_grouped(it, info.glue, CACHE_RANK_GLUE);
     ldns_rdf *child = ldns_rdf_clone(info.referral_zone);
     load_zone(it, child, info.ns, info.glue);

@@ -7,7 +7,10 @@
  * timers and feeds events back; unit tests feed canned packets instead.
  *
  * States, one function each, driven by iter_next():
- *   CACHE     answer from cache, following cached CNAMEs
+ *   CACHE     answer from cache, following cached CNAMEs; on a memory miss,
+ *             when a shared tier is configured, fetch the name's entries
+ *             (and the names of a chain known to start there) first
+ *   WAIT_FETCH a shared-tier fetch is out; iter_on_fetch_done continues
  *   FIND_ZONE closest cached delegation for the current name (or root hints)
  *   SELECT    choose a server by RTT; or ask for a glueless NS address;
  *             or give up when the zone's servers are exhausted
@@ -40,17 +43,19 @@ struct iter_config {
                                       per request before giving up; 0: none */
   uint16_t upstream_port;
   bool ipv4, ipv6;
+  bool shared_tier;             /* ask the shared (Redis) tier on memory misses */
 };
 
 /* Per-worker environment shared by all iterators of that worker. */
 struct iter_env {
   cache_t *cache;
+  const struct cache_sink *sink; /* the shared tier's writer, or NULL */
   servers_t *servers;
   const struct hints *hints;
   const struct iter_config *cfg;
 };
 
-enum iter_action_kind { IA_SEND, IA_SUB, IA_DONE };
+enum iter_action_kind { IA_SEND, IA_SUB, IA_FETCH, IA_DONE };
 
 struct iter_action {
   enum iter_action_kind kind;
@@ -63,6 +68,9 @@ struct iter_action {
   bool tcp, edns;
   uint32_t timeout_ms;
   /* IA_SUB: the name server address to look up (qname/qtype above). */
+  /* IA_FETCH: the keys; valid until the next event. */
+  const struct fetch_key *keys;
+  size_t nkeys;
 };
 
 /* Extended DNS Error codes used (RFC 8914). */
@@ -96,6 +104,9 @@ void iter_on_response(iter_t *it, const ldns_pkt *resp, uint32_t rtt_ms);
 void iter_on_timeout(iter_t *it);
 void iter_on_error(iter_t *it, const char *why); /* e.g. connection refused */
 void iter_on_sub_done(iter_t *it, const struct iter_result *sub);
+/* The fetch ended; res NULL means nothing was found (miss, timeout, or the
+ * tier is unavailable): resolution goes on. */
+void iter_on_fetch_done(iter_t *it, const struct fetch_result *res);
 /* The request's overall deadline passed: finish with SERVFAIL now. */
 void iter_on_deadline(iter_t *it);
 

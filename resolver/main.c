@@ -16,21 +16,43 @@
 #include "resolver/log.h"
 #include "resolver/worker.h"
 
+struct fleet {
+  struct worker *workers;
+  unsigned n;
+  bool redis;
+};
+
+static void log_totals(const struct fleet *f) {
+  struct stats total = {0}, one;
+  for (unsigned i = 0; i < f->n; i++) {
+    worker_stats(&f->workers[i], &one);
+    stats_add(&total, &one);
+  }
+  stats_log(&total, f->redis);
+}
+
 static void on_signal(uv_signal_t *s, int signum) {
   log_info("received %s, stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
   uv_stop(s->loop);
 }
 
-static void run_until_signal(void) {
+/* SIGUSR1: log the counters now, and keep running. */
+static void on_usr1(uv_signal_t *s, int signum) { log_totals(s->data); }
+
+static void run_until_signal(struct fleet *f) {
   uv_loop_t *loop = uv_default_loop();
-  uv_signal_t sigterm, sigint;
+  uv_signal_t sigterm, sigint, sigusr1;
   uv_signal_init(loop, &sigterm);
   uv_signal_init(loop, &sigint);
+  uv_signal_init(loop, &sigusr1);
+  sigusr1.data = f;
   uv_signal_start(&sigterm, on_signal, SIGTERM);
   uv_signal_start(&sigint, on_signal, SIGINT);
+  uv_signal_start(&sigusr1, on_usr1, SIGUSR1);
   uv_run(loop, UV_RUN_DEFAULT);
   uv_close((uv_handle_t *)&sigterm, NULL);
   uv_close((uv_handle_t *)&sigint, NULL);
+  uv_close((uv_handle_t *)&sigusr1, NULL);
   uv_run(loop, UV_RUN_DEFAULT);
   uv_loop_close(loop);
 }
@@ -65,6 +87,7 @@ int main(int argc, char **argv) {
       .upstream_port = cfg.upstream_port,
       .ipv4 = cfg.ipv4,
       .ipv6 = cfg.ipv6,
+      .shared_tier = redis_enabled(&cfg.redis),
   };
   struct worker *workers = calloc(cfg.threads, sizeof *workers);
   if (!cache || !workers) {
@@ -91,16 +114,20 @@ int main(int argc, char **argv) {
     log_info("chaindns %s ready: %u worker(s), cache %zu bytes, max-chain-length %zu, "
              "root hints %s", CHAINDNS_VERSION, cfg.threads, cfg.cache_size,
              cfg.max_chain_length, cfg.root_hints[0] ? cfg.root_hints : "built-in");
-    run_until_signal();
+    if (redis_enabled(&cfg.redis)) {
+      char where[400];
+      log_info("shared cache: redis %s, prefix %s, command timeout %u ms%s",
+               redis_describe(&cfg.redis, where, sizeof where), cfg.redis.prefix,
+               cfg.redis.command_timeout_ms, cfg.redis.secret.len ? ", values signed" : "");
+    }
+    struct fleet f = {workers, cfg.threads, redis_enabled(&cfg.redis)};
+    run_until_signal(&f);
   }
   for (unsigned i = 0; i < started; i++) worker_stop(&workers[i]);
   for (unsigned i = 0; i < started; i++) worker_join(&workers[i]);
-  struct stats total = {0};
-  for (unsigned i = 0; i < cfg.threads; i++) {
-    stats_add(&total, &workers[i].stats);
-    worker_destroy(&workers[i]);
-  }
-  if (status == 0) stats_log(&total);
+  struct fleet f = {workers, cfg.threads, redis_enabled(&cfg.redis)};
+  if (status == 0) log_totals(&f);
+  for (unsigned i = 0; i < cfg.threads; i++) worker_destroy(&workers[i]);
   free(workers);
   cache_free(cache);
   hints_free(hints);

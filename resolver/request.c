@@ -24,6 +24,7 @@ struct request {
   struct request *parent, *child; /* glueless NS sub-lookups */
   iter_t *it;
   up_waiter_t *upw;      /* the upstream query this request waits for */
+  redis_lookup_t *fetch; /* the shared-tier lookup it waits for */
   uint32_t depth;
   uint32_t budget;       /* top-level: upstream queries left for the tree */
   uint8_t key[258];
@@ -105,9 +106,12 @@ static void cancel_descendants(struct request *r) {
   r->child = NULL;
   upstream_cancel(r->upw);
   r->upw = NULL;
+  redis_tier_cancel(r->fetch);
+  r->fetch = NULL;
   while (c) {
     struct request *next = c->child;
     upstream_cancel(c->upw);
+    redis_tier_cancel(c->fetch);
     free_request(c);
     c = next;
   }
@@ -151,7 +155,14 @@ static void on_upstream(void *arg, enum up_status st, const ldns_pkt *resp, uint
   drive(r);
 }
 
-/* Carry out a SEND or SUB action. Returns true when r now waits for an
+static void on_fetched(void *arg, const struct fetch_result *res) {
+  struct request *r = arg;
+  r->fetch = NULL;
+  iter_on_fetch_done(r->it, res);
+  drive(r);
+}
+
+/* Carry out a SEND, FETCH or SUB action. Returns true when r now waits for an
  * event (or was finished by a sub-lookup that completed at once and must not
  * be touched), false when the iterator has been told of a failure and should
  * be stepped again. */
@@ -161,6 +172,13 @@ static bool perform(struct request *r, const struct iter_action *act) {
                             act->tcp, act->edns, act->timeout_ms, on_upstream, r);
     if (r->upw) return true;
     iter_on_error(r->it, "cannot send");
+    return false;
+  }
+  if (act->kind == IA_FETCH) {
+    if (r->w->tier)
+      r->fetch = redis_tier_lookup(r->w->tier, act->keys, act->nkeys, on_fetched, r);
+    if (r->fetch) return true;
+    iter_on_fetch_done(r->it, NULL); /* not sent: a miss, at once */
     return false;
   }
   struct request *top = r;

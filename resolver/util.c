@@ -147,3 +147,12 @@ bool util_addr_equal(const struct sockaddr *a, const struct sockaddr *b) {
   }
   return false;
 }
+
+void *util_grow(void *arr, size_t n, size_t *cap, size_t elem, size_t first) {
+  if (n < *cap) return arr;
+  size_t ncap = *cap ? *cap * 2 : first;
+  void *grown = realloc(arr, ncap * elem);
+  if (!grown) abort();
+  *cap = ncap;
+  return grown;
+}

@@ -32,6 +32,12 @@ int util_parse_addr_port(const char *s, int default_port,
 /* Parse a size such as "64m", "512k", "1g" or "1048576". Returns 0 or -1. */
 int util_parse_size(const char *s, size_t *out);
 
+/* Make room in a growing array: when *cap is reached, double it (the first
+ * time: `first` elements) and return the moved array. Aborts when memory
+ * is exhausted: callers keep small, bounded arrays (chain hops, fetch keys)
+ * and cannot go on without them. */
+void *util_grow(void *arr, size_t n, size_t *cap, size_t elem, size_t first);
+
 /* Same address and port. */
 bool util_addr_equal(const struct sockaddr *a, const struct sockaddr *b);
 

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <uv.h>
 
+#include "cache/redis.h"
 #include "metrics/stats.h"
 #include "resolver/config.h"
 #include "resolver/iterator.h"
@@ -31,6 +32,8 @@ struct worker {
   struct iter_env env;
   servers_t *servers;
   upstream_t *up;
+  redis_tier_t *tier;      /* the shared cache tier, or NULL */
+  struct cache_sink sink;  /* stores reach the tier through this */
   struct stats stats;
   struct request *requests[WORKER_REQ_BUCKETS]; /* top-level, by question */
   uv_udp_t udp[CONFIG_MAX_LISTEN];
@@ -51,5 +54,10 @@ void worker_stop(struct worker *w);
 void worker_join(struct worker *w);
 /* Release what worker_init allocated, after the thread has ended. */
 void worker_destroy(struct worker *w);
+
+/* The worker's counters with its upstream and shared-tier counters folded
+ * in. Safe from another thread: counters are read without locks and may be
+ * a moment stale (see metrics/stats.h). */
+void worker_stats(const struct worker *w, struct stats *out);
 
 #endif

@@ -5,8 +5,10 @@
 # the tests start exactly the servers they need, on loopback, and stop them.
 set -euo pipefail
 
-build_pkgs=(cmake make gcc pkg-config libuv1-dev libldns-dev libyaml-dev libcmocka-dev)
-test_pkgs=(nsd ldnsutils bind9-dnsutils knot-dnsutils python3 python3-dnspython)
+build_pkgs=(cmake make gcc pkg-config libuv1-dev libldns-dev libyaml-dev libcmocka-dev
+            libhiredis-dev libssl-dev)
+test_pkgs=(nsd ldnsutils bind9-dnsutils knot-dnsutils python3 python3-dnspython
+           redis-server python3-redis)
 bench_pkgs=(dnsperf unbound)
 
 want=("${build_pkgs[@]}")

@@ -289,6 +289,11 @@ def answers(msg, section="answer"):
     return out
 
 
+def stats_delta(before, after):
+    """Counters that changed between two Chaindns.stats() readings."""
+    return {k: after[k] - before.get(k, 0) for k in after}
+
+
 def rcode(msg):
     return dns.rcode.to_text(msg.rcode())
 
@@ -833,6 +838,144 @@ class Chaindns:
 
     def dig(self, *args, **kw):
         return dig(self.server_addr, *args, **kw)
+
+    def stats(self, timeout=3.0):
+        """The resolver's counters now (SIGUSR1 makes it log them): a dict of
+        the general line's fields, with the shared tier's under 'redis.'."""
+        before = self.log.count("info stats: queries")
+        self.proc.send_signal(signal.SIGUSR1)
+        if not wait_for(lambda: self.log.count("info stats: queries") > before, timeout):
+            raise RuntimeError("no stats line after SIGUSR1; log:\n%s" % self.log)
+        time.sleep(0.05)  # the redis line follows the general one
+        lines = self.log.splitlines()
+        out = {}
+        idx = max(i for i, l in enumerate(lines) if "info stats: queries" in l)
+        for line in lines[idx:idx + 2]:
+            prefix = "redis." if "stats: redis" in line else ""
+            for field in line.split():
+                if "=" in field:
+                    k, v = field.split("=", 1)
+                    out[prefix + k] = int(v)
+        return out
+
+    def upstream_queries(self):
+        s = self.stats()
+        return s["upstream_udp"] + s["upstream_tcp"]
+
+
+# ---------------------------------------------------------------------------
+# Redis, for the shared cache tier
+# ---------------------------------------------------------------------------
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def redis_addr(base, n):
+    """Redis servers of a test module live on 127.55.<base>.<n>."""
+    return "127.55.%d.%d" % (base, n)
+
+
+class RedisServer:
+    """Debian's redis-server on one loopback address (or a unix socket), no
+    persistence, started and stopped by PID. role: 'primary', 'replica'
+    (of replicaof=(addr, port)) or 'sentinel' (monitoring monitor=(name,
+    addr, port))."""
+
+    def __init__(self, addr, port, tmpdir, role="primary", replicaof=None,
+                 monitor=None, unix_socket=False, password=None, extra=()):
+        self.addr, self.port, self.role = addr, port, role
+        self.password = password
+        self.dir = os.path.join(tmpdir, "redis-%s-%d" % (addr, port))
+        os.makedirs(self.dir, exist_ok=True)
+        self.socket = os.path.join(self.dir, "redis.sock") if unix_socket else None
+        self.replicaof, self.monitor, self.extra = replicaof, monitor, list(extra)
+        self.proc = None
+
+    def _conf(self):
+        lines = ["bind %s" % self.addr, "port %d" % self.port,
+                 'dir "%s"' % self.dir, 'logfile "%s"' % os.path.join(self.dir, "log"),
+                 "daemonize no", "protected-mode no"]
+        if self.role == "sentinel":
+            name, addr, port = self.monitor
+            lines += ["sentinel monitor %s %s %d 1" % (name, addr, port),
+                      "sentinel down-after-milliseconds %s 500" % name,
+                      "sentinel failover-timeout %s 3000" % name,
+                      "sentinel parallel-syncs %s 1" % name]
+        else:
+            # No 5 s wait before a replica's first sync (Redis 7's default).
+            lines += ['save ""', "appendonly no", "enable-debug-command local",
+                      "repl-diskless-sync-delay 0"]
+            if self.socket:
+                lines += ['unixsocket "%s"' % self.socket, "unixsocketperm 700"]
+            if self.password:
+                lines += ["requirepass %s" % self.password]
+            if self.role == "replica":
+                lines += ["replicaof %s %d" % self.replicaof,
+                          "replica-announce-ip %s" % self.addr]
+        return "\n".join(lines + self.extra) + "\n"
+
+    def start(self, timeout=10.0):
+        conf = os.path.join(self.dir, "redis.conf")
+        with open(conf, "w") as f:
+            f.write(self._conf())
+        argv = [REDIS_SERVER, conf] + (["--sentinel"] if self.role == "sentinel" else [])
+        self.stderr = open(os.path.join(self.dir, "stderr"), "w")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.stderr,
+                                     stderr=self.stderr, start_new_session=True)
+        _live.append(self.proc)
+        if not wait_for(self._pings, timeout):
+            raise RuntimeError("redis %s:%d did not answer; log:\n%s" % (
+                self.addr, self.port, self.log))
+        return self
+
+    def _pings(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError("redis %s:%d exited; log:\n%s" % (
+                self.addr, self.port, self.log))
+        try:
+            return self.client(timeout=0.5).ping()
+        except Exception:
+            return False
+
+    def wait_synced(self, timeout=10.0):
+        """A replica: wait until its link to the primary is up."""
+        def up():
+            info = self.client().info("replication")
+            return info.get("master_link_status") == "up"
+        if not wait_for(up, timeout, interval=0.1):
+            raise RuntimeError("replica %s:%d not in sync; log:\n%s" % (
+                self.addr, self.port, self.log[-3000:]))
+        return self
+
+    def client(self, timeout=2.0):
+        import redis  # Debian's python3-redis
+        return redis.Redis(host=self.addr, port=self.port, socket_timeout=timeout,
+                           password=self.password)
+
+    @property
+    def url(self):
+        return "redis://%s:%d" % (self.addr, self.port)
+
+    @property
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stop it by PID: SIGTERM (clean) or SIGKILL (a crash)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.stderr.close()
+        if sig == signal.SIGKILL:
+            self.proc.kill()
+            self.proc.wait(5)
+            if self.proc in _live:
+                _live.remove(self.proc)
+        else:
+            _terminate(self.proc, 5.0, group=True)
 
 
 def run_chaindns(args, timeout=10.0, env=None):

@@ -22,7 +22,7 @@ static int store(cache_t *c, enum cache_rank rank, int64_t now, const char *firs
   va_start(ap, first);
   for (const char *s = first; s; s = va_arg(ap, const char *)) ldns_rr_list_push_rr(l, rr(s));
   va_end(ap);
-  int rc = cache_store_rrset(c, l, rank, now);
+  int rc = cache_store_rrset(c, l, rank, now, NULL);
   ldns_rr_list_deep_free(l);
   return rc;
 }
@@ -40,7 +40,7 @@ static int store_neg(cache_t *c, const char *name, ldns_rr_type t, bool nx, cons
                      int64_t now) {
   ldns_rdf *n = dn(name);
   ldns_rr *s = soa ? rr(soa) : NULL;
-  int rc = cache_store_negative(c, n, t, nx, s, CACHE_RANK_ANSWER, now);
+  int rc = cache_store_negative(c, n, t, nx, s, CACHE_RANK_ANSWER, now, NULL);
   ldns_rdf_deep_free(n);
   if (s) ldns_rr_free(s);
   return rc;
@@ -80,7 +80,7 @@ static void test_empty_rrset_not_stored(void **state) {
   (void)state;
   cache_t *c = mk_default();
   ldns_rr_list *l = ldns_rr_list_new();
-  assert_int_equal(cache_store_rrset(c, l, CACHE_RANK_ANSWER, NOW), -1);
+  assert_int_equal(cache_store_rrset(c, l, CACHE_RANK_ANSWER, NOW, NULL), -1);
   ldns_rr_list_free(l);
   cache_free(c);
 }
@@ -343,7 +343,7 @@ static void test_too_big_rrset_rejected(void **state) {
     snprintf(line, sizeof line, "big.example. 300 IN A 10.0.%d.%d", i / 256, i % 256);
     ldns_rr_list_push_rr(l, rr(line));
   }
-  assert_int_equal(cache_store_rrset(c, l, CACHE_RANK_ANSWER, NOW), -1);
+  assert_int_equal(cache_store_rrset(c, l, CACHE_RANK_ANSWER, NOW, NULL), -1);
   ldns_rr_list_deep_free(l);
   struct cache_stats st;
   cache_get_stats(c, &st);
@@ -431,6 +431,109 @@ static void test_unknown_type_through_cache(void **state) {
   cache_free(c);
 }
 
+/* ---- the shared tier's side: the sink and fills ------------------------------ */
+
+struct seen {
+  int calls;
+  uint8_t owner[256];
+  size_t owner_len;
+  uint16_t type;
+  uint8_t kind, rank;
+  int64_t expiry;
+  uint32_t ttl;
+  uint8_t payload[512];
+  size_t plen;
+};
+
+static void record_put(void *arg, const struct cache_record *rec) {
+  struct seen *s = arg;
+  s->calls++;
+  memcpy(s->owner, rec->owner, rec->owner_len);
+  s->owner_len = rec->owner_len;
+  s->type = rec->type;
+  s->kind = rec->kind;
+  s->rank = rec->rank;
+  s->expiry = rec->expiry;
+  s->ttl = rec->ttl;
+  assert_true(rec->payload_len <= sizeof s->payload);
+  memcpy(s->payload, rec->payload, rec->payload_len);
+  s->plen = rec->payload_len;
+}
+
+static void test_sink_sees_what_was_stored(void **state) {
+  (void)state;
+  cache_t *c = mk(1u << 20, 0, 200, 60);
+  struct seen s = {0};
+  struct cache_sink sink = {record_put, &s};
+  ldns_rr_list *l = rrlist("WWW.example.com. 300 IN A 192.0.2.1", NULL);
+  assert_int_equal(cache_store_rrset(c, l, CACHE_RANK_ANSWER, NOW, &sink), 0);
+  assert_int_equal(s.calls, 1);
+  assert_int_equal(s.owner_len, 17);
+  assert_memory_equal(s.owner, "\3www\7example\3com", 17); /* canonical: lower case */
+  assert_int_equal(s.type, LDNS_RR_TYPE_A);
+  assert_int_equal(s.kind, RECORD_RRSET);
+  assert_int_equal(s.rank, CACHE_RANK_ANSWER);
+  assert_int_equal(s.ttl, 200); /* what was stored: clamped */
+  assert_int_equal(s.expiry, NOW + 200);
+  ldns_rr_list *back = cache_decode_rrs(s.payload, s.plen, 1);
+  assert_int_equal(ldns_rr_list_rr_count(back), 1);
+  ldns_rr_list_deep_free(back);
+  /* A store that does not happen is not passed on. */
+  assert_int_equal(cache_store_rrset(c, l, CACHE_RANK_GLUE, NOW, &sink), -1);
+  assert_int_equal(s.calls, 1);
+  ldns_rr_list_deep_free(l);
+  ldns_rdf *n = dn("nx.example.com.");
+  ldns_rr *soa = rr("example.com. 300 IN SOA ns1.example.com. h.example.com. 1 2 3 4 120");
+  assert_int_equal(cache_store_negative(c, n, LDNS_RR_TYPE_A, true, soa, CACHE_RANK_ANSWER,
+                                        NOW, &sink), 0);
+  assert_int_equal(s.calls, 2);
+  assert_int_equal(s.kind, RECORD_NXDOMAIN);
+  assert_int_equal(s.type, 0);
+  assert_int_equal(s.ttl, 60);
+  ldns_rr_free(soa);
+  ldns_rdf_deep_free(n);
+  cache_free(c);
+}
+
+/* What a fill puts in keeps the expiry it came with, so the TTL counts down
+ * from where the other instance's did. */
+static void test_fill_keeps_the_absolute_expiry(void **state) {
+  (void)state;
+  cache_t *c = mk(1u << 20, 0, 86400, 3600);
+  struct seen s = {0};
+  struct cache_sink sink = {record_put, &s};
+  cache_t *other = mk_default();
+  ldns_rr_list *l = rrlist("www.example.com. 300 IN A 192.0.2.1", NULL);
+  assert_int_equal(cache_store_rrset(other, l, CACHE_RANK_ANSWER, NOW - 100, &sink), 0);
+  ldns_rr_list_deep_free(l);
+  struct cache_record rec = {s.owner, s.owner_len, s.type, s.kind, s.rank, s.expiry, s.ttl,
+                             s.payload, s.plen};
+  assert_int_equal(cache_fill(c, &rec, NOW), 0);
+  struct cache_result r;
+  assert_int_equal(look(c, "www.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r), 0);
+  assert_int_equal(r.ttl, 200);
+  assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(r.rrs, 0)), 200);
+  ldns_rr_list_deep_free(r.rrs);
+  /* Expired: refused. Beyond this instance's max-ttl: held to it. */
+  assert_int_equal(cache_fill(c, &rec, NOW + 200), -1);
+  cache_t *tight = mk(1u << 20, 0, 50, 3600);
+  assert_int_equal(cache_fill(tight, &rec, NOW), 0);
+  assert_int_equal(look(tight, "www.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r),
+                   0);
+  assert_int_equal(r.ttl, 50);
+  ldns_rr_list_deep_free(r.rrs);
+  /* Ranks hold for fills too: glue does not replace an answer. */
+  rec.rank = CACHE_RANK_GLUE;
+  assert_int_equal(cache_fill(c, &rec, NOW), -1);
+  /* A chain record is not memory-tier data. */
+  rec.kind = RECORD_CHAIN;
+  rec.rank = CACHE_RANK_ANSWER;
+  assert_int_equal(cache_fill(c, &rec, NOW), -1);
+  cache_free(tight);
+  cache_free(other);
+  cache_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_store_lookup_rrset),
@@ -450,6 +553,8 @@ int main(void) {
       cmocka_unit_test(test_clear),
       cmocka_unit_test(test_encode_decode_round_trip),
       cmocka_unit_test(test_unknown_type_through_cache),
+      cmocka_unit_test(test_sink_sees_what_was_stored),
+      cmocka_unit_test(test_fill_keeps_the_absolute_expiry),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

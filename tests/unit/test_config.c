@@ -377,6 +377,108 @@ static void test_file_error_through_flags(void **state) {
   unlink(path);
 }
 
+/* ---- the redis section ------------------------------------------------- */
+
+static void test_redis_section(void **state) {
+  (void)state;
+  struct config cfg;
+  config_defaults(&cfg);
+  assert_false(redis_enabled(&cfg.redis));
+  assert_string_equal(cfg.redis.prefix, "chaindns");
+  assert_int_equal(cfg.redis.command_timeout_ms, 30);
+  char err[512] = "", path[64], secret_path[64];
+  write_file(secret_path, "from-a-file-0123456789\n");
+  char text[1024];
+  snprintf(text, sizeof text,
+           "threads: 2\n"
+           "redis:\n"
+           "  url: redis://127.0.0.1:6380/2\n"
+           "  user: chaindns\n"
+           "  password: pw\n"
+           "  prefix: fleet-a\n"
+           "  command-timeout: 40\n"
+           "  connect-timeout: 250\n"
+           "  secret-file: %s\n"
+           "  replicas: [redis://127.0.0.2:6379, \"redis://[::1]:6379\"]\n"
+           "  sentinels:\n"
+           "    - 127.0.0.9:26379\n"
+           "  sentinel-master: mymaster\n"
+           "  max-pending: 64\n"
+           "cache-size: 1m\n", secret_path);
+  if (load(&cfg, text, err, sizeof err, path) != 0) fail_msg("%s", err);
+  unlink(secret_path);
+  const struct redis_config *rc = &cfg.redis;
+  assert_true(redis_enabled(rc));
+  assert_string_equal(rc->url, "redis://127.0.0.1:6380/2");
+  assert_string_equal(rc->user, "chaindns");
+  assert_string_equal(rc->password, "pw");
+  assert_string_equal(rc->prefix, "fleet-a");
+  assert_int_equal(rc->command_timeout_ms, 40);
+  assert_int_equal(rc->connect_timeout_ms, 250);
+  assert_int_equal(rc->secret.len, 22); /* without the newline */
+  assert_memory_equal(rc->secret.key, "from-a-file-0123456789", 22);
+  assert_int_equal(rc->nreplicas, 2);
+  assert_string_equal(rc->replicas[1], "redis://[::1]:6379");
+  assert_int_equal(rc->nsentinels, 1);
+  assert_string_equal(rc->sentinel_master, "mymaster");
+  assert_int_equal(rc->max_pending, 64);
+  assert_int_equal(cfg.cache_size, 1u << 20); /* keys after the section still work */
+  assert_int_equal(cfg.threads, 2);
+}
+
+static void test_redis_errors_name_file_line_key(void **state) {
+  (void)state;
+  static const struct { const char *text, *line, *key; } bad[] = {
+      {"threads: 1\nredis:\n  urll: redis://127.0.0.1\n", ":3:", "redis.urll"},
+      {"redis:\n  url: http://127.0.0.1\n", ":2:", "redis.url"},
+      {"redis:\n  url: redis://cache.example.com\n", ":2:", "redis.url"},
+      {"redis: redis://127.0.0.1\n", ":1:", "redis"},
+      {"redis:\n  secret: too-short\n", ":2:", "redis.secret"},
+      {"redis:\n  prefix: 'a b'\n", ":2:", "redis.prefix"},
+      {"redis:\n  command-timeout: 0\n", ":2:", "redis.command-timeout"},
+      {"redis:\n  sentinels: [sentinel.example:26379]\n", ":2:", "redis.sentinels"},
+      {"redis:\n  secret-file: /nonexistent/secret\n", ":2:", "redis.secret-file"},
+      {"redis:\n  url: redis://127.0.0.1\n  nested:\n    deeper: 1\n", ":3:", "redis.nested"},
+      {"redis:\n  prefix: [a, b]\n", ":2:", "redis.prefix"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct config cfg;
+    config_defaults(&cfg);
+    char err[512] = "", path[64], key[64];
+    if (load(&cfg, bad[i].text, err, sizeof err, path) != -1)
+      fail_msg("accepted bad config: %s", bad[i].text);
+    snprintf(key, sizeof key, "'%s'", bad[i].key);
+    if (!strstr(err, path) || !strstr(err, bad[i].line) || !strstr(err, key))
+      fail_msg("error for %s should name %s, line %s and %s: %s", bad[i].text, path,
+               bad[i].line, key, err);
+  }
+}
+
+static void test_redis_flags(void **state) {
+  (void)state;
+  struct config cfg;
+  config_defaults(&cfg);
+  char err[512] = "";
+  assert_int_equal(args(&cfg, err, sizeof err, 9, "--redis-url", "unix:///run/redis.sock",
+                        "--redis-replica", "redis://127.0.0.3", "--redis-replica",
+                        "redis://127.0.0.4", "--redis-secret", "0123456789abcdef"), 0);
+  assert_string_equal(cfg.redis.url, "unix:///run/redis.sock");
+  assert_int_equal(cfg.redis.nreplicas, 2);
+  assert_int_equal(cfg.redis.secret.len, 16);
+  static const char *const bad[][3] = {
+      {"--redis-url", "redis://127.0.0.1:99999", "--redis-url"},
+      {"--redis-secret-file", "/nonexistent/s", "/nonexistent/s"},
+      {"--redis-replica", "redis://127.0.0.2", "need a primary"},
+      {"--redis-sentinel", "127.0.0.1:26379", "sentinel-master"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    config_defaults(&cfg);
+    err[0] = 0;
+    assert_int_equal(args(&cfg, err, sizeof err, 3, bad[i][0], bad[i][1]), -1);
+    if (!strstr(err, bad[i][2])) fail_msg("%s %s: %s", bad[i][0], bad[i][1], err);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),
@@ -392,6 +494,9 @@ int main(void) {
       cmocka_unit_test(test_flags_without_file),
       cmocka_unit_test(test_flag_errors),
       cmocka_unit_test(test_file_error_through_flags),
+      cmocka_unit_test(test_redis_section),
+      cmocka_unit_test(test_redis_errors_name_file_line_key),
+      cmocka_unit_test(test_redis_flags),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

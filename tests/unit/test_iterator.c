@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "resolver/iterator.h"
+#include "resolver/util.h"
 
 #define AN LDNS_SECTION_ANSWER
 #define NS LDNS_SECTION_AUTHORITY
@@ -835,6 +836,137 @@ static void test_ipv6_only_uses_aaaa_hints(void **state) {
   iter_free(it);
 }
 
+/* ---- the shared tier --------------------------------------------------------- */
+
+/* What the iterator handed to the shared tier's sink. */
+struct sunk {
+  int rrsets, chains;
+  uint8_t chain_owner[256], chain_payload[1024];
+  size_t chain_owner_len, chain_len;
+  uint32_t chain_ttl;
+};
+
+static void sink_put(void *arg, const struct cache_record *rec) {
+  struct sunk *k = arg;
+  if (rec->kind != RECORD_CHAIN) {
+    k->rrsets++;
+    return;
+  }
+  k->chains++;
+  memcpy(k->chain_owner, rec->owner, rec->owner_len);
+  k->chain_owner_len = rec->owner_len;
+  memcpy(k->chain_payload, rec->payload, rec->payload_len);
+  k->chain_len = rec->payload_len;
+  k->chain_ttl = rec->ttl;
+}
+
+static void expect_key(const struct iter_action *a, size_t i, const char *name, uint16_t type,
+                       uint8_t kind) {
+  assert_true(i < a->nkeys);
+  assert_name(a->keys[i].name, name);
+  assert_int_equal(a->keys[i].type, type);
+  assert_int_equal(a->keys[i].kind, kind);
+}
+
+/* The driver's part of a fetch: put what "Redis" had into memory. */
+static void fill(struct fx *f, const char *text) {
+  ldns_rr_list *l = rrlist(text, NULL);
+  assert_int_equal(cache_store_rrset(f->cache, l, CACHE_RANK_ANSWER, util_now_sec(), NULL), 0);
+  ldns_rr_list_deep_free(l);
+}
+
+static void test_fetch_on_memory_miss_then_network(void **state) {
+  struct fx *f = *state;
+  f->cfg.shared_tier = true;
+  iter_t *it = f->it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_FETCH);
+  assert_int_equal(a.nkeys, 4);
+  expect_key(&a, 0, "www.example.com.", LDNS_RR_TYPE_A, RECORD_RRSET);
+  expect_key(&a, 1, "www.example.com.", LDNS_RR_TYPE_CNAME, RECORD_RRSET);
+  expect_key(&a, 2, "www.example.com.", 0, RECORD_NXDOMAIN);
+  expect_key(&a, 3, "www.example.com.", 0, RECORD_CHAIN);
+  iter_next(it, &a); /* still waiting: nothing new to do */
+  assert_int_not_equal(a.kind, IA_DONE);
+  assert_int_not_equal(a.kind, IA_FETCH);
+  assert_false(iter_done(it));
+  iter_on_fetch_done(it, NULL); /* a miss: on to the network, once */
+  iter_next(it, &a);
+  expect_send(&a, ROOT1, "www.example.com.", ".");
+}
+
+/* A chain another instance learned: the first fetch finds the first CNAME
+ * and the chain record, the second fetches every remaining hop at once. */
+static void test_fetch_chain_in_two_round_trips(void **state) {
+  struct fx *f = *state;
+  struct sunk k = {0};
+  struct cache_sink sink = {sink_put, &k};
+  f->cfg.shared_tier = true;
+  f->env.sink = &sink;
+  iter_t *it = f->it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_FETCH);
+  fill(f, "www.example.com. 300 IN CNAME a.cdn.net.");
+  ldns_rdf *n1 = dn("a.cdn.net."), *n2 = dn("b.edge.org.");
+  const ldns_rdf *names[] = {n1, n2};
+  bool found1[] = {false, true, false, true};
+  struct fetch_result r1 = {found1, names, 2};
+  iter_on_fetch_done(it, &r1);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_FETCH);
+  assert_int_equal(a.nkeys, 6); /* both names, no second chain record */
+  expect_key(&a, 0, "a.cdn.net.", LDNS_RR_TYPE_A, RECORD_RRSET);
+  expect_key(&a, 3, "b.edge.org.", LDNS_RR_TYPE_A, RECORD_RRSET);
+  fill(f, "a.cdn.net. 60 IN CNAME b.edge.org.");
+  fill(f, "b.edge.org. 30 IN A 192.0.2.80");
+  bool found2[] = {false, true, false, true, false, false};
+  struct fetch_result r2 = {found2, NULL, 0};
+  iter_on_fetch_done(it, &r2);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *res = iter_result(it);
+  assert_int_equal(res->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(ldns_rr_list_rr_count(res->answer), 3);
+  assert_name(ldns_rr_owner(ldns_rr_list_rr(res->answer, 2)), "b.edge.org.");
+  const chain_t *ch = iter_chain(it);
+  assert_int_equal(ch->n, 2);
+  assert_int_equal(ch->hops[0].source, CHAIN_SRC_REDIS);
+  assert_int_equal(ch->hops[1].source, CHAIN_SRC_REDIS);
+  assert_int_equal(res->upstream_queries, 0);
+  /* Nothing was learned here, so nothing is written back. */
+  assert_int_equal(k.chains, 0);
+  assert_int_equal(k.rrsets, 0);
+  ldns_rdf_deep_free(n1);
+  ldns_rdf_deep_free(n2);
+}
+
+/* A chain learned from the network is announced with its names, living as
+ * long as its shortest CNAME. */
+static void test_network_chain_is_shared(void **state) {
+  struct fx *f = *state;
+  struct sunk k = {0};
+  struct cache_sink sink = {sink_put, &k};
+  f->env.sink = &sink;
+  iter_t *it = f->it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  walk_to_example(it, "www.example.com.", LDNS_RR_TYPE_A, &a);
+  respond(it, answer("www.example.com.", LDNS_RR_TYPE_A,
+                     "www.example.com. 300 IN CNAME web.example.com.",
+                     "web.example.com. 120 IN CNAME edge.example.com.",
+                     "edge.example.com. 600 IN A 192.0.2.80", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(k.chains, 1);
+  assert_int_equal(k.chain_owner_len, 17);
+  assert_memory_equal(k.chain_owner, "\3www\7example\3com", 17);
+  const uint8_t want[] = "\3web\7example\3com\0\4edge\7example\3com";
+  assert_int_equal(k.chain_len, sizeof want);
+  assert_memory_equal(k.chain_payload, want, sizeof want);
+  assert_int_equal(k.chain_ttl, 120);
+  assert_true(k.rrsets >= 3); /* both CNAMEs and the A (and the delegations) */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_referrals_to_answer, setup, teardown),
@@ -863,6 +995,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_shared_budget, setup, teardown),
       cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ipv6_only_uses_aaaa_hints, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fetch_on_memory_miss_then_network, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fetch_chain_in_two_round_trips, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_network_chain_is_shared, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

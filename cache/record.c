@@ -1,0 +1,219 @@
+/* Record keys and values for the shared tier; the layout is in record.h. */
+#include "cache/record.h"
+
+#include <ldns/ldns.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resolver/name.h"
+
+static void put_u32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24);
+  p[1] = (uint8_t)(v >> 16);
+  p[2] = (uint8_t)(v >> 8);
+  p[3] = (uint8_t)v;
+}
+
+static uint32_t get_u32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_i64(uint8_t *p, int64_t v) {
+  put_u32(p, (uint32_t)((uint64_t)v >> 32));
+  put_u32(p + 4, (uint32_t)v);
+}
+
+static int64_t get_i64(const uint8_t *p) {
+  return (int64_t)((uint64_t)get_u32(p) << 32 | get_u32(p + 4));
+}
+
+/* Length of the well-formed, uncompressed wire name at p (at most avail
+ * bytes), or 0. */
+static size_t wire_name_len(const uint8_t *p, size_t avail) {
+  size_t off = 0;
+  while (off < avail) {
+    uint8_t l = p[off];
+    if (l == 0) return off + 1 <= 255 ? off + 1 : 0;
+    if (l > 63) return 0; /* compression pointer or reserved label type */
+    off += (size_t)l + 1;
+  }
+  return 0;
+}
+
+/* Lower-case presentation form of a wire name; bytes outside letters,
+ * digits, '-' and '_' are written as \DDD so the key is printable and
+ * unambiguous. Returns the length or 0 if it does not fit. */
+static size_t name_text(const uint8_t *w, size_t wlen, char *out, size_t cap) {
+  size_t o = 0, i = 0;
+  if (wlen == 1) return cap > 1 ? (size_t)snprintf(out, cap, ".") : 0;
+  while (i < wlen && w[i]) {
+    uint8_t l = w[i++];
+    for (uint8_t k = 0; k < l && i < wlen; k++, i++) {
+      uint8_t c = w[i];
+      if (c >= 'A' && c <= 'Z') c = (uint8_t)(c + 32);
+      bool plain = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+      int n = plain ? snprintf(out + o, cap - o, "%c", c)
+                    : snprintf(out + o, cap - o, "\\%03u", c);
+      if (n < 0 || (size_t)n >= cap - o) return 0;
+      o += (size_t)n;
+    }
+    if (o + 1 >= cap) return 0;
+    out[o++] = '.';
+  }
+  out[o] = 0;
+  return o;
+}
+
+size_t record_key(const char *prefix, const uint8_t *owner, size_t owner_len, uint16_t type,
+                  enum record_kind kind, char *out, size_t cap) {
+  char name[1100];
+  if (!name_text(owner, owner_len, name, sizeof name)) return 0;
+  char tbuf[16];
+  const char *tname = tbuf;
+  char *mnemonic = NULL;
+  if (kind == RECORD_NXDOMAIN || kind == RECORD_CHAIN) {
+    tname = "NXDOMAIN"; /* unused for a chain */
+  } else {
+    mnemonic = ldns_rr_type2str((ldns_rr_type)type);
+    if (mnemonic) tname = mnemonic;
+    else snprintf(tbuf, sizeof tbuf, "TYPE%u", type);
+  }
+  int n = kind == RECORD_CHAIN ? snprintf(out, cap, "%s:v1:chain:%s", prefix, name)
+                                : snprintf(out, cap, "%s:v1:rr:%s:%s", prefix, name, tname);
+  free(mnemonic);
+  return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* HMAC-SHA256(secret, key || value). On failure out is zeroed, which never
+ * matches a real MAC. */
+static void mac(const struct record_secret *secret, const char *key, size_t klen,
+                const uint8_t *value, size_t vlen, uint8_t out[RECORD_MAC_LEN]) {
+  uint8_t stackbuf[2048];
+  size_t n = klen + vlen;
+  uint8_t *buf = n <= sizeof stackbuf ? stackbuf : malloc(n);
+  unsigned int olen = 0;
+  memset(out, 0, RECORD_MAC_LEN);
+  if (!buf) return;
+  memcpy(buf, key, klen);
+  memcpy(buf + klen, value, vlen);
+  if (!HMAC(EVP_sha256(), secret->key, (int)secret->len, buf, n, out, &olen) ||
+      olen != RECORD_MAC_LEN)
+    memset(out, 0, RECORD_MAC_LEN);
+  if (buf != stackbuf) free(buf);
+}
+
+uint8_t *record_encode(const struct cache_record *rec, const char *key, size_t klen,
+                       const struct record_secret *secret, size_t *len) {
+  bool sign = secret && secret->len > 0;
+  size_t body = RECORD_HEADER_LEN + rec->payload_len;
+  size_t total = body + (sign ? RECORD_MAC_LEN : 0);
+  if (rec->payload_len > UINT32_MAX) return NULL;
+  uint8_t *v = malloc(total);
+  if (!v) return NULL;
+  v[0] = 'C';
+  v[1] = 'D';
+  v[2] = 1;
+  v[3] = rec->kind;
+  v[4] = rec->rank;
+  v[5] = sign ? 1 : 0;
+  put_i64(v + 6, rec->expiry);
+  put_u32(v + 14, rec->ttl);
+  put_u32(v + 18, (uint32_t)rec->payload_len);
+  if (rec->payload_len) memcpy(v + RECORD_HEADER_LEN, rec->payload, rec->payload_len);
+  if (sign) mac(secret, key, klen, v, body, v + body);
+  *len = total;
+  return v;
+}
+
+enum record_error record_decode(const uint8_t *value, size_t len, const char *key,
+                                size_t klen, const struct record_secret *secret,
+                                int64_t now, struct cache_record *rec) {
+  if (len < RECORD_HEADER_LEN || value[0] != 'C' || value[1] != 'D' || value[2] != 1)
+    return RECORD_GARBAGE;
+  uint8_t kind = value[3], rank = value[4], flags = value[5];
+  if (kind < RECORD_RRSET || kind > RECORD_CHAIN || rank < 1 || rank > 3 || (flags & ~1u))
+    return RECORD_GARBAGE;
+  size_t plen = get_u32(value + 18);
+  size_t body = RECORD_HEADER_LEN + plen;
+  bool has_mac = flags & 1;
+  if (plen > len || len != body + (has_mac ? RECORD_MAC_LEN : 0)) return RECORD_GARBAGE;
+  if (secret && secret->len > 0) {
+    uint8_t want[RECORD_MAC_LEN];
+    if (!has_mac) return RECORD_BAD_MAC;
+    mac(secret, key, klen, value, body, want);
+    if (CRYPTO_memcmp(want, value + body, RECORD_MAC_LEN) != 0) return RECORD_BAD_MAC;
+  }
+  int64_t expiry = get_i64(value + 6);
+  if (expiry <= now) return RECORD_EXPIRED;
+  rec->kind = kind;
+  rec->rank = value[4];
+  rec->expiry = expiry;
+  rec->ttl = get_u32(value + 14);
+  rec->payload = value + RECORD_HEADER_LEN;
+  rec->payload_len = plen;
+  return RECORD_OK;
+}
+
+static bool owner_is(const ldns_rr *rr, const uint8_t *owner, size_t owner_len) {
+  const ldns_rdf *o = ldns_rr_owner(rr);
+  uint8_t key[256];
+  size_t n = name_key(o, key);
+  return n == owner_len && memcmp(key, owner, n) == 0;
+}
+
+static enum record_error check_chain(const struct cache_record *rec, size_t max_names) {
+  size_t off = 0, names = 0;
+  while (off < rec->payload_len) {
+    size_t n = wire_name_len(rec->payload + off, rec->payload_len - off);
+    if (n == 0 || ++names > max_names) return RECORD_GARBAGE;
+    off += n;
+  }
+  return names ? RECORD_OK : RECORD_GARBAGE;
+}
+
+/* Every RR parses and belongs under the key; a negative entry holds exactly
+ * one SOA of a zone at or above the owner. */
+enum record_error record_check_payload(const struct cache_record *rec, size_t max_names) {
+  if (rec->kind == RECORD_CHAIN) return check_chain(rec, max_names);
+  size_t pos = 0, count = 0;
+  enum record_error err = RECORD_OK;
+  ldns_rdf *owner = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, rec->owner_len, rec->owner);
+  if (!owner) return RECORD_GARBAGE;
+  while (pos < rec->payload_len && err == RECORD_OK) {
+    ldns_rr *rr = NULL;
+    if (ldns_wire2rr(&rr, rec->payload, rec->payload_len, &pos, LDNS_SECTION_ANSWER) !=
+        LDNS_STATUS_OK) {
+      err = RECORD_GARBAGE;
+      break;
+    }
+    count++;
+    if (rec->kind == RECORD_RRSET) {
+      if (ldns_rr_get_type(rr) != rec->type || !owner_is(rr, rec->owner, rec->owner_len))
+        err = RECORD_WRONG_OWNER;
+    } else if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA || ldns_rr_rd_count(rr) < 7 ||
+               !name_in(owner, ldns_rr_owner(rr))) {
+      err = RECORD_WRONG_OWNER;
+    }
+    ldns_rr_free(rr);
+  }
+  ldns_rdf_deep_free(owner);
+  if (err == RECORD_OK && (count == 0 || (rec->kind != RECORD_RRSET && count != 1)))
+    err = RECORD_GARBAGE;
+  return err;
+}
+
+const char *record_error_str(enum record_error e) {
+  switch (e) {
+  case RECORD_OK: return "ok";
+  case RECORD_GARBAGE: return "garbage or truncated value";
+  case RECORD_BAD_MAC: return "missing or wrong HMAC";
+  case RECORD_EXPIRED: return "expired";
+  case RECORD_WRONG_OWNER: return "records that do not belong under the key";
+  }
+  return "?";
+}
