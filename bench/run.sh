@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
-# Install what is missing, build chaindns optimised (Release, no sanitizers),
-# and run the cache-hit benchmark beside Unbound. Arguments go to bench.py
-# (--seconds N, --rounds N, --clients N). Needs root: the local authorities
-# listen on port 53, the only port Unbound asks.
+# Install what is missing, build chaindns optimised (Release, no sanitizers)
+# and run the benchmarks:
+#   bench/run.sh                 both suites
+#   bench/run.sh peer [ARGS]     cache-hit QPS beside Unbound (bench.py; needs
+#                                root: its authorities listen on port 53, the
+#                                only port Unbound asks)
+#   bench/run.sh shared [ARGS]   the shared Redis tier (shared_cache.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+suite="${1:-all}"
+[ $# -gt 0 ] && shift
 scripts/deps.sh bench
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-release -j"$(nproc)" --target chaindns >/dev/null
-exec /usr/bin/python3 bench/bench.py --binary build-release/chaindns "$@"
+bin=build-release/chaindns
+case "$suite" in
+  peer) exec /usr/bin/python3 bench/bench.py --binary "$bin" "$@" ;;
+  shared) exec /usr/bin/python3 bench/shared_cache.py --binary "$bin" "$@" ;;
+  all)
+    /usr/bin/python3 bench/bench.py --binary "$bin"
+    echo
+    /usr/bin/python3 bench/shared_cache.py --binary "$bin" ;;
+  *) echo "usage: $0 [peer|shared|all] [args]" >&2; exit 2 ;;
+esac
