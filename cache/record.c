@@ -45,34 +45,10 @@ static size_t wire_name_len(const uint8_t *p, size_t avail) {
   return 0;
 }
 
-/* Lower-case presentation form of a wire name; bytes outside letters,
- * digits, '-' and '_' are written as \DDD so the key is printable and
- * unambiguous. Returns the length or 0 if it does not fit. */
-static size_t name_text(const uint8_t *w, size_t wlen, char *out, size_t cap) {
-  size_t o = 0, i = 0;
-  if (wlen == 1) return cap > 1 ? (size_t)snprintf(out, cap, ".") : 0;
-  while (i < wlen && w[i]) {
-    uint8_t l = w[i++];
-    for (uint8_t k = 0; k < l && i < wlen; k++, i++) {
-      uint8_t c = w[i];
-      if (c >= 'A' && c <= 'Z') c = (uint8_t)(c + 32);
-      bool plain = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-      int n = plain ? snprintf(out + o, cap - o, "%c", c)
-                    : snprintf(out + o, cap - o, "\\%03u", c);
-      if (n < 0 || (size_t)n >= cap - o) return 0;
-      o += (size_t)n;
-    }
-    if (o + 1 >= cap) return 0;
-    out[o++] = '.';
-  }
-  out[o] = 0;
-  return o;
-}
-
 size_t record_key(const char *prefix, const uint8_t *owner, size_t owner_len, uint16_t type,
                   enum record_kind kind, char *out, size_t cap) {
   char name[1100];
-  if (!name_text(owner, owner_len, name, sizeof name)) return 0;
+  if (!name_wire_text(owner, owner_len, name, sizeof name)) return 0;
   char tbuf[16];
   const char *tname = tbuf;
   char *mnemonic = NULL;

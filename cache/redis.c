@@ -51,6 +51,7 @@ struct redis_lookup {
   redis_lookup_cb cb;        /* NULL once reported (timeout) or cancelled */
   void *arg;
   uint64_t deadline_ms;
+  uint64_t sent_us;
   bool probe;                /* the half-open breaker's single probe */
   size_t nkeys;
   struct lookup_key keys[];
@@ -588,7 +589,10 @@ static void on_lookup_reply(redisAsyncContext *ac, void *r, void *priv) {
   fifo_remove(c, l);
   bool well_formed = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == l->nkeys;
   if (well_formed) {
-    if (l->cb) note_success(c); /* in time */
+    if (l->cb) { /* in time */
+      note_success(c);
+      hist_observe(&c->t->stats.lookup_latency, &hist_latency, util_mono_us() - l->sent_us);
+    }
     deliver(l, reply);           /* late replies still fill the memory tier */
   } else {
     if (reply) {
@@ -649,6 +653,7 @@ redis_lookup_t *redis_tier_lookup(redis_tier_t *t, const struct fetch_key *keys,
     l->arg = arg;
     l->probe = probe;
     l->deadline_ms = now_ms() + t->cfg->command_timeout_ms;
+    l->sent_us = util_mono_us();
     ok = send_mget(c, l);
   }
   if (!ok) {
@@ -775,4 +780,7 @@ void redis_tier_close(redis_tier_t *t) {
   for (size_t i = 0; i < n; i++) conn_close(&t->replicas[i]);
 }
 
-const struct redis_stats *redis_tier_stats(const redis_tier_t *t) { return &t->stats; }
+void redis_tier_stats(const redis_tier_t *t, struct redis_stats *out) {
+  *out = t->stats;
+  out->up = t->primary.state == CS_READY;
+}

@@ -31,6 +31,7 @@
 
 #include "cache/cache.h"
 #include "cache/record.h"
+#include "metrics/hist.h"
 
 #define REDIS_MAX_REPLICAS 8
 #define REDIS_MAX_SENTINELS 8
@@ -77,6 +78,8 @@ struct redis_stats {
   uint64_t writes_dropped; /* writes not sent: down, breaker open, queue full */
   uint64_t breaker_opens;
   uint64_t connects;       /* connections that became ready */
+  uint64_t up;             /* gauge: 1 while the primary connection is ready */
+  struct hist lookup_latency; /* sent to answered in time, microseconds */
 };
 
 void redis_config_defaults(struct redis_config *rc);
@@ -120,6 +123,7 @@ void redis_tier_cancel(redis_lookup_t *l);
  * entries and chain records only; others are not shared. */
 void redis_tier_store(void *tier, const struct cache_record *rec);
 
-const struct redis_stats *redis_tier_stats(const redis_tier_t *t);
+/* The tier's counters now (the up gauge computed as of this call). */
+void redis_tier_stats(const redis_tier_t *t, struct redis_stats *out);
 
 #endif

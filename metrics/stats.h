@@ -1,8 +1,13 @@
 /*
- * Per-worker counters of what the resolver did. Each worker owns one struct
- * and increments it without locks; readers sum the workers' copies (a torn
- * read of a 64-bit counter is impossible on the platforms we build for, and
- * a slightly stale sum is fine). The Prometheus endpoint builds on this.
+ * One worker's metrics: counters, gauges and histograms of what it did.
+ *
+ * Each worker owns one struct and updates it with plain increments, no lock
+ * and no atomic: nobody else reads it while it runs. Readers (the
+ * Prometheus endpoint, SIGUSR1, shutdown) get a copy made on the worker's
+ * own thread (metrics/collect.h) and sum the copies field by field, so every
+ * field here is a uint64_t, histograms and the shared tier's counters
+ * included. Label values come from the fixed enums below, never from query
+ * names.
  */
 #ifndef CHAINDNS_STATS_H
 #define CHAINDNS_STATS_H
@@ -12,22 +17,68 @@
 #include <stdio.h>
 
 #include "cache/redis.h"
+#include "metrics/hist.h"
+
+enum stats_transport { ST_UDP, ST_TCP, ST_NTRANSPORT };
+
+/* Query types with a series of their own; the rest count as "other". */
+enum stats_qtype {
+  SQ_A, SQ_NS, SQ_CNAME, SQ_SOA, SQ_PTR, SQ_MX, SQ_TXT, SQ_AAAA, SQ_SRV, SQ_DS,
+  SQ_DNSKEY, SQ_SVCB, SQ_HTTPS, SQ_CAA, SQ_ANY, SQ_OTHER, SQ_N
+};
+
+/* Where an answer (or a chain step) came from; the values of
+ * enum chain_source. */
+enum stats_source { SS_MEMORY, SS_NETWORK, SS_REDIS, SS_N };
+
+/* How a CNAME chain ended. */
+enum stats_outcome {
+  SO_COMPLETE, /* the final RRset was found */
+  SO_NODATA,   /* the last name exists without that type */
+  SO_DANGLING, /* the last name does not exist */
+  SO_LOOP, SO_TOO_LONG, SO_SERVFAIL,
+  SO_TIMEOUT,  /* the request's deadline passed */
+  SO_N
+};
+
+/* What a chain is for, from its first name. */
+enum stats_purpose { SP_DKIM, SP_MTA_STS, SP_BIMI, SP_OTHER, SP_N };
 
 struct stats {
-  uint64_t queries_udp, queries_tcp;
+  uint64_t queries[ST_NTRANSPORT][SQ_N]; /* client queries, by transport and type */
   uint64_t rcode[24];          /* answers sent, by RCODE */
   uint64_t dropped;            /* unanswerable input (no header, QR=1) */
   uint64_t refused_acl;
   uint64_t truncated;          /* UDP answers sent with TC=1 */
   uint64_t tcp_refused;        /* connections over the limit */
   uint64_t requests, joined;   /* resolutions started; clients that joined one */
-  uint64_t chains, chain_loops, chain_too_long, cname_with_other_data;
-  /* Filled in from the worker's upstream and shared tier when reported. */
+  uint64_t in_flight;          /* gauge: resolutions under way */
+  struct hist answer_latency[SS_N]; /* query received to answer sent, by source */
+  /* CNAME chains */
+  uint64_t chains, chain_loops, chain_too_long, chain_dangling;
+  uint64_t cname_with_other_data, cname_at_apex;
+  struct hist chain_length;                       /* CNAMEs per chain */
+  struct hist chain_duration[SO_N][SP_N];         /* whole chain, by outcome and purpose */
+  struct hist hop_duration[SS_N];                 /* each CNAME hop, by source */
+  /* Filled in from the worker's upstream and shared tier when collected. */
   uint64_t upstream_udp, upstream_tcp, upstream_timeouts;
+  struct hist upstream_rtt;
   struct redis_stats redis;
 };
 
-/* Every field is a uint64_t counter, so sums are field by field. */
+enum stats_qtype stats_qtype(uint16_t qtype);
+const char *stats_qtype_name(enum stats_qtype t);
+const char *stats_source_name(enum stats_source s);
+const char *stats_outcome_name(enum stats_outcome o);
+const char *stats_purpose_name(enum stats_purpose p);
+
+/* The purpose of a chain from its first name (wire format): a _domainkey
+ * label means DKIM, a first label mta-sts MTA-STS, a _bimi label BIMI. */
+enum stats_purpose stats_purpose_of(const uint8_t *wire, size_t len);
+
+uint64_t stats_queries(const struct stats *s);
+
+/* Every field is a uint64_t, so sums are field by field. */
 void stats_add(struct stats *sum, const struct stats *part);
 /* One log line of counters; a second for the shared tier when it is on. */
 void stats_log(const struct stats *s, bool redis);

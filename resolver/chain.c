@@ -18,8 +18,9 @@ void chain_free(chain_t *c) {
   for (size_t i = 0; i < c->n; i++) {
     ldns_rdf_deep_free(c->hops[i].owner);
     ldns_rdf_deep_free(c->hops[i].target);
-    if (c->hops[i].zone) ldns_rdf_deep_free(c->hops[i].zone);
+    if (c->hops[i].step.zone) ldns_rdf_deep_free(c->hops[i].step.zone);
   }
+  if (c->final.zone) ldns_rdf_deep_free(c->final.zone);
   free(c->hops);
   ldns_rdf_deep_free(c->start);
   memset(c, 0, sizeof *c);
@@ -42,9 +43,30 @@ static void describe_from(const chain_t *c, size_t from, const ldns_rdf *target)
   if (off < cap) snprintf(why + off, cap - off, "%s", name_str(target, name, sizeof name));
 }
 
+static struct chain_step copy_step(const struct chain_step *step) {
+  struct chain_step s = *step;
+  s.zone = step->zone ? ldns_rdf_clone(step->zone) : NULL;
+  return s;
+}
+
+struct chain_step chain_step_cached(enum chain_source source, uint64_t elapsed_us,
+                                    uint32_t ttl) {
+  struct chain_step s;
+  memset(&s, 0, sizeof s);
+  s.source = source;
+  s.elapsed_us = elapsed_us;
+  s.ttl = ttl;
+  return s;
+}
+
+void chain_set_final(chain_t *c, const struct chain_step *step) {
+  if (c->final.zone) ldns_rdf_deep_free(c->final.zone);
+  c->final = copy_step(step);
+  c->has_final = true;
+}
+
 enum chain_status chain_add(chain_t *c, const ldns_rdf *owner, const ldns_rdf *target,
-                            const ldns_rdf *zone, enum chain_source source,
-                            uint64_t elapsed_ms) {
+                            const struct chain_step *step) {
   /* names[0] = start, names[i] = hops[i-1].target; a loop is the target
    * matching any of them (a self-loop matches the current name). */
   for (size_t i = 0; i <= c->n; i++) {
@@ -66,9 +88,7 @@ enum chain_status chain_add(chain_t *c, const ldns_rdf *owner, const ldns_rdf *t
   struct chain_hop *hop = &c->hops[c->n++];
   hop->owner = ldns_rdf_clone(owner);
   hop->target = ldns_rdf_clone(target);
-  hop->zone = zone ? ldns_rdf_clone(zone) : NULL;
-  hop->source = source;
-  hop->elapsed_ms = elapsed_ms;
-  hop->crossed_zone = false;
+  hop->step = copy_step(step);
+  hop->crossed_zone = step->zone ? !name_in(target, step->zone) : -1;
   return CHAIN_OK;
 }

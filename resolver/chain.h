@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Where the data for a hop came from. */
 enum chain_source {
@@ -21,13 +22,25 @@ enum chain_source {
   CHAIN_SRC_REDIS = 2,   /* the shared tier, during this request */
 };
 
-struct chain_hop {
-  ldns_rdf *owner;    /* the alias (owned) */
-  ldns_rdf *target;   /* the canonical name it points to (owned) */
-  ldns_rdf *zone;     /* delegation point that answered, NULL if cached */
+/* How one name on the chain was resolved: a CNAME hop, or the final answer
+ * at the last name. */
+struct chain_step {
   enum chain_source source;
-  uint64_t elapsed_ms; /* time spent resolving this hop */
-  bool crossed_zone;   /* the target was looked up in another zone */
+  ldns_rdf *zone;                 /* delegation point that answered (owned);
+                                     NULL unless from the network */
+  struct sockaddr_storage server; /* the server asked; ss_family 0 unless
+                                     from the network */
+  uint64_t elapsed_us;            /* time spent resolving this name */
+  uint32_t ttl;                   /* of the record that answered it */
+};
+
+/* One CNAME followed. */
+struct chain_hop {
+  ldns_rdf *owner;  /* the alias (owned) */
+  ldns_rdf *target; /* the canonical name it points to (owned) */
+  struct chain_step step;
+  int8_t crossed_zone; /* 1: the target lies outside the zone that served
+                          the CNAME, 0: inside, -1: unknown (from a cache) */
 };
 
 enum chain_status {
@@ -41,6 +54,8 @@ typedef struct chain {
   struct chain_hop *hops;   /* hops[0..n) */
   size_t n, cap;
   size_t max_len;           /* max CNAMEs accepted */
+  struct chain_step final;  /* the answer at the last name, when has_final */
+  bool has_final;
   char why[512];            /* human-readable reason for a failure */
 } chain_t;
 
@@ -50,10 +65,17 @@ void chain_free(chain_t *c);
 /* The name the lookup is now at: the last target, or start. */
 const ldns_rdf *chain_current(const chain_t *c);
 
-/* Append owner -> target (owner must equal chain_current). On CHAIN_LOOP or
- * CHAIN_TOO_LONG the hop is not appended and c->why explains the failure. */
+/* Append owner -> target (owner must equal chain_current), resolved as
+ * `step` says (its zone is copied). On CHAIN_LOOP or CHAIN_TOO_LONG the hop
+ * is not appended and c->why explains the failure. */
 enum chain_status chain_add(chain_t *c, const ldns_rdf *owner, const ldns_rdf *target,
-                            const ldns_rdf *zone, enum chain_source source,
-                            uint64_t elapsed_ms);
+                            const struct chain_step *step);
+
+/* Record how the last name was answered (the zone is copied). */
+void chain_set_final(chain_t *c, const struct chain_step *step);
+
+/* A step with no zone or server: data from the memory or shared tier. */
+struct chain_step chain_step_cached(enum chain_source source, uint64_t elapsed_us,
+                                    uint32_t ttl);
 
 #endif

@@ -36,6 +36,8 @@ void config_defaults(struct config *cfg) {
   cfg->tcp_max_connections = 256;
   cfg->edns_buffer_size = 1232;
   redis_config_defaults(&cfg->redis);
+  cfg->metrics_top_zones = 20;
+  cfg->instrumentation = true;
 }
 
 /* Setter context: lists given by one source replace the defaults once. */
@@ -225,6 +227,19 @@ static const char *set_key(struct config *cfg, struct setctx *sc, const char *ke
   } else if (!strcmp(key, "edns-buffer-size")) {
     if (parse_uint(v, 512, 4096, &u)) return "expected bytes from 512 to 4096";
     cfg->edns_buffer_size = (uint16_t)u;
+  } else if (!strcmp(key, "metrics")) {
+    /* ADDR:PORT, or a bare port on loopback; "off" disables it. */
+    socklen_t len;
+    cfg->metrics = strcmp(v, "off") != 0;
+    if (cfg->metrics && !strchr(v, ':') && !parse_uint(v, 1, 65535, &u))
+      util_parse_addr_port("127.0.0.1", (int)u, &cfg->metrics_addr, &len);
+    else if (cfg->metrics && util_parse_addr_port(v, -1, &cfg->metrics_addr, &len))
+      return "expected ADDR:PORT, [IPv6]:PORT, a port (on 127.0.0.1) or off";
+  } else if (!strcmp(key, "instrumentation")) {
+    if (parse_bool(v, &cfg->instrumentation)) return "expected on or off";
+  } else if (!strcmp(key, "metrics-top-zones")) {
+    if (parse_uint(v, 1, 1000, &u)) return "expected a number from 1 to 1000";
+    cfg->metrics_top_zones = (uint32_t)u;
   } else if (!strncmp(key, "redis-", 6)) {
     return set_redis_key(&cfg->redis, sc, key + 6, v);
   } else {
@@ -250,7 +265,8 @@ static const struct key_def keys[] = {
     {"max-ttl", false, NULL}, {"max-negative-ttl", false, NULL},
     {"request-timeout", false, NULL}, {"max-upstream-queries", false, NULL},
     {"tcp-idle-timeout", false, NULL}, {"tcp-max-connections", false, NULL},
-    {"edns-buffer-size", false, NULL},
+    {"edns-buffer-size", false, NULL}, {"metrics", false, NULL},
+    {"metrics-top-zones", false, NULL}, {"instrumentation", false, NULL},
     {"redis-url", false, NULL}, {"redis-user", false, NULL}, {"redis-password", false, NULL},
     {"redis-password-file", false, NULL}, {"redis-db", false, NULL},
     {"redis-prefix", false, NULL}, {"redis-connect-timeout", false, NULL},
@@ -409,6 +425,11 @@ void config_usage(FILE *out) {
           "  --request-timeout MS     overall deadline of one request (default 5000)\n"
           "  --max-upstream-queries N upstream queries per request (default 100)\n"
           "  --log-level LEVEL        debug, info, warn or error (default info)\n"
+          "  --metrics ADDR:PORT      serve /metrics, /chains and /trace over HTTP (off by\n"
+          "                           default; a bare port means 127.0.0.1, e.g. 5399)\n"
+          "  --metrics-top-zones K    zones with a latency series of their own (default 20)\n"
+          "  --instrumentation off    no latency histograms or chain records (to measure\n"
+          "                           their cost; counters stay)\n"
           "Shared cache (Redis), off unless a URL or sentinels are given:\n"
           "  --redis-url URL          redis://[user:password@]ADDRESS[:PORT][/DB] or\n"
           "                           unix:///PATH[?db=N]\n"

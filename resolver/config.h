@@ -39,6 +39,11 @@ struct config {
   uint32_t tcp_max_connections; /* per worker */
   uint16_t edns_buffer_size;   /* advertised and used as the UDP answer cap */
   struct redis_config redis;   /* the shared cache tier; off by default */
+  bool metrics;                /* serve /metrics, /chains, /trace */
+  struct sockaddr_storage metrics_addr;
+  uint32_t metrics_top_zones;  /* zones with a latency series of their own */
+  bool instrumentation;        /* latency histograms and chain observations; off
+                                  only to measure what they cost */
 };
 
 void config_defaults(struct config *cfg);

@@ -13,6 +13,7 @@
 #include "resolver/log.h"
 #include "resolver/name.h"
 #include "resolver/response.h"
+#include "resolver/trace.h"
 #include "resolver/util.h"
 
 #define MAX_NS 16     /* NS names considered per zone */
@@ -54,7 +55,7 @@ struct iter {
 
   chain_t chain;
   ldns_rr_list *answer_chain; /* CNAME RRs collected so far (owned) */
-  uint64_t hop_start_ms;
+  uint64_t hop_start_us;
 
   /* The zone being asked. */
   ldns_rdf *zone;
@@ -80,6 +81,11 @@ struct iter {
   struct fetch_key *keys;
   size_t nkeys, capkeys;
 
+  /* Diagnostics: every upstream query recorded here when set. */
+  struct trace *trace;
+  int trace_idx;  /* the query in flight */
+  bool nocache;   /* bypass the memory and shared tiers and cached delegations */
+
   struct iter_result res;
 };
 
@@ -92,6 +98,10 @@ static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, .
 
 static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, ...) {
   if (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) share_chain(it);
+  /* The budget is the whole request's: anything spent was spent upstream. */
+  bool upstream = *it->budget < it->env->cfg->max_upstream_queries;
+  it->res.source = upstream ? CHAIN_SRC_NETWORK
+                 : it->res.from_shared_tier ? CHAIN_SRC_REDIS : CHAIN_SRC_CACHE;
   it->res.rcode = rcode;
   it->res.ede = ede;
   if (fmt) {
@@ -122,14 +132,32 @@ static void set_authority(iter_t *it, const ldns_rr *soa) {
 
 static const ldns_rdf *current(const iter_t *it) { return chain_current(&it->chain); }
 
+/* How the current name was resolved: from the network (the zone and
+ * server of the query in flight) or from a cache tier. Restarts the clock
+ * for the next name. */
+static struct chain_step take_step(iter_t *it, enum chain_source src, uint32_t ttl) {
+  uint64_t now = it->env->cfg->no_timing ? it->hop_start_us : util_mono_us();
+  struct chain_step step = chain_step_cached(src, now - it->hop_start_us, ttl);
+  it->hop_start_us = now;
+  if (src == CHAIN_SRC_NETWORK) {
+    step.zone = it->zone;
+    step.server = it->cands[it->cur].addr;
+  }
+  return step;
+}
+
+/* The answer at the last name came this way. */
+static void final_step(iter_t *it, enum chain_source src, uint32_t ttl) {
+  struct chain_step step = take_step(it, src, ttl);
+  chain_set_final(&it->chain, &step);
+}
+
 /* Follow one CNAME: record the hop, bound the chain, detect loops. Returns
  * false (and finishes) when the chain must end. */
 static bool follow(iter_t *it, const ldns_rr *cname, enum chain_source src) {
-  uint64_t now = util_mono_ms();
+  struct chain_step step = take_step(it, src, ldns_rr_ttl(cname));
   enum chain_status st = chain_add(&it->chain, ldns_rr_owner(cname), ldns_rr_rdf(cname, 0),
-                                   src == CHAIN_SRC_NETWORK ? it->zone : NULL, src,
-                                   now - it->hop_start_ms);
-  it->hop_start_ms = now;
+                                   &step);
   if (st != CHAIN_OK) {
     it->res.chain_status = st;
     set_answer(it, NULL);
@@ -232,6 +260,7 @@ static bool add_candidates(iter_t *it, const ldns_rr_list *rrs) {
  * from the hints. */
 static void addresses_from_cache(iter_t *it, const ldns_rdf *nsname) {
   static const ldns_rr_type types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
+  if (it->nocache) return;
   int64_t now = util_now_sec();
   for (int i = 0; i < 2; i++) {
     if (!family_ok(it, types[i])) continue;
@@ -325,6 +354,7 @@ void iter_on_fetch_done(iter_t *it, const struct fetch_result *res) {
   if (it->state != IS_WAIT_FETCH) return;
   it->state = IS_CACHE;
   if (!res) return;
+  it->res.from_shared_tier = true;
   for (size_t i = 0; i < it->nkeys; i++) {
     if (!res->found[i] || it->keys[i].kind == RECORD_CHAIN) continue;
     for (size_t k = 0; k < it->nfetched; k++)
@@ -352,7 +382,7 @@ static void share_chain(iter_t *it) {
   const struct cache_sink *sink = it->env->sink;
   bool learned = false;
   for (size_t i = 0; i < it->chain.n; i++)
-    learned |= it->chain.hops[i].source == CHAIN_SRC_NETWORK;
+    learned |= it->chain.hops[i].step.source == CHAIN_SRC_NETWORK;
   if (!sink || !learned || it->qtype == LDNS_RR_TYPE_CNAME) return;
   uint32_t ttl = UINT32_MAX;
   for (size_t i = 0; i < ldns_rr_list_rr_count(it->answer_chain); i++) {
@@ -375,9 +405,14 @@ static void share_chain(iter_t *it) {
 
 static void st_cache(iter_t *it, struct iter_action *act) {
   const ldns_rdf *cur = current(it);
+  if (it->nocache) {
+    it->state = IS_FIND_ZONE;
+    return;
+  }
   int64_t now = util_now_sec();
   struct cache_result cr;
   if (cache_lookup(it->env->cache, cur, it->qtype, CACHE_RANK_ANSWER, now, &cr) == 0) {
+    final_step(it, cached_source(it, cur), cr.ttl);
     if (cr.kind == CACHE_RRSET) {
       set_answer(it, cr.rrs);
       finish(it, LDNS_RCODE_NOERROR, EDE_NONE, NULL);
@@ -408,6 +443,11 @@ static void st_cache(iter_t *it, struct iter_action *act) {
 static void st_find_zone(iter_t *it) {
   ldns_rdf *z = ldns_rdf_clone(current(it));
   int64_t now = util_now_sec();
+  while (it->nocache && ldns_dname_label_count(z) > 0) { /* straight to the root */
+    ldns_rdf *parent = ldns_dname_left_chop(z);
+    ldns_rdf_deep_free(z);
+    z = parent;
+  }
   for (;;) {
     if (ldns_dname_label_count(z) == 0) break;
     struct cache_result cr;
@@ -492,6 +532,9 @@ static void st_select(iter_t *it, struct iter_action *act) {
     it->cur = (size_t)i;
     it->cur_edns = !servers_no_edns(it->env->servers, (struct sockaddr *)&c->addr);
     act->kind = IA_SEND;
+    if (it->trace)
+      it->trace_idx = trace_begin(it->trace, it->depth, current(it), it->qtype, it->zone,
+                                  (struct sockaddr *)&c->addr, c->tcp);
     act->addr = (struct sockaddr *)&c->addr;
     act->addrlen = c->addrlen;
     act->qname = current(it);
@@ -535,7 +578,7 @@ iter_t *iter_new(const struct iter_env *env, const ldns_rdf *qname, ldns_rr_type
   it->budget = budget ? budget : &it->own_budget;
   chain_init(&it->chain, qname, env->cfg->max_chain_length);
   it->answer_chain = ldns_rr_list_new();
-  it->hop_start_ms = util_mono_ms();
+  it->hop_start_us = util_mono_us();
   it->state = IS_CACHE;
   it->retry_same = -1;
   it->res.ede = EDE_NONE;
@@ -592,6 +635,8 @@ static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info
               name_str(it->zone, n, sizeof n));
   }
   for (size_t i = 0; i < info->ncnames; i++) {
+    /* A CNAME at a zone apex cannot coexist with the apex SOA and NS. */
+    if (name_equal(ldns_rr_owner(info->cnames[i]), it->zone)) it->res.cname_at_apex++;
     ldns_rr_list *one = resp_rrset(ldns_pkt_answer(resp), ldns_rr_owner(info->cnames[i]),
                                    LDNS_RR_TYPE_CNAME);
     if (one) {
@@ -613,11 +658,13 @@ static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info
 
   switch (info->cls) {
   case RESP_ANSWER:
+    final_step(it, CHAIN_SRC_NETWORK, ldns_rr_ttl(ldns_rr_list_rr(info->answer, 0)));
     set_answer(it, info->answer);
     finish(it, LDNS_RCODE_NOERROR, EDE_NONE, NULL);
     break;
   case RESP_NODATA:
   case RESP_NXDOMAIN:
+    final_step(it, CHAIN_SRC_NETWORK, info->soa ? ldns_rr_ttl(info->soa) : 0);
     set_answer(it, NULL);
     set_authority(it, info->soa);
     finish(it, info->cls == RESP_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR,
@@ -626,6 +673,39 @@ static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info
   default: /* RESP_CNAME: the chain continues in another zone */
     if (it->chain.n) it->chain.hops[it->chain.n - 1].crossed_zone = true;
     it->state = IS_CACHE;
+    break;
+  }
+}
+
+/* What a traced query got back, in words. */
+static void trace_response(iter_t *it, const ldns_pkt *resp, const struct resp_info *info) {
+  char name[256], rc[32];
+  const char *cls = resp_class_name(info->cls);
+  const ldns_rdf *last = info->ncnames ? ldns_rr_rdf(info->cnames[info->ncnames - 1], 0) : NULL;
+  switch (info->cls) {
+  case RESP_ANSWER:
+    trace_end(it->trace, it->trace_idx, "answer: %zu record(s) after %zu CNAME(s)",
+              ldns_rr_list_rr_count(info->answer), info->ncnames);
+    break;
+  case RESP_CNAME:
+    trace_end(it->trace, it->trace_idx, "CNAME to %s: the chain leaves the zone",
+              name_str(last, name, sizeof name));
+    break;
+  case RESP_REFERRAL:
+    trace_end(it->trace, it->trace_idx, "referral to %s",
+              name_str(info->referral_zone, name, sizeof name));
+    break;
+  case RESP_ERROR:
+    snprintf(rc, sizeof rc, "%s", ldns_lookup_by_id(ldns_rcodes, info->rcode)
+                                      ? ldns_lookup_by_id(ldns_rcodes, info->rcode)->name : "?");
+    trace_end(it->trace, it->trace_idx, "rcode %s: trying another server", rc);
+    break;
+  case RESP_LAME:
+    trace_end(it->trace, it->trace_idx, "lame (%s): trying another server", info->why);
+    break;
+  default:
+    trace_end(it->trace, it->trace_idx, "%s%s after %zu CNAME(s)", cls,
+              ldns_pkt_aa(resp) ? "" : " (no AA)", info->ncnames);
     break;
   }
 }
@@ -641,16 +721,19 @@ void iter_on_response(iter_t *it, const ldns_pkt *resp, uint32_t rtt_ms) {
     c->tcp = true; /* RFC 7766: retry the same server over TCP */
     c->tries--;
     it->retry_same = (int)it->cur;
+    if (it->trace) trace_end(it->trace, it->trace_idx, "truncated (TC=1): retrying over TCP");
     return;
   }
   if (ldns_pkt_get_rcode(resp) == LDNS_RCODE_FORMERR && it->cur_edns) {
     servers_set_no_edns(it->env->servers, addr); /* retry once without OPT */
     c->tries--;
     it->retry_same = (int)it->cur;
+    if (it->trace) trace_end(it->trace, it->trace_idx, "FORMERR: retrying without EDNS");
     return;
   }
   struct resp_info info;
   resp_classify(resp, current(it), it->qtype, it->zone, &info);
+  if (it->trace) trace_response(it, resp, &info);
   char zn[256], sa[64];
   log_debug("response from %s for zone %s: %s", util_addr_str(addr, sa, sizeof sa),
             name_str(it->zone, zn, sizeof zn), resp_class_name(info.cls));
@@ -688,10 +771,12 @@ void iter_on_timeout(iter_t *it) {
   it->zone_waited_ms += it->cur_timeout_ms;
   it->last_failure = "all servers timed out";
   it->state = IS_SELECT;
+  if (it->trace) trace_end(it->trace, it->trace_idx, "timeout after %u ms", it->cur_timeout_ms);
 }
 
 void iter_on_error(iter_t *it, const char *why) {
   if (it->state != IS_WAIT) return;
+  if (it->trace) trace_end(it->trace, it->trace_idx, "error: %s", why);
   it->cands[it->cur].failed = true;
   it->last_failure = why;
   it->state = IS_SELECT;
@@ -705,6 +790,7 @@ void iter_on_sub_done(iter_t *it, const struct iter_result *sub) {
 
 void iter_on_deadline(iter_t *it) {
   if (it->state == IS_DONE) return;
+  it->res.timed_out = true;
   char zone[256];
   set_answer(it, NULL);
   finish(it, LDNS_RCODE_SERVFAIL, EDE_NO_REACHABLE_AUTHORITY,
@@ -715,4 +801,14 @@ void iter_on_deadline(iter_t *it) {
 
 const struct iter_result *iter_result(const iter_t *it) { return &it->res; }
 const chain_t *iter_chain(const iter_t *it) { return &it->chain; }
+ldns_rr_type iter_qtype(const iter_t *it) { return it->qtype; }
+
+void iter_set_trace(iter_t *it, struct trace *t, bool nocache) {
+  it->trace = t;
+  it->trace_idx = -1;
+  it->nocache = nocache;
+}
+
+struct trace *iter_trace(const iter_t *it) { return it->trace; }
+bool iter_nocache(const iter_t *it) { return it->nocache; }
 bool iter_done(const iter_t *it) { return it->state == IS_DONE; }

@@ -44,6 +44,7 @@ struct iter_config {
   uint16_t upstream_port;
   bool ipv4, ipv6;
   bool shared_tier;             /* ask the shared (Redis) tier on memory misses */
+  bool no_timing;               /* leave chain steps untimed (instrumentation off) */
 };
 
 /* Per-worker environment shared by all iterators of that worker. */
@@ -86,7 +87,14 @@ struct iter_result {
   char ede_text[600];
   enum chain_status chain_status; /* CHAIN_LOOP / CHAIN_TOO_LONG ended it */
   uint32_t cname_with_other_data; /* RFC 1034 §3.6.2 violations seen */
-  uint32_t upstream_queries;
+  uint32_t cname_at_apex;         /* CNAMEs owned by the zone's apex */
+  uint32_t upstream_queries;      /* by this iterator (sub-lookups not included) */
+  bool timed_out;                 /* ended by the request's deadline */
+  bool from_shared_tier;          /* the shared tier supplied data */
+  enum chain_source source;       /* where the answer came from: the network
+                                     if any upstream query was made for the
+                                     request, else the shared tier if it
+                                     supplied data, else memory */
 };
 
 typedef struct iter iter_t;
@@ -112,6 +120,16 @@ void iter_on_deadline(iter_t *it);
 
 const struct iter_result *iter_result(const iter_t *it);
 const chain_t *iter_chain(const iter_t *it);
+ldns_rr_type iter_qtype(const iter_t *it);
+
+/* Diagnostics: record every upstream query into t (owned by the caller, it
+ * must outlive the iterator), and with nocache resolve from the root hints
+ * without reading the memory or shared tiers or cached delegations (what is
+ * learned is still stored). */
+struct trace;
+void iter_set_trace(iter_t *it, struct trace *t, bool nocache);
+struct trace *iter_trace(const iter_t *it);
+bool iter_nocache(const iter_t *it);
 bool iter_done(const iter_t *it);
 
 #endif

@@ -12,8 +12,13 @@
 #include "cache/cache.h"
 #include "metrics/stats.h"
 #include "resolver/config.h"
+#include "resolver/diag.h"
 #include "resolver/hints.h"
 #include "resolver/log.h"
+#include "resolver/name.h"
+#include "resolver/request.h"
+#include "resolver/trace.h"
+#include "resolver/util.h"
 #include "resolver/worker.h"
 
 struct fleet {
@@ -22,13 +27,15 @@ struct fleet {
   bool redis;
 };
 
+/* Counters of every worker, copied on each worker's thread. */
 static void log_totals(const struct fleet *f) {
-  struct stats total = {0}, one;
-  for (unsigned i = 0; i < f->n; i++) {
-    worker_stats(&f->workers[i], &one);
-    stats_add(&total, &one);
+  struct worker_snapshot snap;
+  if (workers_collect(f->workers, f->n, 0, 2000, &snap)) {
+    log_warn("stats: a worker did not answer within 2 s");
+    return;
   }
-  stats_log(&total, f->redis);
+  stats_log(&snap.stats, f->redis);
+  worker_snapshot_free(&snap);
 }
 
 static void on_signal(uv_signal_t *s, int signum) {
@@ -57,7 +64,120 @@ static void run_until_signal(struct fleet *f) {
   uv_loop_close(loop);
 }
 
+static struct iter_config iter_config_of(const struct config *cfg) {
+  return (struct iter_config){
+      .max_chain_length = cfg->max_chain_length,
+      .max_upstream_queries = cfg->max_upstream_queries,
+      .max_depth = 4,
+      .zone_max_timeouts = 8,
+      .zone_timeout_budget_ms = 3000,
+      .upstream_port = cfg->upstream_port,
+      .ipv4 = cfg->ipv4,
+      .ipv6 = cfg->ipv6,
+      .shared_tier = redis_enabled(&cfg->redis),
+      .no_timing = !cfg->instrumentation,
+  };
+}
+
+static struct hints *load_hints(const struct config *cfg) {
+  char err[1024];
+  struct hints *h = cfg->root_hints[0] ? hints_load(cfg->root_hints, err, sizeof err)
+                                       : hints_builtin();
+  if (!h) fprintf(stderr, "chaindns: %s\n", err);
+  return h;
+}
+
+/* ---- chaindns trace NAME [TYPE] ----------------------------------------------- */
+
+struct cli_trace {
+  uv_loop_t *loop;
+  struct trace_result *res;
+  bool done;
+};
+
+static void cli_trace_done(void *arg, struct trace_result *res) {
+  struct cli_trace *ct = arg;
+  ct->res = res;
+  ct->done = true;
+  uv_stop(ct->loop);
+}
+
+static int trace_usage(void) {
+  fprintf(stderr, "usage: chaindns trace NAME [TYPE] [--json] [options]\n"
+                  "Resolve NAME (type A by default) from the root hints, with no cache, and\n"
+                  "print every upstream query and every hop of its CNAME chain. The options\n"
+                  "are the resolver's (--root-hints, --upstream-port, --config, ...).\n");
+  return 2;
+}
+
+/* One traced resolution on this thread, with a worker that has no
+ * listeners; prints a table (or the /trace JSON with --json). */
+static int trace_main(int argc, char **argv) {
+  char *args[argc + 1];
+  int nargs = 0;
+  const char *name = NULL, *type = "A";
+  bool json = false;
+  args[nargs++] = argv[0];
+  for (int i = 2; i < argc; i++) {
+    if (!strcmp(argv[i], "--json")) json = true;
+    else if (argv[i][0] != '-' && !name) name = argv[i];
+    else if (argv[i][0] != '-' && i == 3 && name) type = argv[i];
+    else args[nargs++] = argv[i];
+  }
+  args[nargs] = NULL;
+  static struct config cfg;
+  char err[1024] = "";
+  config_defaults(&cfg);
+  if (!name) return trace_usage();
+  int rc = config_from_args(&cfg, nargs, args, err, sizeof err);
+  if (rc) {
+    if (rc < 0) fprintf(stderr, "chaindns trace: %s\n", err);
+    return rc < 0 ? 2 : 0;
+  }
+  ldns_rdf *qname = ldns_dname_new_frm_str(name);
+  ldns_rr_type qtype = ldns_get_rr_type_by_name(type);
+  if (!qname || !qtype) {
+    fprintf(stderr, "chaindns trace: %s is not a %s\n", qname ? type : name,
+            qname ? "record type" : "domain name");
+    ldns_rdf_deep_free(qname);
+    return 2;
+  }
+  log_set_level(cfg.log_level > LOG_WARN ? cfg.log_level : LOG_WARN);
+  signal(SIGPIPE, SIG_IGN);
+  cfg.nlisten = 0;
+  cfg.metrics = false;
+  struct hints *hints = load_hints(&cfg);
+  struct cache_limits limits = {cfg.cache_size, cfg.min_ttl, cfg.max_ttl, cfg.max_negative_ttl};
+  cache_t *cache = hints ? cache_new(&limits) : NULL;
+  struct iter_config icfg = iter_config_of(&cfg);
+  static struct worker w;
+  struct cli_trace ct = {&w.loop, NULL, false};
+  int status = 1;
+  if (cache && worker_init(&w, 0, &cfg, &icfg, cache, hints) == 0) {
+    request_trace(&w, qname, qtype, true, cli_trace_done, &ct);
+    if (!ct.done) uv_run(&w.loop, UV_RUN_DEFAULT);
+    if (ct.res && json) {
+      char *text = trace_json(name, type, true, ct.res);
+      if (text) printf("%s\n", text);
+      free(text);
+    } else if (ct.res) {
+      trace_print(stdout, name, type, ct.res);
+    }
+    status = ct.res && (ct.res->rcode == LDNS_RCODE_NOERROR ||
+                        ct.res->rcode == LDNS_RCODE_NXDOMAIN) ? 0 : 1;
+    trace_result_free(ct.res);
+  }
+  ldns_rdf_deep_free(qname);
+  worker_destroy(&w);
+  cache_free(cache);
+  hints_free(hints);
+  return status;
+}
+
+/* ---- the resolver ---------------------------------------------------------------- */
+
 int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "trace")) return trace_main(argc, argv);
   static struct config cfg;
   char err[1024] = "";
   config_defaults(&cfg);
@@ -70,25 +190,11 @@ int main(int argc, char **argv) {
   log_set_level(cfg.log_level);
   signal(SIGPIPE, SIG_IGN);
 
-  struct hints *hints = cfg.root_hints[0] ? hints_load(cfg.root_hints, err, sizeof err)
-                                          : hints_builtin();
-  if (!hints) {
-    fprintf(stderr, "chaindns: %s\n", err);
-    return 2;
-  }
+  struct hints *hints = load_hints(&cfg);
+  if (!hints) return 2;
   struct cache_limits limits = {cfg.cache_size, cfg.min_ttl, cfg.max_ttl, cfg.max_negative_ttl};
   cache_t *cache = cache_new(&limits);
-  struct iter_config icfg = {
-      .max_chain_length = cfg.max_chain_length,
-      .max_upstream_queries = cfg.max_upstream_queries,
-      .max_depth = 4,
-      .zone_max_timeouts = 8,
-      .zone_timeout_budget_ms = 3000,
-      .upstream_port = cfg.upstream_port,
-      .ipv4 = cfg.ipv4,
-      .ipv6 = cfg.ipv6,
-      .shared_tier = redis_enabled(&cfg.redis),
-  };
+  struct iter_config icfg = iter_config_of(&cfg);
   struct worker *workers = calloc(cfg.threads, sizeof *workers);
   if (!cache || !workers) {
     fprintf(stderr, "chaindns: out of memory\n");
@@ -120,13 +226,26 @@ int main(int argc, char **argv) {
                redis_describe(&cfg.redis, where, sizeof where), cfg.redis.prefix,
                cfg.redis.command_timeout_ms, cfg.redis.secret.len ? ", values signed" : "");
     }
+    diag_t *diag = NULL;
+    if (cfg.metrics) {
+      char where[64];
+      util_addr_str((const struct sockaddr *)&cfg.metrics_addr, where, sizeof where);
+      diag = diag_start(workers, cfg.threads, cache, &cfg, err, sizeof err);
+      if (diag) log_info("metrics and diagnostics on http://%s/ (/metrics, /chains, /trace)",
+                         where);
+      else log_error("cannot serve metrics on %s: %s", where, err);
+      if (!diag) status = 1;
+    }
     struct fleet f = {workers, cfg.threads, redis_enabled(&cfg.redis)};
-    run_until_signal(&f);
+    if (status == 0) run_until_signal(&f);
+    diag_stop(diag); /* before the workers it asks */
   }
   for (unsigned i = 0; i < started; i++) worker_stop(&workers[i]);
   for (unsigned i = 0; i < started; i++) worker_join(&workers[i]);
-  struct fleet f = {workers, cfg.threads, redis_enabled(&cfg.redis)};
-  if (status == 0) log_totals(&f);
+  /* The workers have stopped: their counters are final and still. */
+  struct stats total = {0};
+  for (unsigned i = 0; i < cfg.threads; i++) stats_add(&total, &workers[i].stats);
+  if (status == 0) stats_log(&total, redis_enabled(&cfg.redis));
   for (unsigned i = 0; i < cfg.threads; i++) worker_destroy(&workers[i]);
   free(workers);
   cache_free(cache);

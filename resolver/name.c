@@ -1,6 +1,8 @@
 /* Domain-name helpers; see name.h. */
 #include "resolver/name.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 static inline uint8_t lower(uint8_t c) {
@@ -54,4 +56,24 @@ const char *name_str(const ldns_rdf *name, char *buf, size_t len) {
     free(s);
   }
   return buf;
+}
+
+size_t name_wire_text(const uint8_t *w, size_t wlen, char *out, size_t cap) {
+  size_t o = 0, i = 0;
+  if (wlen == 1) return cap > 1 ? (size_t)snprintf(out, cap, ".") : 0;
+  while (i < wlen && w[i]) {
+    uint8_t l = w[i++];
+    for (uint8_t k = 0; k < l && i < wlen; k++, i++) {
+      uint8_t c = lower(w[i]);
+      bool plain = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+      int n = plain ? snprintf(out + o, cap - o, "%c", c)
+                    : snprintf(out + o, cap - o, "\\%03u", c);
+      if (n < 0 || (size_t)n >= cap - o) return 0;
+      o += (size_t)n;
+    }
+    if (o + 1 >= cap) return 0;
+    out[o++] = '.';
+  }
+  out[o] = 0;
+  return o;
 }

@@ -19,6 +19,12 @@ bool name_in(const ldns_rdf *sub, const ldns_rdf *parent);
  * length, or 0 if the rdf is not a valid dname. */
 size_t name_key(const ldns_rdf *name, uint8_t *buf);
 
+/* Lower-case presentation form of a wire name ("www.example.com.", the
+ * root "."); bytes outside letters, digits, '-' and '_' are written as \DDD,
+ * so the text is printable and unambiguous (a Redis key, a metric label).
+ * Returns the length, or 0 if it does not fit in cap. */
+size_t name_wire_text(const uint8_t *wire, size_t len, char *out, size_t cap);
+
 /* Text form ("www.example.com.") into buf; always NUL-terminated. */
 const char *name_str(const ldns_rdf *name, char *buf, size_t len);
 

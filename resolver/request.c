@@ -10,6 +10,9 @@
 
 #include "resolver/log.h"
 #include "resolver/name.h"
+#include "resolver/observe.h"
+#include "resolver/trace.h"
+#include "resolver/util.h"
 #include "resolver/worker.h"
 
 struct req_client {
@@ -34,6 +37,10 @@ struct request {
   struct req_client *clients;
   uv_timer_t deadline;   /* top-level only */
   bool has_timer;
+  uint64_t start_us;     /* when the resolution began */
+  trace_done_cb traced;  /* a traced request: its callback, and the trace */
+  void *traced_arg;
+  struct trace *trace;
 };
 
 static void drive(struct request *r);
@@ -57,6 +64,7 @@ static struct request *new_request(struct worker *w, const ldns_rdf *qname, ldns
   if (!r) return NULL;
   r->w = w;
   r->depth = depth;
+  r->start_us = util_mono_us();
   r->budget = w->cfg->max_upstream_queries;
   r->it = iter_new(&w->env, qname, qtype, depth, budget ? budget : &r->budget);
   if (!r->it) {
@@ -70,6 +78,7 @@ static void on_timer_closed(uv_handle_t *h) { free(h->data); }
 
 static void free_request(struct request *r) {
   iter_free(r->it);
+  free(r->trace);
   struct req_client *c = r->clients;
   while (c) {
     struct req_client *next = c->next;
@@ -86,18 +95,20 @@ static void free_request(struct request *r) {
 }
 
 static void table_insert(struct request *r) {
-  struct request **b = &r->w->requests[r->hash % WORKER_REQ_BUCKETS];
+  struct request **b = r->traced ? &r->w->traced : &r->w->requests[r->hash % WORKER_REQ_BUCKETS];
   r->hnext = *b;
   *b = r;
   r->in_table = true;
+  r->w->stats.in_flight++;
 }
 
 static void table_remove(struct request *r) {
   if (!r->in_table) return;
-  struct request **pp = &r->w->requests[r->hash % WORKER_REQ_BUCKETS];
+  struct request **pp = r->traced ? &r->w->traced : &r->w->requests[r->hash % WORKER_REQ_BUCKETS];
   while (*pp && *pp != r) pp = &(*pp)->hnext;
   if (*pp) *pp = r->hnext;
   r->in_table = false;
+  r->w->stats.in_flight--;
 }
 
 /* Stop everything below r: its upstream query and its sub-lookups. */
@@ -117,12 +128,37 @@ static void cancel_descendants(struct request *r) {
   }
 }
 
-static void count_outcome(struct worker *w, const struct iter_result *res, const chain_t *ch) {
-  w->stats.requests++;
-  if (ch->n) w->stats.chains++;
-  if (res->chain_status == CHAIN_LOOP) w->stats.chain_loops++;
-  if (res->chain_status == CHAIN_TOO_LONG) w->stats.chain_too_long++;
-  w->stats.cname_with_other_data += res->cname_with_other_data;
+static void count_outcome(struct request *r, const struct iter_result *res, const chain_t *ch) {
+  if (r->w->cfg->instrumentation)
+    observe_request(r->w, res, ch, iter_qtype(r->it), util_mono_us() - r->start_us);
+  else
+    r->w->stats.requests++;
+}
+
+/* Everything the trace caller needs, copied out before the request goes. */
+static char **rr_texts(const ldns_rr_list *l) {
+  size_t n = l ? ldns_rr_list_rr_count(l) : 0;
+  char **out = calloc(n + 1, sizeof *out);
+  for (size_t i = 0; out && i < n; i++) out[i] = ldns_rr2str(ldns_rr_list_rr(l, i));
+  return out;
+}
+
+static void finish_traced(struct request *r, const struct iter_result *res, const chain_t *ch) {
+  struct trace_result *tr = calloc(1, sizeof *tr);
+  if (tr) {
+    tr->duration_us = util_mono_us() - r->start_us;
+    observe_chain_rec(res, ch, iter_qtype(r->it), tr->duration_us, &tr->chain);
+    tr->rcode = res->rcode;
+    tr->ede = res->ede;
+    snprintf(tr->ede_text, sizeof tr->ede_text, "%s", res->ede_text);
+    tr->answer = rr_texts(res->answer);
+    tr->authority = rr_texts(res->authority);
+    tr->upstream_queries = r->w->cfg->max_upstream_queries - r->budget;
+    tr->trace = r->trace;
+    r->trace = NULL; /* handed over */
+  }
+  r->traced(r->traced_arg, tr);
+  free_request(r);
 }
 
 static void finish(struct request *r) {
@@ -137,7 +173,11 @@ static void finish(struct request *r) {
   }
   table_remove(r);
   const chain_t *ch = iter_chain(r->it);
-  count_outcome(r->w, res, ch);
+  if (r->traced) {
+    finish_traced(r, res, ch);
+    return;
+  }
+  count_outcome(r, res, ch);
   if (res->ede >= 0) {
     char n[256];
     log_info("SERVFAIL for %s: %s", name_str(ch->start, n, sizeof n), res->ede_text);
@@ -188,6 +228,7 @@ static bool perform(struct request *r, const struct iter_action *act) {
     iter_on_sub_done(r->it, NULL);
     return false;
   }
+  iter_set_trace(c->it, iter_trace(r->it), iter_nocache(r->it));
   c->parent = r;
   r->child = c;
   drive(c); /* may finish at once and drive r again */
@@ -259,14 +300,38 @@ void request_resolve(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype
   if (!perform(r, &act)) drive(r);
 }
 
+void request_trace(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype, bool nocache,
+                   trace_done_cb done, void *arg) {
+  struct request *r = new_request(w, qname, qtype, 0, NULL);
+  struct trace *t = r ? trace_new() : NULL;
+  if (!t) {
+    if (r) free_request(r);
+    done(arg, NULL);
+    return;
+  }
+  r->traced = done;
+  r->traced_arg = arg;
+  r->trace = t;
+  iter_set_trace(r->it, t, nocache);
+  table_insert(r); /* on the worker's traced list: aborted at shutdown */
+  uv_timer_init(&w->loop, &r->deadline);
+  r->deadline.data = r;
+  r->has_timer = true;
+  uv_timer_start(&r->deadline, on_deadline, w->cfg->request_timeout_ms, 0);
+  drive(r);
+}
+
+static void abort_one(struct request *r) {
+  table_remove(r);
+  cancel_descendants(r);
+  if (r->traced) r->traced(r->traced_arg, NULL);
+  for (struct req_client *c = r->clients; c; c = c->next) c->cb(c->arg, NULL, NULL);
+  free_request(r);
+}
+
 void request_abort_all(struct worker *w) {
+  while (w->traced) abort_one(w->traced);
   for (size_t i = 0; i < WORKER_REQ_BUCKETS; i++) {
-    while (w->requests[i]) {
-      struct request *r = w->requests[i];
-      table_remove(r);
-      cancel_descendants(r);
-      for (struct req_client *c = r->clients; c; c = c->next) c->cb(c->arg, NULL, NULL);
-      free_request(r);
-    }
+    while (w->requests[i]) abort_one(w->requests[i]);
   }
 }

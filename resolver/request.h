@@ -25,6 +25,15 @@ typedef void (*request_cb)(void *arg, const struct iter_result *res, const chain
 void request_resolve(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype,
                      request_cb cb, void *arg);
 
+/* A traced resolution (/trace, `chaindns trace`): never joined to another
+ * request nor joined by one, and not counted in the metrics. done gets the
+ * result (NULL on shutdown) and owns it. */
+struct trace;
+struct trace_result;
+typedef void (*trace_done_cb)(void *arg, struct trace_result *res);
+void request_trace(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype, bool nocache,
+                   trace_done_cb done, void *arg);
+
 /* Shutdown: end every request, calling each client's callback with NULL. */
 void request_abort_all(struct worker *w);
 

@@ -32,6 +32,7 @@ struct tcp_conn {
 /* One client query waiting for its resolution. */
 struct client {
   struct worker *w;
+  uint64_t start_us;            /* when the query arrived */
   struct client_question q;
   bool tcp;
   struct tcp_conn *conn;        /* TCP */
@@ -155,6 +156,9 @@ static void on_resolved(void *arg, const struct iter_result *res, const chain_t 
     struct answer_content ac = {res->rcode, res->answer, res->authority, res->ede,
                                 res->ede_text};
     send_reply(cl, &ac);
+    if (cl->start_us)
+      hist_observe(&cl->w->stats.answer_latency[res->source], &hist_latency,
+                   util_mono_us() - cl->start_us);
   }
   client_free(cl);
 }
@@ -220,13 +224,16 @@ static void handle_query(struct client *cl, const uint8_t *data, size_t len,
     return;
   }
   ldns_pkt *pkt = NULL;
+  enum stats_transport t = cl->tcp ? ST_TCP : ST_UDP;
   if (ldns_wire2pkt(&pkt, data, len) != LDNS_STATUS_OK) {
+    cl->w->stats.queries[t][SQ_OTHER]++;
     reply_header_only(cl, data, len, LDNS_RCODE_FORMERR);
     client_free(cl);
     return;
   }
   int rcode = vet_query(cl, pkt, from);
   ldns_pkt_free(pkt);
+  cl->w->stats.queries[t][cl->q.qname ? stats_qtype(cl->q.qtype) : SQ_OTHER]++;
   if (rcode != LDNS_RCODE_NOERROR) {
     if (!cl->q.qname) {
       reply_header_only(cl, data, len, (ldns_pkt_rcode)rcode);
@@ -252,10 +259,10 @@ static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct s
                      unsigned flags) {
   struct worker *w = h->data;
   if (n <= 0 || !from || w->stopping) return;
-  w->stats.queries_udp++;
   struct client *cl = calloc(1, sizeof *cl);
   if (!cl) return;
   cl->w = w;
+  if (w->cfg->instrumentation) cl->start_us = util_mono_us();
   cl->udp = h;
   memcpy(&cl->from, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                        : sizeof(struct sockaddr_in));
@@ -324,11 +331,11 @@ static void conn_process(struct tcp_conn *c) {
     struct client *cl = calloc(1, sizeof *cl);
     if (!cl) break;
     cl->w = c->w;
+    if (c->w->cfg->instrumentation) cl->start_us = util_mono_us();
     cl->tcp = true;
     cl->conn = c;
     c->refs++;
     c->inflight++;
-    c->w->stats.queries_tcp++;
     handle_query(cl, c->buf + off + 2, mlen, (struct sockaddr *)&c->peer);
     off += mlen + 2;
   }

@@ -37,7 +37,7 @@ struct up_query {
   uint16_t id;
   ldns_rdf *qname;
   ldns_rr_type qtype;
-  uint64_t sent_ms;
+  uint64_t sent_us;
 
   uv_timer_t timer;
   union {
@@ -130,7 +130,9 @@ static void complete(struct up_query *q, enum up_status st, const ldns_pkt *pkt)
   if (q->closing) return;
   table_remove(q);
   q->delivering = true;
-  uint32_t rtt = (uint32_t)(util_mono_ms() - q->sent_ms);
+  uint64_t rtt_us = util_mono_us() - q->sent_us;
+  uint32_t rtt = (uint32_t)(rtt_us / 1000);
+  if (st == UP_OK) hist_observe(&q->up->stats.rtt, &hist_latency, rtt_us);
   if (st == UP_TIMEOUT) q->up->stats.timeouts++;
   if (st == UP_ERROR) q->up->stats.errors++;
   for (struct up_waiter *w = q->waiters; w; w = w->next)
@@ -365,7 +367,7 @@ up_waiter_t *upstream_query(upstream_t *up, const struct sockaddr *addr, socklen
   uv_timer_init(up->loop, &q->timer);
   q->timer.data = q;
   q->open_handles = 1;
-  q->sent_ms = util_mono_ms();
+  q->sent_us = util_mono_us();
   int rc = tcp ? start_tcp(q) : start_udp(q);
   if (rc) {
     char a[64];

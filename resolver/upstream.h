@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "metrics/hist.h"
+
 typedef struct upstream upstream_t;
 typedef struct up_waiter up_waiter_t;
 
@@ -32,6 +34,7 @@ typedef void (*up_cb)(void *arg, enum up_status status, const ldns_pkt *resp,
 
 struct up_stats {
   uint64_t sent_udp, sent_tcp, joined, timeouts, errors, mismatched;
+  struct hist rtt; /* replies accepted, microseconds */
 };
 
 upstream_t *upstream_new(uv_loop_t *loop, uint16_t edns_size);

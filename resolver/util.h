@@ -18,8 +18,14 @@ uint32_t util_random(void);
  * shared between instances. */
 int64_t util_now_sec(void);
 
+/* Wall-clock microseconds since the epoch, for timestamps people read. */
+int64_t util_now_us(void);
+
 /* Monotonic milliseconds, for deadlines and RTT. */
 uint64_t util_mono_ms(void);
+
+/* Monotonic microseconds, for latency metrics. */
+uint64_t util_mono_us(void);
 
 /* Format "1.2.3.4:53" or "[::1]:53" into buf (at least 64 bytes). */
 const char *util_addr_str(const struct sockaddr *sa, char *buf, size_t len);

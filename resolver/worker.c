@@ -1,8 +1,10 @@
 /* Worker threads: set-up, the loop, and an orderly stop; see worker.h. */
 #include "resolver/worker.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "resolver/log.h"
 #include "resolver/request.h"
@@ -27,12 +29,71 @@ int worker_init(struct worker *w, unsigned index, const struct config *cfg,
   w->env.servers = w->servers;
   w->env.hints = hints;
   w->env.cfg = icfg;
+  w->zones = malloc(sizeof *w->zones);
+  w->chains = malloc(sizeof *w->chains);
+  if (!w->zones || !w->chains) return -1;
+  zone_table_init(w->zones);
+  chain_tables_init(w->chains);
+  pthread_mutex_init(&w->job_lock, NULL);
   return server_listen(w);
 }
+
+/* ---- jobs from other threads --------------------------------------------- */
+
+struct worker_job {
+  struct worker_job *next;
+  worker_job_fn fn;
+  void *arg;
+};
+
+int worker_post(struct worker *w, worker_job_fn fn, void *arg) {
+  struct worker_job *j = malloc(sizeof *j);
+  if (!j) return -1;
+  j->fn = fn;
+  j->arg = arg;
+  pthread_mutex_lock(&w->job_lock);
+  bool closed = w->jobs_closed;
+  if (!closed) {
+    j->next = w->jobs;
+    w->jobs = j;
+  }
+  pthread_mutex_unlock(&w->job_lock);
+  if (closed) {
+    free(j);
+    return -1;
+  }
+  uv_async_send(&w->job_async);
+  return 0;
+}
+
+/* Run what was posted, oldest first. */
+static void run_jobs(struct worker *w, bool close) {
+  pthread_mutex_lock(&w->job_lock);
+  struct worker_job *j = w->jobs, *rev = NULL;
+  w->jobs = NULL;
+  if (close) w->jobs_closed = true;
+  pthread_mutex_unlock(&w->job_lock);
+  while (j) {
+    struct worker_job *next = j->next;
+    j->next = rev;
+    rev = j;
+    j = next;
+  }
+  while (rev) {
+    struct worker_job *next = rev->next;
+    rev->fn(w, rev->arg);
+    free(rev);
+    rev = next;
+  }
+}
+
+static void on_jobs(uv_async_t *a) { run_jobs(a->data, false); }
 
 static void on_stop(uv_async_t *a) {
   struct worker *w = a->data;
   w->stopping = true;
+  run_jobs(w, true);
+  uv_close((uv_handle_t *)&w->job_async, NULL);
   request_abort_all(w);
   struct stats last; /* keep the upstream and tier counters they free */
   worker_stats(w, &last);
@@ -55,6 +116,8 @@ static void *worker_main(void *arg) {
 int worker_start(struct worker *w) {
   if (uv_async_init(&w->loop, &w->stop_async, on_stop)) return -1;
   w->stop_async.data = w;
+  if (uv_async_init(&w->loop, &w->job_async, on_jobs)) return -1;
+  w->job_async.data = w;
   return pthread_create(&w->thread, NULL, worker_main, w) ? -1 : 0;
 }
 
@@ -75,6 +138,11 @@ void worker_destroy(struct worker *w) {
   uv_loop_close(&w->loop);
   if (w->up) upstream_close(w->up);
   servers_free(w->servers);
+  free(w->zones);
+  free(w->chains);
+  if (w->zones || w->chains) pthread_mutex_destroy(&w->job_lock);
+  w->zones = NULL;
+  w->chains = NULL;
 }
 
 void worker_stats(const struct worker *w, struct stats *out) {
@@ -84,6 +152,136 @@ void worker_stats(const struct worker *w, struct stats *out) {
     out->upstream_udp = u->sent_udp;
     out->upstream_tcp = u->sent_tcp;
     out->upstream_timeouts = u->timeouts;
+    out->upstream_rtt = u->rtt;
   }
-  if (w->tier) out->redis = *redis_tier_stats(w->tier);
+  if (w->tier) redis_tier_stats(w->tier, &out->redis);
+}
+
+/* ---- collecting metrics across threads ------------------------------------ */
+
+/* One collection: the requester and every worker asked hold a reference;
+ * the last one out frees it, so a late worker never writes into freed
+ * memory. */
+struct collect {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  unsigned what;
+  size_t pending;
+  int refs;
+  struct stats *parts;
+  struct zone_table **zones;
+  struct chain_tables **chains;
+  size_t n;
+};
+
+static void collect_unref(struct collect *c) {
+  pthread_mutex_lock(&c->lock);
+  bool last = --c->refs == 0;
+  pthread_mutex_unlock(&c->lock);
+  if (!last) return;
+  for (size_t i = 0; i < c->n; i++) {
+    if (c->zones) free(c->zones[i]);
+    if (c->chains) free(c->chains[i]);
+  }
+  free(c->zones);
+  free(c->chains);
+  free(c->parts);
+  pthread_cond_destroy(&c->cond);
+  pthread_mutex_destroy(&c->lock);
+  free(c);
+}
+
+static void collect_job(struct worker *w, void *arg) {
+  struct collect *c = arg;
+  struct stats s;
+  worker_stats(w, &s);
+  pthread_mutex_lock(&c->lock);
+  c->parts[w->index] = s;
+  if (c->zones) memcpy(c->zones[w->index], w->zones, sizeof *w->zones);
+  if (c->chains) memcpy(c->chains[w->index], w->chains, sizeof *w->chains);
+  c->pending--;
+  pthread_cond_signal(&c->cond);
+  pthread_mutex_unlock(&c->lock);
+  collect_unref(c);
+}
+
+static struct collect *collect_new(size_t n, unsigned what) {
+  struct collect *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  pthread_mutex_init(&c->lock, NULL);
+  pthread_cond_init(&c->cond, NULL);
+  c->what = what;
+  c->n = n;
+  c->refs = 1;
+  c->parts = calloc(n, sizeof *c->parts);
+  if (what & COLLECT_ZONES) c->zones = calloc(n, sizeof *c->zones);
+  if (what & COLLECT_CHAINS) c->chains = calloc(n, sizeof *c->chains);
+  bool ok = c->parts && (!(what & COLLECT_ZONES) || c->zones) &&
+            (!(what & COLLECT_CHAINS) || c->chains);
+  for (size_t i = 0; ok && i < n; i++) {
+    if (c->zones) ok = (c->zones[i] = calloc(1, sizeof **c->zones)) != NULL;
+    if (ok && c->chains) ok = (c->chains[i] = calloc(1, sizeof **c->chains)) != NULL;
+  }
+  if (!ok) {
+    collect_unref(c);
+    return NULL;
+  }
+  return c;
+}
+
+static int wait_collect(struct collect *c, uint32_t timeout_ms) {
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += timeout_ms / 1000;
+  until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+  if (until.tv_nsec >= 1000000000) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000;
+  }
+  int rc = 0;
+  pthread_mutex_lock(&c->lock);
+  while (c->pending && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&c->cond, &c->lock, &until);
+  bool done = c->pending == 0;
+  pthread_mutex_unlock(&c->lock);
+  return done ? 0 : -1;
+}
+
+int workers_collect(struct worker *ws, size_t n, unsigned what, uint32_t timeout_ms,
+                    struct worker_snapshot *out) {
+  memset(out, 0, sizeof *out);
+  struct collect *c = collect_new(n, what);
+  if (!c) return -1;
+  for (size_t i = 0; i < n; i++) {
+    pthread_mutex_lock(&c->lock);
+    c->refs++;
+    c->pending++;
+    pthread_mutex_unlock(&c->lock);
+    if (worker_post(&ws[i], collect_job, c) == 0) continue;
+    pthread_mutex_lock(&c->lock); /* stopped: its last counters stand */
+    c->refs--;
+    c->pending--;
+    c->parts[i] = ws[i].stats;
+    pthread_mutex_unlock(&c->lock);
+  }
+  int rc = wait_collect(c, timeout_ms);
+  if (rc == 0) {
+    for (size_t i = 0; i < n; i++) stats_add(&out->stats, &c->parts[i]);
+    out->n = n;
+    out->zones = c->zones;
+    out->chains = c->chains;
+    c->zones = NULL; /* handed over */
+    c->chains = NULL;
+  }
+  collect_unref(c);
+  return rc;
+}
+
+void worker_snapshot_free(struct worker_snapshot *s) {
+  for (size_t i = 0; i < s->n; i++) {
+    if (s->zones) free(s->zones[i]);
+    if (s->chains) free(s->chains[i]);
+  }
+  free(s->zones);
+  free(s->chains);
+  memset(s, 0, sizeof *s);
 }

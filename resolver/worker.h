@@ -13,7 +13,9 @@
 #include <uv.h>
 
 #include "cache/redis.h"
+#include "metrics/chains.h"
 #include "metrics/stats.h"
+#include "metrics/zones.h"
 #include "resolver/config.h"
 #include "resolver/iterator.h"
 #include "resolver/upstream.h"
@@ -22,6 +24,11 @@
 
 struct request;
 struct tcp_conn;
+struct worker;
+struct worker_job;
+
+/* Work handed to a worker by another thread, run on the worker's thread. */
+typedef void (*worker_job_fn)(struct worker *w, void *arg);
 
 struct worker {
   unsigned index;
@@ -35,7 +42,16 @@ struct worker {
   redis_tier_t *tier;      /* the shared cache tier, or NULL */
   struct cache_sink sink;  /* stores reach the tier through this */
   struct stats stats;
+  struct zone_table *zones;     /* per-zone chain-step latency */
+  struct chain_tables *chains;  /* the /chains tables */
+  /* Jobs from other threads (metrics collection, traces): jobs and
+   * jobs_closed are guarded by job_lock; job_async wakes the loop. */
+  uv_async_t job_async;
+  pthread_mutex_t job_lock;
+  struct worker_job *jobs;
+  bool jobs_closed;
   struct request *requests[WORKER_REQ_BUCKETS]; /* top-level, by question */
+  struct request *traced;  /* traced requests (never joined) */
   uv_udp_t udp[CONFIG_MAX_LISTEN];
   uv_tcp_t tcp[CONFIG_MAX_LISTEN];
   size_t nlisten;
@@ -56,8 +72,28 @@ void worker_join(struct worker *w);
 void worker_destroy(struct worker *w);
 
 /* The worker's counters with its upstream and shared-tier counters folded
- * in. Safe from another thread: counters are read without locks and may be
- * a moment stale (see metrics/stats.h). */
+ * in. Only on the worker's own thread (or once it has stopped). */
 void worker_stats(const struct worker *w, struct stats *out);
+
+/* Run fn(w, arg) on w's thread soon; any thread may call it. Returns 0, or
+ * -1 if the worker has stopped taking jobs (fn will not run). A job posted
+ * while the worker stops still runs, with w->stopping set. */
+int worker_post(struct worker *w, worker_job_fn fn, void *arg);
+
+/* Copies of every worker's metrics, each made on its worker's thread. */
+enum { COLLECT_ZONES = 1, COLLECT_CHAINS = 2 };
+struct worker_snapshot {
+  struct stats stats;            /* summed over the workers */
+  size_t n;
+  struct zone_table **zones;     /* per worker (COLLECT_ZONES) */
+  struct chain_tables **chains;  /* per worker (COLLECT_CHAINS) */
+};
+
+/* Collect from n workers, waiting at most timeout_ms. Returns 0, or -1 when
+ * a worker did not answer in time (nothing partial is returned: counters
+ * that went down would look like a restart). Not on a worker's thread. */
+int workers_collect(struct worker *ws, size_t n, unsigned what, uint32_t timeout_ms,
+                    struct worker_snapshot *out);
+void worker_snapshot_free(struct worker_snapshot *s);
 
 #endif

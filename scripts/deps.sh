@@ -6,10 +6,10 @@
 set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libuv1-dev libldns-dev libyaml-dev libcmocka-dev
-            libhiredis-dev libssl-dev)
+            libhiredis-dev libssl-dev libmicrohttpd-dev)
 test_pkgs=(nsd ldnsutils bind9-dnsutils knot-dnsutils python3 python3-dnspython
-           redis-server python3-redis)
-bench_pkgs=(dnsperf unbound)
+           redis-server python3-redis prometheus)
+bench_pkgs=(dnsperf unbound valgrind)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in

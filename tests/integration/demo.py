@@ -5,9 +5,11 @@
     /usr/bin/python3 tests/integration/demo.py
 
 starts NSD servers on 127.53.250.x port 10053 for the root, com., net.,
-example.com. (with a CNAME chain into cdn.net.) and an email-provider style
-DKIM delegation, prints the root hints file and the resolver command line,
-and runs until Ctrl-C (then stops exactly the servers it started)."""
+example.com. (with a CNAME chain into cdn.net.), an email-provider style
+DKIM delegation, and a slow CDN provider (slowcdn.net., 150 ms per answer,
+served by badauth.py) in the middle of shop.example.com's chain; prints the
+root hints file and the resolver command line, and runs until Ctrl-C (then
+stops exactly the servers it started)."""
 
 import os
 import signal
@@ -30,12 +32,15 @@ def build():
         "@ 300 MX 10 mail",
         "selector1._domainkey 300 CNAME selector1-example-com._domainkey.mailhost.net.",
         "mta-sts 300 CNAME mta-sts.mailhost.net.",
+        "shop 300 CNAME shop.example.com.slowcdn.net.",
     ])
     h.zone("cdn.net.", [5], [
         "www.example.com 60 CNAME edge.cdn.net.",
         "edge 60 A 192.0.2.80",
         "edge 60 AAAA 2001:db8::80",
     ])
+    h.badauth(7, delay_ms=150)  # a slow provider
+    h.zone("slowcdn.net.", [7], ["shop.example.com 60 CNAME edge.cdn.net."])
     h.zone("mailhost.net.", [6], [
         'selector1-example-com._domainkey 300 TXT "v=DKIM1; k=rsa; p=MIIBIjANBg"',
         "mta-sts 300 A 192.0.2.44",
@@ -48,7 +53,7 @@ def main():
     h.start()
     print("root hints: %s" % h.hints)
     print("run: scripts/run.sh --listen 127.0.0.1:5300 --root-hints %s "
-          "--upstream-port 10053 --no-ipv6" % h.hints)
+          "--upstream-port 10053 --no-ipv6 --metrics 5399" % h.hints)
     print("try: dig @127.0.0.1 -p 5300 www.example.com")
     sys.stdout.flush()
     stop = []

@@ -289,6 +289,29 @@ def answers(msg, section="answer"):
     return out
 
 
+def parse_metrics(text):
+    """Prometheus text format to {(name, frozenset((label, value), ...)): float}."""
+    import re
+    out = {}
+    pat = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+    lab = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = pat.match(line)
+        if not m:
+            raise ValueError("bad exposition line: %r" % line)
+        labels = frozenset(lab.findall(m.group(2) or ""))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def metric(values, name, **labels):
+    """One sample of parse_metrics() output, 0 when absent."""
+    want = frozenset((k, str(v)) for k, v in labels.items())
+    return values.get((name, want), 0.0)
+
+
 def stats_delta(before, after):
     """Counters that changed between two Chaindns.stats() readings."""
     return {k: after[k] - before.get(k, 0) for k in after}
@@ -748,12 +771,16 @@ class Hierarchy:
 class Chaindns:
     """The resolver binary, listening on 127.54.<base>.<n>:5300."""
 
+    METRICS_PORT = 5399
+
     def __init__(self, base, hints, args=(), tmpdir=None, n=1,
                  upstream_port=PORT, binary=None, extra_env=None,
-                 default_args=True, name=None):
+                 default_args=True, name=None, metrics=False):
         self.base = base
         self.addr = resolver_addr(base, n)
         self.port = RESOLVER_PORT
+        # --metrics on the resolver's own address: instances never collide.
+        self.metrics_url = "http://%s:%d" % (self.addr, self.METRICS_PORT) if metrics else None
         self.server_addr = (self.addr, self.port)
         self.binary = binary or resolver_bin()
         self.tmpdir = tmpdir or tempfile.mkdtemp(prefix="chaindns-res-")
@@ -768,6 +795,8 @@ class Chaindns:
             level = os.environ.get("CHAINDNS_TEST_LOG_LEVEL")
             if level:
                 self.argv += ["--log-level", level]
+            if metrics:
+                self.argv += ["--metrics", "%s:%d" % (self.addr, self.METRICS_PORT)]
         self.argv += list(args)
         self.env = dict(os.environ, **(extra_env or {}))
         self.proc = None
@@ -857,6 +886,23 @@ class Chaindns:
                     k, v = field.split("=", 1)
                     out[prefix + k] = int(v)
         return out
+
+    def http(self, path, timeout=10.0):
+        """GET path from the metrics endpoint: (status, body text)."""
+        import urllib.error
+        import urllib.request
+        try:
+            with urllib.request.urlopen(self.metrics_url + path, timeout=timeout) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def metrics(self):
+        """The Prometheus exposition parsed into {(name, frozenset(labels)): value}."""
+        status, text = self.http("/metrics")
+        if status != 200:
+            raise RuntimeError("/metrics answered %d: %s" % (status, text))
+        return parse_metrics(text)
 
     def upstream_queries(self):
         s = self.stats()
@@ -1009,7 +1055,9 @@ class IntegrationTest(unittest.TestCase):
 
     BASE = None
     RESOLVER_ARGS = ()
+    RESOLVER_KW = {}        # e.g. {"metrics": True}
     START_RESOLVER = True
+    WITH_REDIS = False      # start cls.redis on 127.55.<base>.1:6379 too
 
     @classmethod
     def build(cls, h):
@@ -1021,13 +1069,18 @@ class IntegrationTest(unittest.TestCase):
         cls.h = Hierarchy(cls.BASE, PORT, cls.tmpdir)
         cls.resolver = None
         cls.extra_resolvers = []
+        cls.redis = None
         try:
             cls.build(cls.h)
             cls.h.start()
+            if cls.WITH_REDIS:
+                cls.redis = RedisServer(redis_addr(cls.BASE, 1), 6379, cls.tmpdir).start()
             if cls.START_RESOLVER:
-                cls.resolver = Chaindns(cls.BASE, cls.h.hints,
-                                        cls.RESOLVER_ARGS, cls.tmpdir).start()
+                cls.resolver = Chaindns(cls.BASE, cls.h.hints, cls.RESOLVER_ARGS,
+                                        cls.tmpdir, **cls.RESOLVER_KW).start()
         except BaseException:
+            if cls.redis:
+                cls.redis.stop()
             cls.h.stop()
             cls._cleanup_tmp()
             raise
@@ -1060,6 +1113,8 @@ class IntegrationTest(unittest.TestCase):
             elif rc != 0:
                 problems.append("%s exited %s on SIGTERM; log tail:\n%s"
                                 % (r.addr, rc, r.log[-3000:]))
+        if cls.redis:
+            cls.redis.stop()
         cls.h.stop()
         cls._cleanup_tmp()
         if problems:

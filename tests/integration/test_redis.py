@@ -19,8 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dns.name  # noqa: E402
 import dns.rrset  # noqa: E402
 
-from harness import (IntegrationTest, RedisServer, answers, main, rcode,
-                     redis_addr, stats_delta, wait_for)  # noqa: E402
+from harness import (IntegrationTest, answers, main, rcode,  # noqa: E402
+                     stats_delta, wait_for)
 
 BASE = 21
 SECRET = b"fleet-secret-0123456789abcdef"
@@ -46,6 +46,7 @@ def rr_wire(owner, rdtype, rdata, ttl=300):
 class SharedCache(IntegrationTest):
     BASE = BASE
     START_RESOLVER = False
+    WITH_REDIS = True
 
     @classmethod
     def build(cls, h):
@@ -61,21 +62,6 @@ class SharedCache(IntegrationTest):
         ], neg_ttl=120)
         h.zone("cdn.net.", [6], ["www.example.com 300 CNAME edge.edge.org."])
         h.zone("edge.org.", [7], ["edge 300 A 192.0.2.80"], neg_ttl=120)
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        try:
-            cls.redis = RedisServer(redis_addr(BASE, 1), 6379, cls.tmpdir).start()
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        if getattr(cls, "redis", None):
-            cls.redis.stop()
-        super().tearDownClass()
 
     def assertChainA(self, msg, chain):
         self.assertResolved(msg)

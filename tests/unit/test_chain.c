@@ -6,7 +6,8 @@
 /* chain_add by text. */
 static enum chain_status add(chain_t *c, const char *owner, const char *target) {
   ldns_rdf *o = dn(owner), *t = dn(target);
-  enum chain_status st = chain_add(c, o, t, NULL, CHAIN_SRC_CACHE, 0);
+  struct chain_step step = chain_step_cached(CHAIN_SRC_CACHE, 0, 300);
+  enum chain_status st = chain_add(c, o, t, &step);
   ldns_rdf_deep_free(o);
   ldns_rdf_deep_free(t);
   return st;
@@ -28,15 +29,24 @@ static void test_empty_chain(void **state) {
   chain_free(&c);
 }
 
+/* A step answered by a server of `zone`. */
+static struct chain_step net_step(ldns_rdf *zone, uint64_t us) {
+  struct chain_step st = chain_step_cached(CHAIN_SRC_NETWORK, us, 60);
+  st.zone = zone;
+  st.server = sockaddr_of("192.0.2.53", 53);
+  return st;
+}
+
 static void test_append_hops(void **state) {
   (void)state;
   chain_t c;
   init(&c, "a.example.", 8);
   ldns_rdf *o = dn("a.example."), *t = dn("b.example.net."), *z = dn("example.");
-  assert_int_equal(chain_add(&c, o, t, z, CHAIN_SRC_NETWORK, 17), CHAIN_OK);
+  struct chain_step st = net_step(z, 17);
+  assert_int_equal(chain_add(&c, o, t, &st), CHAIN_OK);
   ldns_rdf_deep_free(o);
   ldns_rdf_deep_free(t);
-  ldns_rdf_deep_free(z);
+  ldns_rdf_deep_free(z); /* the chain keeps its own copy */
   assert_int_equal(add(&c, "b.example.net.", "c.example.org."), CHAIN_OK);
   /* More hops than the initial capacity of 4. */
   assert_int_equal(add(&c, "c.example.org.", "d.example.org."), CHAIN_OK);
@@ -46,14 +56,39 @@ static void test_append_hops(void **state) {
   assert_name(chain_current(&c), "f.example.org.");
   assert_name(c.hops[0].owner, "a.example.");
   assert_name(c.hops[0].target, "b.example.net.");
-  assert_name(c.hops[0].zone, "example.");
-  assert_int_equal(c.hops[0].source, CHAIN_SRC_NETWORK);
-  assert_int_equal(c.hops[0].elapsed_ms, 17);
-  assert_false(c.hops[0].crossed_zone);
-  assert_null(c.hops[1].zone);
-  assert_int_equal(c.hops[1].source, CHAIN_SRC_CACHE);
+  assert_name(c.hops[0].step.zone, "example.");
+  assert_int_equal(c.hops[0].step.source, CHAIN_SRC_NETWORK);
+  assert_int_equal(c.hops[0].step.elapsed_us, 17);
+  assert_int_equal(c.hops[0].step.ttl, 60);
+  assert_int_equal(c.hops[0].step.server.ss_family, AF_INET);
+  assert_int_equal(c.hops[0].crossed_zone, 1); /* b.example.net. is not in example. */
+  assert_null(c.hops[1].step.zone);
+  assert_int_equal(c.hops[1].step.source, CHAIN_SRC_CACHE);
+  assert_int_equal(c.hops[1].step.server.ss_family, 0);
+  assert_int_equal(c.hops[1].crossed_zone, -1); /* unknown from a cache */
   assert_name(c.hops[4].owner, "e.example.org.");
   assert_name(c.hops[4].target, "f.example.org.");
+  assert_false(c.has_final);
+  chain_free(&c);
+}
+
+static void test_crossing_and_final_step(void **state) {
+  (void)state;
+  chain_t c;
+  init(&c, "www.example.com.", 8);
+  ldns_rdf *z = dn("example.com.");
+  ldns_rdf *o = dn("www.example.com."), *t = dn("web.example.com.");
+  struct chain_step st = net_step(z, 900);
+  assert_int_equal(chain_add(&c, o, t, &st), CHAIN_OK);
+  assert_int_equal(c.hops[0].crossed_zone, 0);
+  chain_set_final(&c, &st);
+  chain_set_final(&c, &st); /* replacing it frees the old copy */
+  assert_true(c.has_final);
+  assert_name(c.final.zone, "example.com.");
+  assert_int_equal(c.final.elapsed_us, 900);
+  ldns_rdf_deep_free(z);
+  ldns_rdf_deep_free(o);
+  ldns_rdf_deep_free(t);
   chain_free(&c);
 }
 
@@ -168,6 +203,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_empty_chain),
       cmocka_unit_test(test_append_hops),
+      cmocka_unit_test(test_crossing_and_final_step),
       cmocka_unit_test(test_self_loop),
       cmocka_unit_test(test_two_name_loop),
       cmocka_unit_test(test_loop_into_middle),

@@ -360,9 +360,9 @@ static void test_cname_across_zones(void **state) {
   assert_int_equal(c->n, 1);
   assert_name(c->hops[0].owner, "www.example.com.");
   assert_name(c->hops[0].target, "www.example.net.");
-  assert_name(c->hops[0].zone, "example.com.");
-  assert_int_equal(c->hops[0].source, CHAIN_SRC_NETWORK);
-  assert_true(c->hops[0].crossed_zone);
+  assert_name(c->hops[0].step.zone, "example.com.");
+  assert_int_equal(c->hops[0].step.source, CHAIN_SRC_NETWORK);
+  assert_int_equal(c->hops[0].crossed_zone, 1);
   assert_int_equal(r->upstream_queries, 5);
   iter_free(it);
 
@@ -377,7 +377,7 @@ static void test_cname_across_zones(void **state) {
   assert_int_equal(ldns_rr_get_type(ldns_rr_list_rr(r->answer, 0)), LDNS_RR_TYPE_CNAME);
   assert_true(has_rr(r->answer, "www.example.net. 300 IN A 192.0.2.90"));
   assert_int_equal(iter_chain(it)->n, 1);
-  assert_int_equal(iter_chain(it)->hops[0].source, CHAIN_SRC_CACHE);
+  assert_int_equal(iter_chain(it)->hops[0].step.source, CHAIN_SRC_CACHE);
   iter_free(it);
 }
 
@@ -398,7 +398,7 @@ static void test_cname_chain_in_one_answer(void **state) {
   assert_name(ldns_rr_owner(ldns_rr_list_rr(r->answer, 1)), "b.example.com.");
   assert_name(ldns_rr_owner(ldns_rr_list_rr(r->answer, 2)), "c.example.com.");
   assert_int_equal(iter_chain(it)->n, 2);
-  assert_false(iter_chain(it)->hops[1].crossed_zone);
+  assert_int_equal(iter_chain(it)->hops[1].crossed_zone, 0);
   iter_free(it);
 }
 
@@ -932,8 +932,11 @@ static void test_fetch_chain_in_two_round_trips(void **state) {
   assert_name(ldns_rr_owner(ldns_rr_list_rr(res->answer, 2)), "b.edge.org.");
   const chain_t *ch = iter_chain(it);
   assert_int_equal(ch->n, 2);
-  assert_int_equal(ch->hops[0].source, CHAIN_SRC_REDIS);
-  assert_int_equal(ch->hops[1].source, CHAIN_SRC_REDIS);
+  assert_int_equal(ch->hops[0].step.source, CHAIN_SRC_REDIS);
+  assert_int_equal(ch->hops[1].step.source, CHAIN_SRC_REDIS);
+  assert_true(ch->has_final);
+  assert_int_equal(ch->final.source, CHAIN_SRC_REDIS);
+  assert_int_equal(ch->final.ttl, 30);
   assert_int_equal(res->upstream_queries, 0);
   /* Nothing was learned here, so nothing is written back. */
   assert_int_equal(k.chains, 0);

@@ -105,11 +105,13 @@ static void test_tier_without_server(void **state) {
   redis_tier_store(t, &rec);
   rec.rank = 1; /* glue is never shared, not even counted as dropped */
   redis_tier_store(t, &rec);
-  const struct redis_stats *st = redis_tier_stats(t);
+  struct redis_stats stats, *st = &stats;
+  redis_tier_stats(t, st);
   assert_int_equal(st->skipped, 1);
   assert_int_equal(st->lookups, 0);
   assert_int_equal(st->writes_dropped, 1);
   assert_int_equal(st->connects, 0);
+  assert_int_equal(st->up, 0);
   redis_tier_close(t);
   assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0); /* every handle closed */
   assert_int_equal(uv_loop_close(&loop), 0);

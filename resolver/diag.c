@@ -1,0 +1,102 @@
+/* The diagnostics endpoint's callbacks; see diag.h. */
+#include "resolver/diag.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/chains.h"
+#include "metrics/expo.h"
+#include "resolver/trace.h"
+#include "resolver/util.h"
+
+#define COLLECT_TIMEOUT_MS 2000
+
+struct diag {
+  struct worker *workers;
+  unsigned n;
+  cache_t *cache;
+  const struct config *cfg;
+  pthread_mutex_t lock; /* the zone exporter's state; two scrapes may overlap */
+  zone_export_t *zones;
+  metrics_http_t *http;
+  unsigned next_worker; /* traces go round the workers */
+};
+
+static char *busy(int *status) {
+  *status = 503;
+  return strdup("the workers did not answer in time; try again\n");
+}
+
+static char *on_metrics(void *ctx, int *status) {
+  struct diag *d = ctx;
+  struct worker_snapshot snap;
+  if (workers_collect(d->workers, d->n, COLLECT_ZONES, COLLECT_TIMEOUT_MS, &snap))
+    return busy(status);
+  struct zone_series *series = calloc(d->cfg->metrics_top_zones + 1, sizeof *series);
+  char *text = NULL;
+  if (series) {
+    pthread_mutex_lock(&d->lock);
+    size_t nz = zone_export_collect(d->zones, (const struct zone_table *const *)snap.zones,
+                                    snap.n, series);
+    pthread_mutex_unlock(&d->lock);
+    struct cache_stats cs;
+    cache_get_stats(d->cache, &cs);
+    struct expo_input in = {&snap.stats, &cs, d->cfg->cache_size, series, nz,
+                            redis_enabled(&d->cfg->redis), d->n, CHAINDNS_VERSION};
+    text = expo_render(&in);
+  }
+  free(series);
+  worker_snapshot_free(&snap);
+  *status = 200;
+  return text;
+}
+
+static char *on_chains(void *ctx, int *status) {
+  struct diag *d = ctx;
+  struct worker_snapshot snap;
+  if (workers_collect(d->workers, d->n, COLLECT_CHAINS, COLLECT_TIMEOUT_MS, &snap))
+    return busy(status);
+  char *json = chain_tables_json((const struct chain_tables *const *)snap.chains, snap.n,
+                                 util_now_us());
+  worker_snapshot_free(&snap);
+  *status = 200;
+  return json;
+}
+
+static char *on_trace(void *ctx, const char *name, const char *type, bool nocache,
+                      int *status) {
+  struct diag *d = ctx;
+  pthread_mutex_lock(&d->lock);
+  struct worker *w = &d->workers[d->next_worker++ % d->n];
+  pthread_mutex_unlock(&d->lock);
+  return trace_run_json(w, name, type, nocache, d->cfg->request_timeout_ms + 1000, status);
+}
+
+diag_t *diag_start(struct worker *workers, unsigned n, cache_t *cache,
+                   const struct config *cfg, char *err, size_t errlen) {
+  struct diag *d = calloc(1, sizeof *d);
+  if (!d) return NULL;
+  d->workers = workers;
+  d->n = n;
+  d->cache = cache;
+  d->cfg = cfg;
+  pthread_mutex_init(&d->lock, NULL);
+  d->zones = zone_export_new(cfg->metrics_top_zones);
+  struct metrics_ops ops = {on_metrics, on_chains, on_trace, d};
+  if (d->zones)
+    d->http = metrics_http_start((const struct sockaddr *)&cfg->metrics_addr, &ops, err, errlen);
+  if (!d->http) {
+    diag_stop(d);
+    return NULL;
+  }
+  return d;
+}
+
+void diag_stop(diag_t *d) {
+  if (!d) return;
+  metrics_http_stop(d->http);
+  zone_export_free(d->zones);
+  pthread_mutex_destroy(&d->lock);
+  free(d);
+}

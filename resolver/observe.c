@@ -1,0 +1,90 @@
+/* From finished resolutions to metrics and chain records; see observe.h. */
+#include "resolver/observe.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "resolver/name.h"
+#include "resolver/util.h"
+#include "resolver/worker.h"
+
+enum stats_outcome observe_outcome(const struct iter_result *res, const chain_t *ch) {
+  if (res->chain_status == CHAIN_LOOP) return SO_LOOP;
+  if (res->chain_status == CHAIN_TOO_LONG) return SO_TOO_LONG;
+  if (res->timed_out) return SO_TIMEOUT;
+  if (res->rcode == LDNS_RCODE_NXDOMAIN) return SO_DANGLING;
+  if (res->rcode != LDNS_RCODE_NOERROR) return SO_SERVFAIL;
+  size_t n = res->answer ? ldns_rr_list_rr_count(res->answer) : 0;
+  return n > ch->n ? SO_COMPLETE : SO_NODATA;
+}
+
+static struct chain_rec_step rec_step(struct chain_rec *rec, const struct chain_step *st,
+                                      const ldns_rdf *name, const ldns_rdf *target) {
+  struct chain_rec_step s = {.source = (uint8_t)st->source, .ttl = st->ttl,
+                             .elapsed_us = st->elapsed_us, .crossed_zone = -1,
+                             .target = 0xffff, .zone = 0xffff};
+  uint8_t wire[256];
+  s.name = chain_rec_name(rec, wire, name_key(name, wire));
+  if (target) s.target = chain_rec_name(rec, wire, name_key(target, wire));
+  if (st->zone) s.zone = chain_rec_name(rec, wire, name_key(st->zone, wire));
+  chain_rec_server(&s, &st->server);
+  return s;
+}
+
+void observe_chain_rec(const struct iter_result *res, const chain_t *ch, uint16_t qtype,
+                       uint64_t duration_us, struct chain_rec *rec) {
+  uint8_t start[256];
+  size_t slen = name_key(ch->start, start);
+  chain_rec_start(rec, start, slen, qtype);
+  for (size_t i = 0; i < ch->n && i < CHAIN_REC_HOPS; i++) {
+    const struct chain_hop *h = &ch->hops[i];
+    rec->hops[rec->nhops] = rec_step(rec, &h->step, h->owner, h->target);
+    rec->hops[rec->nhops++].crossed_zone = h->crossed_zone;
+  }
+  if (ch->has_final) {
+    rec->final = rec_step(rec, &ch->final, chain_current(ch), NULL);
+    rec->has_final = true;
+  }
+  rec->when_us = util_now_us();
+  rec->duration_us = duration_us;
+  rec->outcome = (uint8_t)observe_outcome(res, ch);
+  rec->purpose = (uint8_t)stats_purpose_of(start, slen);
+  rec->length = (uint8_t)(ch->n > 255 ? 255 : ch->n);
+  if (res->ede >= 0) snprintf(rec->why, sizeof rec->why, "%.199s", res->ede_text);
+}
+
+/* Network steps tell how long their zone took. */
+static void observe_zone(struct worker *w, const struct chain_step *st) {
+  uint8_t wire[256];
+  size_t len = st->zone ? name_key(st->zone, wire) : 0;
+  if (len) zone_observe(w->zones, wire, len, st->elapsed_us);
+}
+
+static void observe_chain(struct worker *w, const struct iter_result *res, const chain_t *ch,
+                          uint16_t qtype, uint64_t duration_us) {
+  struct stats *s = &w->stats;
+  struct chain_rec rec;
+  observe_chain_rec(res, ch, qtype, duration_us, &rec);
+  enum stats_outcome o = (enum stats_outcome)rec.outcome;
+  s->chains++;
+  s->chain_loops += o == SO_LOOP;
+  s->chain_too_long += o == SO_TOO_LONG;
+  s->chain_dangling += o == SO_DANGLING;
+  hist_observe(&s->chain_length, &hist_length, ch->n);
+  hist_observe(&s->chain_duration[o][rec.purpose], &hist_latency, duration_us);
+  for (size_t i = 0; i < ch->n; i++) {
+    const struct chain_step *st = &ch->hops[i].step;
+    hist_observe(&s->hop_duration[st->source], &hist_latency, st->elapsed_us);
+    observe_zone(w, st);
+  }
+  if (ch->has_final) observe_zone(w, &ch->final);
+  chain_tables_add(w->chains, &rec, res->source == CHAIN_SRC_CACHE);
+}
+
+void observe_request(struct worker *w, const struct iter_result *res, const chain_t *ch,
+                     uint16_t qtype, uint64_t duration_us) {
+  w->stats.requests++;
+  w->stats.cname_with_other_data += res->cname_with_other_data;
+  w->stats.cname_at_apex += res->cname_at_apex;
+  if (ch->n || res->chain_status != CHAIN_OK) observe_chain(w, res, ch, qtype, duration_us);
+}
