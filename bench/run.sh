@@ -6,6 +6,8 @@
 #                                root: its authorities listen on port 53, the
 #                                only port Unbound asks)
 #   bench/run.sh shared [ARGS]   the shared Redis tier (shared_cache.py)
+#   bench/run.sh instr [ARGS]    what chain instrumentation costs
+#                                (instrumentation.py, callgrind + dnsperf)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suite="${1:-all}"
@@ -17,9 +19,12 @@ bin=build-release/chaindns
 case "$suite" in
   peer) exec /usr/bin/python3 bench/bench.py --binary "$bin" "$@" ;;
   shared) exec /usr/bin/python3 bench/shared_cache.py --binary "$bin" "$@" ;;
+  instr) exec /usr/bin/python3 bench/instrumentation.py --binary "$bin" "$@" ;;
   all)
     /usr/bin/python3 bench/bench.py --binary "$bin"
     echo
-    /usr/bin/python3 bench/shared_cache.py --binary "$bin" ;;
-  *) echo "usage: $0 [peer|shared|all] [args]" >&2; exit 2 ;;
+    /usr/bin/python3 bench/shared_cache.py --binary "$bin"
+    echo
+    /usr/bin/python3 bench/instrumentation.py --binary "$bin" ;;
+  *) echo "usage: $0 [peer|shared|instr|all] [args]" >&2; exit 2 ;;
 esac
