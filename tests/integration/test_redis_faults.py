@@ -39,7 +39,7 @@ class RedisFaults(IntegrationTest):
         for r in self.servers:
             r.stop()
 
-    def redis(self, n, port=6379, **kw):
+    def start_redis(self, n, port=6379, **kw):
         r = RedisServer(redis_addr(BASE, n), port, self.tmpdir, **kw)
         self.servers.append(r)
         return r.start()
@@ -52,7 +52,7 @@ class RedisFaults(IntegrationTest):
         return elapsed
 
     def test_killed_then_restarted(self):
-        r = self.redis(1)
+        r = self.start_redis(1)
         c = self.start_resolver(["--redis-url", r.url, "--redis-prefix", "k"], n=2)
         self.assertResolved(c.udp("n0.example.com"))
         key = "k:v1:rr:n0.example.com.:A"
@@ -77,7 +77,7 @@ class RedisFaults(IntegrationTest):
         self.assertIn("connected", c.log)
 
     def test_asleep_then_awake(self):
-        r = self.redis(3)
+        r = self.start_redis(3)
         w = self.start_resolver(["--redis-url", r.url, "--redis-prefix", "s"], n=4)
         for i in range(10, 20):
             self.assertResolved(w.udp("s%d.example.com" % i))
@@ -113,7 +113,7 @@ class RedisFaults(IntegrationTest):
         self.assertTrue(wait_for(shared_answer, 10), c.log[-2000:])
 
     def test_unix_socket_with_password(self):
-        r = self.redis(6, unix_socket=True, password="sesame-open-please")
+        r = self.start_redis(6, unix_socket=True, password="sesame-open-please")
         pwfile = os.path.join(self.tmpdir, "redis-password")
         with open(pwfile, "w") as f:
             f.write("sesame-open-please\n")
@@ -135,8 +135,8 @@ class RedisFaults(IntegrationTest):
         self.assertIn("redis primary", bad.log)
 
     def test_reads_go_to_replicas(self):
-        p = self.redis(10)
-        rep = self.redis(11, role="replica", replicaof=(p.addr, p.port)).wait_synced()
+        p = self.start_redis(10)
+        rep = self.start_redis(11, role="replica", replicaof=(p.addr, p.port)).wait_synced()
         a = self.start_resolver(["--redis-url", p.url, "--redis-prefix", "r"], n=10)
         self.assertResolved(a.udp("n3.example.com"))
         self.assertTrue(wait_for(lambda: rep.client().exists("r:v1:rr:n3.example.com.:A"), 5))
@@ -153,9 +153,9 @@ class RedisFaults(IntegrationTest):
         self.assertEqual(mgets(p), p_before)
 
     def test_sentinel_failover(self):
-        p = self.redis(20)
-        rep = self.redis(21, role="replica", replicaof=(p.addr, p.port)).wait_synced()
-        s = self.redis(22, port=26379, role="sentinel", monitor=("fleet", p.addr, p.port))
+        p = self.start_redis(20)
+        rep = self.start_redis(21, role="replica", replicaof=(p.addr, p.port)).wait_synced()
+        s = self.start_redis(22, port=26379, role="sentinel", monitor=("fleet", p.addr, p.port))
         sentinel = ["--redis-sentinel", "%s:26379" % s.addr, "--redis-sentinel-master",
                     "fleet", "--redis-prefix", "f"]
         a = self.start_resolver(sentinel, n=20)
