@@ -1,11 +1,13 @@
 /*
  * Sharded, byte-bounded LRU cache of RRsets and negative answers; the
  * contract is in cache.h. Each entry is a single allocation holding the
- * header, the key and the encoded value, so its cost is known exactly and
- * eviction frees exactly what was charged.
+ * header, the key and the encoded value, charged at what the allocator
+ * really gives it (malloc_usable_size plus its chunk header), and the hash
+ * tables are charged too, so the budget is what the cache costs in memory.
  */
 #include "cache/cache.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +78,8 @@ cache_t *cache_new(const struct cache_limits *limits) {
   for (int i = 0; i < CACHE_SHARDS; i++) {
     struct shard *s = &c->shards[i];
     pthread_mutex_init(&s->lock, NULL);
-    s->budget = per;
+    /* The bucket array is part of what the cache costs. */
+    s->budget = per > nb * sizeof *s->buckets ? per - nb * sizeof *s->buckets : 0;
     s->nbuckets = nb;
     s->buckets = calloc(nb, sizeof *s->buckets);
     if (!s->buckets) {
@@ -159,6 +162,30 @@ void cache_clear(cache_t *c) {
   }
 }
 
+void cache_set_budget(cache_t *c, size_t max_bytes) {
+  size_t per = max_bytes / CACHE_SHARDS;
+  for (int i = 0; i < CACHE_SHARDS; i++) {
+    struct shard *s = &c->shards[i];
+    size_t table = s->nbuckets * sizeof *s->buckets;
+    pthread_mutex_lock(&s->lock);
+    s->budget = per > table ? per - table : 0;
+    evict_until(s, 0);
+    pthread_mutex_unlock(&s->lock);
+  }
+}
+
+size_t cache_budget(cache_t *c) {
+  size_t total = 0;
+  for (int i = 0; i < CACHE_SHARDS; i++) {
+    pthread_mutex_lock(&c->shards[i].lock);
+    total += c->shards[i].budget + c->shards[i].nbuckets * sizeof *c->shards[i].buckets;
+    pthread_mutex_unlock(&c->shards[i].lock);
+  }
+  return total;
+}
+
+size_t cache_alloc_cost(void *p) { return malloc_usable_size(p) + sizeof(size_t); }
+
 /* Insert or replace; the value bytes are copied. The entry lives until
  * `expiry` (absolute); ttl is the TTL it was stored with. */
 static int insert(cache_t *c, const uint8_t *key, size_t klen, enum cache_kind kind,
@@ -166,10 +193,13 @@ static int insert(cache_t *c, const uint8_t *key, size_t klen, enum cache_kind k
                   const uint8_t *val, size_t vlen) {
   uint64_t h = hash_key(c->seed, key, klen);
   struct shard *s = &c->shards[h % CACHE_SHARDS];
-  size_t cost = sizeof(struct entry) + klen + vlen;
-  if (cost > s->budget) return -1;
-  struct entry *e = malloc(cost);
+  struct entry *e = malloc(sizeof(struct entry) + klen + vlen);
   if (!e) return -1;
+  size_t cost = cache_alloc_cost(e);
+  if (cost > s->budget) {
+    free(e);
+    return -1;
+  }
   memset(e, 0, sizeof *e);
   e->hash = h;
   e->expiry = expiry;

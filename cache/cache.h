@@ -100,7 +100,16 @@ int cache_lookup(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
 /* Remove every entry (used by tests and, later, by operators). */
 void cache_clear(cache_t *c);
 
+/* Change the byte budget (the memory governor does, see resolver/memgov.h):
+ * shards over their new budget evict at once. */
+void cache_set_budget(cache_t *c, size_t max_bytes);
+size_t cache_budget(cache_t *c);
+
 void cache_get_stats(cache_t *c, struct cache_stats *out);
+
+/* What an allocation really costs: its usable size and the allocator's
+ * chunk header. Bounded caches charge this, not the size they asked for. */
+size_t cache_alloc_cost(void *p);
 
 /* Value encoding, shared with the shared tier: RRs as uncompressed wire
  * format, one after the other. */

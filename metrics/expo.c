@@ -149,8 +149,12 @@ static void chains(struct jbuf *b, const struct stats *s, const struct expo_inpu
 static void caches(struct jbuf *b, const struct expo_input *in) {
   const struct cache_stats *c = in->cache;
   const struct redis_stats *r = &in->stats->redis;
+  const struct stats *s = in->stats;
   family(b, "cache_lookups_total", "counter",
-         "Cache lookups by tier and result (memory: every RRset lookup; redis: fetches).");
+         "Cache lookups by tier and result (answer: finished replies, per UDP query the fast "
+         "path could parse; memory: every RRset lookup; redis: fetches).");
+  sample(b, "cache_lookups_total", "tier=\"answer\",result=\"hit\"", s->answer_hits);
+  sample(b, "cache_lookups_total", "tier=\"answer\",result=\"miss\"", s->answer_misses);
   sample(b, "cache_lookups_total", "tier=\"memory\",result=\"hit\"", c->hits);
   sample(b, "cache_lookups_total", "tier=\"memory\",result=\"miss\"", c->misses);
   if (in->redis) {
@@ -159,12 +163,15 @@ static void caches(struct jbuf *b, const struct expo_input *in) {
            r->lookups - r->lookup_hits);
   }
   family(b, "cache_evictions_total", "counter", "Entries evicted to stay within cache-size.");
+  sample(b, "cache_evictions_total", "tier=\"answer\"", s->answer_evictions);
   sample(b, "cache_evictions_total", "tier=\"memory\"", c->evictions);
   family(b, "cache_entries", "gauge", "Entries held by this instance's cache.");
+  sample(b, "cache_entries", "tier=\"answer\"", s->answer_entries);
   sample(b, "cache_entries", "tier=\"memory\"", c->entries);
   family(b, "cache_bytes", "gauge", "Bytes held by this instance's cache (entries included).");
+  sample(b, "cache_bytes", "tier=\"answer\"", s->answer_bytes);
   sample(b, "cache_bytes", "tier=\"memory\"", c->bytes);
-  single(b, "cache_max_bytes", "gauge", "The cache-size bound.", in->cache_max_bytes);
+  single(b, "cache_max_bytes", "gauge", "The cache-size bound (both tiers).", in->cache_max_bytes);
 }
 
 static void upstream(struct jbuf *b, const struct stats *s) {

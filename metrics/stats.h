@@ -51,6 +51,7 @@ struct stats {
   uint64_t refused_acl;
   uint64_t truncated;          /* UDP answers sent with TC=1 */
   uint64_t tcp_refused;        /* connections over the limit */
+  uint64_t send_dropped;       /* UDP replies the socket would not take */
   uint64_t requests, joined;   /* resolutions started; clients that joined one */
   uint64_t in_flight;          /* gauge: resolutions under way */
   struct hist answer_latency[SS_N]; /* query received to answer sent, by source */
@@ -63,6 +64,8 @@ struct stats {
   /* Filled in from the worker's upstream and shared tier when collected. */
   uint64_t upstream_udp, upstream_tcp, upstream_timeouts;
   struct hist upstream_rtt;
+  uint64_t answer_hits, answer_misses, answer_evictions; /* the answer cache */
+  uint64_t answer_entries, answer_bytes;                 /* gauges */
   struct redis_stats redis;
 };
 

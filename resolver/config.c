@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 #include <yaml.h>
 
 #include "resolver/util.h"
@@ -20,7 +21,10 @@ void config_defaults(struct config *cfg) {
   memset(cfg, 0, sizeof *cfg);
   util_parse_addr_port("127.0.0.1:53", 53, &cfg->listen[0], &cfg->listen_len[0]);
   cfg->nlisten = 1;
-  cfg->threads = 1;
+  /* One worker per core; beyond 64 the shared cache's locks would be the
+   * limit rather than the cores. */
+  unsigned cores = uv_available_parallelism();
+  cfg->threads = cores < 1 ? 1 : cores > 64 ? 64 : cores;
   cfg->cache_size = 64u << 20;
   cfg->max_chain_length = 16;
   acl_set_loopback(&cfg->acl);
@@ -416,7 +420,7 @@ void config_usage(FILE *out) {
           "  --listen ADDR:PORT       address to serve on, repeatable (default 127.0.0.1:53;\n"
           "                           IPv6 as [::1]:53)\n"
           "  --root-hints FILE        root hints in named.root format (default: built-in IANA)\n"
-          "  --threads N              worker threads (default 1)\n"
+          "  --threads N              worker threads (default: one per core)\n"
           "  --cache-size SIZE        cache memory bound, e.g. 64m (default 64m)\n"
           "  --max-chain-length N     CNAMEs followed on one chain (default 16)\n"
           "  --allow CIDR             clients allowed, repeatable (default loopback only)\n"

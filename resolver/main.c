@@ -15,6 +15,7 @@
 #include "resolver/diag.h"
 #include "resolver/hints.h"
 #include "resolver/log.h"
+#include "resolver/memgov.h"
 #include "resolver/name.h"
 #include "resolver/request.h"
 #include "resolver/trace.h"
@@ -25,6 +26,8 @@ struct fleet {
   struct worker *workers;
   unsigned n;
   bool redis;
+  cache_t *cache;
+  const struct config *cfg;
 };
 
 /* Counters of every worker, copied on each worker's thread. */
@@ -48,6 +51,7 @@ static void on_usr1(uv_signal_t *s, int signum) { log_totals(s->data); }
 
 static void run_until_signal(struct fleet *f) {
   uv_loop_t *loop = uv_default_loop();
+  memgov_t *gov = memgov_start(loop, f->cache, f->cfg->cache_size, cache_budget(f->cache));
   uv_signal_t sigterm, sigint, sigusr1;
   uv_signal_init(loop, &sigterm);
   uv_signal_init(loop, &sigint);
@@ -57,6 +61,7 @@ static void run_until_signal(struct fleet *f) {
   uv_signal_start(&sigint, on_signal, SIGINT);
   uv_signal_start(&sigusr1, on_usr1, SIGUSR1);
   uv_run(loop, UV_RUN_DEFAULT);
+  memgov_stop(gov);
   uv_close((uv_handle_t *)&sigterm, NULL);
   uv_close((uv_handle_t *)&sigint, NULL);
   uv_close((uv_handle_t *)&sigusr1, NULL);
@@ -192,7 +197,10 @@ int main(int argc, char **argv) {
 
   struct hints *hints = load_hints(&cfg);
   if (!hints) return 2;
-  struct cache_limits limits = {cfg.cache_size, cfg.min_ttl, cfg.max_ttl, cfg.max_negative_ttl};
+  /* The RRset cache gets four fifths of cache-size; the workers' answer
+   * caches share the last fifth (worker.c). */
+  struct cache_limits limits = {cfg.cache_size / 5 * 4, cfg.min_ttl, cfg.max_ttl,
+                                cfg.max_negative_ttl};
   cache_t *cache = cache_new(&limits);
   struct iter_config icfg = iter_config_of(&cfg);
   struct worker *workers = calloc(cfg.threads, sizeof *workers);
@@ -236,7 +244,7 @@ int main(int argc, char **argv) {
       else log_error("cannot serve metrics on %s: %s", where, err);
       if (!diag) status = 1;
     }
-    struct fleet f = {workers, cfg.threads, redis_enabled(&cfg.redis)};
+    struct fleet f = {workers, cfg.threads, redis_enabled(&cfg.redis), cache, &cfg};
     if (status == 0) run_until_signal(&f);
     diag_stop(diag); /* before the workers it asks */
   }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "resolver/anscache.h"
 #include "resolver/name.h"
 #include "resolver/util.h"
 #include "resolver/worker.h"
@@ -87,4 +88,13 @@ void observe_request(struct worker *w, const struct iter_result *res, const chai
   w->stats.cname_with_other_data += res->cname_with_other_data;
   w->stats.cname_at_apex += res->cname_at_apex;
   if (ch->n || res->chain_status != CHAIN_OK) observe_chain(w, res, ch, qtype, duration_us);
+}
+
+void observe_cached_chain(struct stats *s, const struct ac_meta *m, uint64_t us) {
+  s->chains++;
+  s->chain_dangling += m->outcome == SO_DANGLING;
+  hist_observe(&s->chain_length, &hist_length, m->chain_len);
+  hist_observe(&s->chain_duration[m->outcome][m->purpose], &hist_latency, us);
+  for (uint8_t i = 0; i < m->chain_len; i++)
+    hist_observe(&s->hop_duration[SS_MEMORY], &hist_latency, 0);
 }

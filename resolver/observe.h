@@ -22,6 +22,11 @@ enum stats_outcome observe_outcome(const struct iter_result *res, const chain_t 
 void observe_chain_rec(const struct iter_result *res, const chain_t *ch, uint16_t qtype,
                        uint64_t duration_us, struct chain_rec *rec);
 
+/* A chain answered from the answer cache: its length, outcome, purpose
+ * and duration, and its hops (from memory, untimed). */
+struct ac_meta;
+void observe_cached_chain(struct stats *s, const struct ac_meta *m, uint64_t us);
+
 /* Account a finished top-level resolution in w's metrics and tables. */
 void observe_request(struct worker *w, const struct iter_result *res, const chain_t *ch,
                      uint16_t qtype, uint64_t duration_us);

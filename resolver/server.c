@@ -7,9 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "resolver/anscache.h"
 #include "resolver/answer.h"
 #include "resolver/log.h"
+#include "resolver/name.h"
+#include "resolver/observe.h"
 #include "resolver/request.h"
+#include "resolver/udp.h"
 #include "resolver/util.h"
 #include "resolver/worker.h"
 
@@ -36,12 +40,13 @@ struct client {
   struct client_question q;
   bool tcp;
   struct tcp_conn *conn;        /* TCP */
-  uv_udp_t *udp;                /* UDP: the socket it came in on */
+  struct udp_listener *udp;     /* UDP: the socket it came in on */
   struct sockaddr_storage from; /* UDP */
+  struct ac_query acq;          /* its key in the answer cache, when acq_ok */
+  bool acq_ok;
 };
 
 struct send_req {
-  uv_udp_send_t udp;
   uv_write_t tcp;
   struct tcp_conn *conn;
   uint8_t *wire;
@@ -52,31 +57,6 @@ static void conn_pause_resume(struct tcp_conn *c);
 static void on_idle(uv_timer_t *t);
 
 /* ---- sending ------------------------------------------------------------- */
-
-static void udp_sent(uv_udp_send_t *req, int status) {
-  struct send_req *s = req->data;
-  free(s->wire);
-  free(s);
-}
-
-static void send_udp(uv_udp_t *h, const struct sockaddr *to, uint8_t *wire, size_t len) {
-  uv_buf_t b = uv_buf_init((char *)wire, (unsigned)len);
-  if (uv_udp_try_send(h, &b, 1, to) == (int)len) {
-    free(wire);
-    return;
-  }
-  struct send_req *s = calloc(1, sizeof *s);
-  if (!s) {
-    free(wire);
-    return;
-  }
-  s->wire = wire;
-  s->udp.data = s;
-  if (uv_udp_send(&s->udp, h, &b, 1, to, udp_sent)) {
-    free(wire);
-    free(s);
-  }
-}
 
 static void tcp_written(uv_write_t *req, int status) {
   struct send_req *s = req->data;
@@ -119,7 +99,17 @@ static size_t reply_limit(const struct client *cl) {
   return lim < 512 ? 512 : lim;
 }
 
-static void send_reply(struct client *cl, const struct answer_content *ac) {
+/* Send wire to the client and free it. */
+static void send_wire(struct client *cl, uint8_t *wire, size_t len) {
+  if (cl->tcp) send_tcp(cl->conn, wire, len);
+  else udp_send(cl->udp, (struct sockaddr *)&cl->from, wire, len);
+  free(wire);
+}
+
+/* Build and send a reply; with meta, a reply worth keeping also goes into
+ * the answer cache (which decides what is). */
+static void send_reply(struct client *cl, const struct answer_content *ac,
+                       const struct ac_meta *meta) {
   size_t len = 0;
   bool tc = false;
   uint8_t *wire = answer_build(&cl->q, ac, cl->w->cfg->edns_buffer_size, reply_limit(cl),
@@ -127,12 +117,20 @@ static void send_reply(struct client *cl, const struct answer_content *ac) {
   if (!wire) return;
   cl->w->stats.rcode[(unsigned)ac->rcode % 24]++;
   if (tc) cl->w->stats.truncated++;
-  if (cl->tcp) {
-    send_tcp(cl->conn, wire, len);
-    free(wire);
-  } else {
-    send_udp(cl->udp, (struct sockaddr *)&cl->from, wire, len);
-  }
+  if (meta && cl->acq_ok && !tc)
+    anscache_store(cl->w->answers, &cl->acq, wire, len, util_now_sec(), meta);
+  send_wire(cl, wire, len);
+}
+
+/* What the answer cache keeps about a reply's chain, for its metrics. */
+static struct ac_meta reply_meta(const struct iter_result *res, const chain_t *ch) {
+  struct ac_meta m = {0};
+  uint8_t start[256];
+  if (!ch || !ch->n) return m;
+  m.chain_len = (uint8_t)(ch->n > 255 ? 255 : ch->n);
+  m.outcome = (uint8_t)observe_outcome(res, ch);
+  m.purpose = (uint8_t)stats_purpose_of(start, name_key(ch->start, start));
+  return m;
 }
 
 static void client_free(struct client *cl) {
@@ -155,7 +153,8 @@ static void on_resolved(void *arg, const struct iter_result *res, const chain_t 
   if (res) {
     struct answer_content ac = {res->rcode, res->answer, res->authority, res->ede,
                                 res->ede_text};
-    send_reply(cl, &ac);
+    struct ac_meta meta = reply_meta(res, chain);
+    send_reply(cl, &ac, &meta);
     if (cl->start_us)
       hist_observe(&cl->w->stats.answer_latency[res->source], &hist_latency,
                    util_mono_us() - cl->start_us);
@@ -171,12 +170,7 @@ static void reply_header_only(struct client *cl, const uint8_t *data, size_t len
   uint8_t *wire = answer_header_only(data, len, rcode, &rlen);
   if (!wire) return;
   cl->w->stats.rcode[rcode % 24]++;
-  if (cl->tcp) {
-    send_tcp(cl->conn, wire, rlen);
-    free(wire);
-  } else {
-    send_udp(cl->udp, (struct sockaddr *)&cl->from, wire, rlen);
-  }
+  send_wire(cl, wire, rlen);
 }
 
 /* Check the parsed query; fill cl->q. Returns LDNS_RCODE_NOERROR to resolve,
@@ -239,7 +233,7 @@ static void handle_query(struct client *cl, const uint8_t *data, size_t len,
       reply_header_only(cl, data, len, (ldns_pkt_rcode)rcode);
     } else {
       struct answer_content ac = {(ldns_pkt_rcode)rcode, NULL, NULL, EDE_NONE, NULL};
-      send_reply(cl, &ac);
+      send_reply(cl, &ac, NULL);
     }
     client_free(cl);
     return;
@@ -249,24 +243,21 @@ static void handle_query(struct client *cl, const uint8_t *data, size_t len,
 
 /* ---- UDP ------------------------------------------------------------------ */
 
-static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  static __thread char rbuf[65536];
-  buf->base = rbuf;
-  buf->len = sizeof rbuf;
-}
-
-static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
-                     unsigned flags) {
-  struct worker *w = h->data;
-  if (n <= 0 || !from || w->stopping) return;
+void server_udp_query(struct udp_listener *l, const uint8_t *data, size_t len,
+                      const struct sockaddr *from, const struct ac_query *acq) {
+  struct worker *w = l->w;
   struct client *cl = calloc(1, sizeof *cl);
   if (!cl) return;
   cl->w = w;
   if (w->cfg->instrumentation) cl->start_us = util_mono_us();
-  cl->udp = h;
+  cl->udp = l;
   memcpy(&cl->from, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                        : sizeof(struct sockaddr_in));
-  handle_query(cl, (const uint8_t *)buf->base, (size_t)n, from);
+  if (acq) {
+    cl->acq = *acq;
+    cl->acq_ok = true;
+  }
+  handle_query(cl, data, len, from);
 }
 
 /* ---- TCP ------------------------------------------------------------------ */
@@ -334,6 +325,7 @@ static void conn_process(struct tcp_conn *c) {
     if (c->w->cfg->instrumentation) cl->start_us = util_mono_us();
     cl->tcp = true;
     cl->conn = c;
+    cl->acq_ok = ac_parse(c->buf + off + 2, mlen, c->w->cfg->edns_buffer_size, &cl->acq);
     c->refs++;
     c->inflight++;
     handle_query(cl, c->buf + off + 2, mlen, (struct sockaddr *)&c->peer);
@@ -425,10 +417,12 @@ int server_listen(struct worker *w) {
       log_error("cannot listen on %s/udp: %s", a, strerror(-ufd));
       return -1;
     }
-    uv_udp_init(&w->loop, &w->udp[i]);
-    w->udp[i].data = w;
-    uv_udp_open(&w->udp[i], ufd);
-    uv_udp_recv_start(&w->udp[i], udp_alloc, udp_recv);
+    int rc = udp_listen(w, &w->udp[i], ufd);
+    if (rc) {
+      close(ufd);
+      log_error("cannot listen on %s/udp: %s", a, uv_strerror(rc));
+      return -1;
+    }
     uv_tcp_init(&w->loop, &w->tcp[i]);
     w->tcp[i].data = w;
     w->nlisten = i + 1; /* both handles exist now: server_close closes them */
@@ -438,7 +432,7 @@ int server_listen(struct worker *w) {
       return -1;
     }
     uv_tcp_open(&w->tcp[i], tfd);
-    int rc = uv_listen((uv_stream_t *)&w->tcp[i], 128, on_connection);
+    rc = uv_listen((uv_stream_t *)&w->tcp[i], 128, on_connection);
     if (rc) {
       log_error("cannot listen on %s/tcp: %s", a, uv_strerror(rc));
       return -1;
@@ -450,7 +444,7 @@ int server_listen(struct worker *w) {
 
 void server_close(struct worker *w) {
   for (size_t i = 0; i < w->nlisten; i++) {
-    uv_close((uv_handle_t *)&w->udp[i], NULL);
+    udp_close(&w->udp[i]);
     uv_close((uv_handle_t *)&w->tcp[i], NULL);
   }
   w->nlisten = 0;

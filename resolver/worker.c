@@ -10,6 +10,12 @@
 #include "resolver/request.h"
 #include "resolver/server.h"
 
+/* cache-size covers both tiers: a fifth of it for the workers' answer
+ * caches, shared out evenly. */
+static size_t answer_cache_bytes(const struct config *cfg) {
+  return cfg->cache_size / 5 / (cfg->threads ? cfg->threads : 1);
+}
+
 int worker_init(struct worker *w, unsigned index, const struct config *cfg,
                 const struct iter_config *icfg, cache_t *cache, const struct hints *hints) {
   memset(w, 0, sizeof *w);
@@ -34,6 +40,9 @@ int worker_init(struct worker *w, unsigned index, const struct config *cfg,
   if (!w->zones || !w->chains) return -1;
   zone_table_init(w->zones);
   chain_tables_init(w->chains);
+  w->batch = udp_batch_new();
+  w->answers = anscache_new(answer_cache_bytes(cfg));
+  if (!w->batch || !w->answers) return -1;
   pthread_mutex_init(&w->job_lock, NULL);
   return server_listen(w);
 }
@@ -140,6 +149,10 @@ void worker_destroy(struct worker *w) {
   servers_free(w->servers);
   free(w->zones);
   free(w->chains);
+  udp_batch_free(w->batch);
+  anscache_free(w->answers);
+  w->batch = NULL;
+  w->answers = NULL;
   if (w->zones || w->chains) pthread_mutex_destroy(&w->job_lock);
   w->zones = NULL;
   w->chains = NULL;
@@ -155,6 +168,15 @@ void worker_stats(const struct worker *w, struct stats *out) {
     out->upstream_rtt = u->rtt;
   }
   if (w->tier) redis_tier_stats(w->tier, &out->redis);
+  if (w->answers) {
+    struct ac_stats a;
+    anscache_stats(w->answers, &a);
+    out->answer_hits = a.hits;
+    out->answer_misses = a.misses;
+    out->answer_evictions = a.evictions;
+    out->answer_entries = a.entries;
+    out->answer_bytes = a.bytes;
+  }
 }
 
 /* ---- collecting metrics across threads ------------------------------------ */

@@ -17,7 +17,9 @@
 #include "metrics/stats.h"
 #include "metrics/zones.h"
 #include "resolver/config.h"
+#include "resolver/anscache.h"
 #include "resolver/iterator.h"
+#include "resolver/udp.h"
 #include "resolver/upstream.h"
 
 #define WORKER_REQ_BUCKETS 4096
@@ -52,7 +54,9 @@ struct worker {
   bool jobs_closed;
   struct request *requests[WORKER_REQ_BUCKETS]; /* top-level, by question */
   struct request *traced;  /* traced requests (never joined) */
-  uv_udp_t udp[CONFIG_MAX_LISTEN];
+  struct udp_listener udp[CONFIG_MAX_LISTEN];
+  struct udp_batch *batch;      /* recvmmsg/sendmmsg buffers */
+  anscache_t *answers;          /* finished replies by question */
   uv_tcp_t tcp[CONFIG_MAX_LISTEN];
   size_t nlisten;
   uint32_t tcp_conns;

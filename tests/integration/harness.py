@@ -788,7 +788,10 @@ class Chaindns:
             name or "chaindns-%s" % self.addr))
         self.argv = [self.binary]
         if default_args:
-            self.argv += ["--listen", "%s:%d" % (self.addr, self.port),
+            # One worker unless a test says otherwise: several tests count
+            # what one worker does (joined questions, upstream queries).
+            self.argv += ["--threads", "1",
+                          "--listen", "%s:%d" % (self.addr, self.port),
                           "--root-hints", hints,
                           "--upstream-port", str(upstream_port),
                           "--no-ipv6"]

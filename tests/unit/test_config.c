@@ -1,6 +1,8 @@
 /* Unit tests for resolver/config.c: YAML files, flags, and their errors. */
 #include "unit_helpers.h"
 
+#include <uv.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <unistd.h>
@@ -61,7 +63,7 @@ static void test_defaults(void **state) {
   config_defaults(&cfg);
   assert_int_equal(cfg.nlisten, 1);
   assert_listen(&cfg, 0, "127.0.0.1", 53);
-  assert_int_equal(cfg.threads, 1);
+  assert_int_equal(cfg.threads, uv_available_parallelism()); /* one per core */
   assert_int_equal(cfg.cache_size, 64u << 20);
   assert_int_equal(cfg.max_chain_length, 16);
   assert_true(cfg.ipv4);
@@ -133,7 +135,7 @@ static void test_empty_file_keeps_defaults(void **state) {
   config_defaults(&cfg);
   char err[512] = "", path[64];
   assert_int_equal(load(&cfg, "# nothing here\n", err, sizeof err, path), 0);
-  assert_int_equal(cfg.threads, 1);
+  assert_int_equal(cfg.threads, uv_available_parallelism());
   assert_int_equal(cfg.nlisten, 1);
 }
 
@@ -308,7 +310,7 @@ static void test_flags_without_file(void **state) {
   /* No arguments at all: defaults stay. */
   config_defaults(&cfg);
   assert_int_equal(args(&cfg, err, sizeof err, 1), 0);
-  assert_int_equal(cfg.threads, 1);
+  assert_int_equal(cfg.threads, uv_available_parallelism());
   assert_true(cfg.ipv6);
 }
 
