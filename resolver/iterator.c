@@ -63,6 +63,8 @@ struct iter {
   size_t nns;
   struct candidate cands[MAX_CANDS];
   size_t ncands;
+  uint32_t zone_gen;        /* bumped with every zone loaded */
+  uint32_t subs_pending;    /* sub-lookups out for this zone */
   uint32_t zone_timeouts;
   uint32_t zone_waited_ms; /* spent on queries of this zone that timed out */
   uint32_t cur_timeout_ms; /* timeout of the query in flight */
@@ -277,6 +279,8 @@ static void load_zone(iter_t *it, const ldns_rdf *zone, const ldns_rr_list *ns,
                       const ldns_rr_list *glue) {
   clear_zone(it);
   it->retry_same = -1;
+  it->zone_gen++;
+  it->subs_pending = 0;
   it->zone = ldns_rdf_clone(zone);
   for (size_t i = 0; i < ldns_rr_list_rr_count(ns) && it->nns < MAX_NS; i++) {
     ldns_rr *rr = ldns_rr_list_rr(ns, i);
@@ -549,20 +553,29 @@ static void st_select(iter_t *it, struct iter_action *act) {
     it->state = IS_WAIT;
     return;
   }
-  /* No address to try: look one up (glueless delegation), bounded by depth. */
+  /* No address to try: look up the NS names (glueless delegation), several
+   * at once, bounded by depth; or wait for those already out. */
+  if (it->subs_pending) {
+    it->state = IS_WAIT_SUB;
+    return;
+  }
   if (it->depth < it->env->cfg->max_depth) {
-    for (size_t k = 0; k < it->nns; k++) {
+    for (size_t k = 0; k < it->nns && act->nsub < ITER_SUB_MAX; k++) {
       struct ns_entry *e = &it->ns[k];
       if (e->addr_known || e->in_zone) continue;
       e->addr_known = true;
-      act->kind = IA_SUB;
-      act->qname = e->name;
-      act->qtype = it->env->cfg->ipv4 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
-      it->state = IS_WAIT_SUB;
-      return;
+      act->sub_names[act->nsub++] = e->name;
     }
   }
-  fail_zone(it);
+  if (!act->nsub) {
+    fail_zone(it);
+    return;
+  }
+  act->kind = IA_SUB;
+  act->qtype = it->env->cfg->ipv4 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
+  act->sub_gen = it->zone_gen;
+  it->subs_pending = (uint32_t)act->nsub;
+  it->state = IS_WAIT_SUB;
 }
 
 /* ---- public API ---------------------------------------------------------- */
@@ -617,7 +630,8 @@ void iter_next(iter_t *it, struct iter_action *act) {
     case IS_WAIT:
     case IS_WAIT_SUB:
     case IS_WAIT_FETCH:
-      return; /* the driver must deliver an event first */
+      act->kind = IA_NONE; /* the driver must deliver an event first */
+      return;
     case IS_DONE:
       act->kind = IA_DONE;
       return;
@@ -782,10 +796,12 @@ void iter_on_error(iter_t *it, const char *why) {
   it->state = IS_SELECT;
 }
 
-void iter_on_sub_done(iter_t *it, const struct iter_result *sub) {
-  if (it->state != IS_WAIT_SUB) return;
-  if (sub && sub->rcode == LDNS_RCODE_NOERROR) add_candidates(it, sub->answer);
-  it->state = IS_SELECT;
+void iter_on_sub_done(iter_t *it, const struct iter_result *sub, uint32_t gen) {
+  if (it->state == IS_DONE || gen != it->zone_gen || !it->subs_pending) return;
+  it->subs_pending--;
+  bool found = sub && sub->rcode == LDNS_RCODE_NOERROR && add_candidates(it, sub->answer);
+  /* Go on at the first address; with none yet, when the last lookup ends. */
+  if (it->state == IS_WAIT_SUB && (found || !it->subs_pending)) it->state = IS_SELECT;
 }
 
 void iter_on_deadline(iter_t *it) {

@@ -15,7 +15,8 @@
  *   SELECT    choose a server by RTT; or ask for a glueless NS address;
  *             or give up when the zone's servers are exhausted
  *   WAIT      a query is out; iter_on_response/timeout/error continue
- *   WAIT_SUB  a sub-lookup is out; iter_on_sub_done continues
+ *   WAIT_SUB  glueless NS lookups are out (in parallel); the first address
+ *             that arrives continues, iter_on_sub_done
  *   DONE      result ready
  *
  * Ownership: an iter is owned by its driver and used by one worker thread.
@@ -56,7 +57,12 @@ struct iter_env {
   const struct iter_config *cfg;
 };
 
-enum iter_action_kind { IA_SEND, IA_SUB, IA_FETCH, IA_DONE };
+enum iter_action_kind {
+  IA_NONE,  /* waiting for an event: nothing to do now */
+  IA_SEND, IA_SUB, IA_FETCH, IA_DONE
+};
+
+#define ITER_SUB_MAX 4 /* NS names of a glueless delegation looked up at once */
 
 struct iter_action {
   enum iter_action_kind kind;
@@ -68,7 +74,11 @@ struct iter_action {
   const ldns_rdf *zone;
   bool tcp, edns;
   uint32_t timeout_ms;
-  /* IA_SUB: the name server address to look up (qname/qtype above). */
+  /* IA_SUB: name server addresses to look up, all at once (qtype above);
+   * each lookup's result comes back with sub_gen. */
+  const ldns_rdf *sub_names[ITER_SUB_MAX];
+  size_t nsub;
+  uint32_t sub_gen;
   /* IA_FETCH: the keys; valid until the next event. */
   const struct fetch_key *keys;
   size_t nkeys;
@@ -111,7 +121,10 @@ void iter_next(iter_t *it, struct iter_action *act);
 void iter_on_response(iter_t *it, const ldns_pkt *resp, uint32_t rtt_ms);
 void iter_on_timeout(iter_t *it);
 void iter_on_error(iter_t *it, const char *why); /* e.g. connection refused */
-void iter_on_sub_done(iter_t *it, const struct iter_result *sub);
+/* One of the sub-lookups ended (sub NULL: it failed to start). Results for
+ * a zone the iterator has left (another gen) only end that lookup. Once the
+ * first address arrives the iterator goes on; later ones add servers. */
+void iter_on_sub_done(iter_t *it, const struct iter_result *sub, uint32_t gen);
 /* The fetch ended; res NULL means nothing was found (miss, timeout, or the
  * tier is unavailable): resolution goes on. */
 void iter_on_fetch_done(iter_t *it, const struct fetch_result *res);

@@ -24,7 +24,11 @@ struct req_client {
 struct request {
   struct request *hnext; /* worker table chain (top-level only) */
   struct worker *w;
-  struct request *parent, *child; /* glueless NS sub-lookups */
+  struct request *parent;           /* set on glueless NS sub-lookups */
+  struct request *children, *sibling; /* this one's sub-lookups */
+  struct request *qnext;            /* the worker's start queue */
+  bool queued;                      /* on that queue, not started yet */
+  uint32_t sub_gen;                 /* the parent's zone it was asked for */
   iter_t *it;
   up_waiter_t *upw;      /* the upstream query this request waits for */
   redis_lookup_t *fetch; /* the shared-tier lookup it waits for */
@@ -76,7 +80,15 @@ static struct request *new_request(struct worker *w, const ldns_rdf *qname, ldns
 
 static void on_timer_closed(uv_handle_t *h) { free(h->data); }
 
+static void unqueue(struct request *r) {
+  struct request **pp = &r->w->start_queue;
+  while (*pp && *pp != r) pp = &(*pp)->qnext;
+  if (*pp) *pp = r->qnext;
+  r->queued = false;
+}
+
 static void free_request(struct request *r) {
+  if (r->queued) unqueue(r);
   iter_free(r->it);
   free(r->trace);
   struct req_client *c = r->clients;
@@ -111,21 +123,27 @@ static void table_remove(struct request *r) {
   r->w->stats.in_flight--;
 }
 
-/* Stop everything below r: its upstream query and its sub-lookups. */
-static void cancel_descendants(struct request *r) {
-  struct request *c = r->child;
-  r->child = NULL;
-  upstream_cancel(r->upw);
-  r->upw = NULL;
-  redis_tier_cancel(r->fetch);
-  r->fetch = NULL;
+/* Stop r's sub-lookups, and theirs. */
+static void cancel_children(struct request *r) {
+  struct request *c = r->children;
+  r->children = NULL;
   while (c) {
-    struct request *next = c->child;
+    struct request *next = c->sibling;
+    cancel_children(c);
     upstream_cancel(c->upw);
     redis_tier_cancel(c->fetch);
     free_request(c);
     c = next;
   }
+}
+
+/* Stop everything below r: its upstream query, its fetch, its sub-lookups. */
+static void cancel_descendants(struct request *r) {
+  upstream_cancel(r->upw);
+  r->upw = NULL;
+  redis_tier_cancel(r->fetch);
+  r->fetch = NULL;
+  cancel_children(r);
 }
 
 static void count_outcome(struct request *r, const struct iter_result *res, const chain_t *ch) {
@@ -163,10 +181,12 @@ static void finish_traced(struct request *r, const struct iter_result *res, cons
 
 static void finish(struct request *r) {
   const struct iter_result *res = iter_result(r->it);
+  cancel_children(r); /* lookups still out are of no use now */
   if (r->parent) {
-    struct request *p = r->parent;
-    p->child = NULL;
-    iter_on_sub_done(p->it, res);
+    struct request *p = r->parent, **pp = &p->children;
+    while (*pp != r) pp = &(*pp)->sibling;
+    *pp = r->sibling;
+    iter_on_sub_done(p->it, res, r->sub_gen);
     free_request(r);
     drive(p);
     return;
@@ -202,6 +222,43 @@ static void on_fetched(void *arg, const struct fetch_result *res) {
   drive(r);
 }
 
+/* The start queue: sub-lookups begin on the next turn of the loop, not
+ * inside their parent's step, so one answered from the cache at once can
+ * finish its parent (and cancel its siblings) without pulling the ground
+ * from under a loop still starting them. */
+static void on_start(uv_timer_t *t) {
+  struct worker *w = t->data;
+  while (w->start_queue) {
+    struct request *c = w->start_queue;
+    w->start_queue = c->qnext;
+    c->queued = false;
+    drive(c);
+  }
+}
+
+static void start_subs(struct request *r, const struct iter_action *act) {
+  struct request *top = r;
+  while (top->parent) top = top->parent;
+  for (size_t i = 0; i < act->nsub; i++) {
+    struct request *c = new_request(r->w, act->sub_names[i], act->qtype, r->depth + 1,
+                                    &top->budget);
+    if (!c) {
+      iter_on_sub_done(r->it, NULL, act->sub_gen);
+      continue;
+    }
+    iter_set_trace(c->it, iter_trace(r->it), iter_nocache(r->it));
+    c->parent = r;
+    c->sub_gen = act->sub_gen;
+    c->sibling = r->children;
+    r->children = c;
+    c->qnext = r->w->start_queue;
+    r->w->start_queue = c;
+    c->queued = true;
+  }
+  if (!uv_is_active((uv_handle_t *)&r->w->start_timer))
+    uv_timer_start(&r->w->start_timer, on_start, 0, 0);
+}
+
 /* Carry out a SEND, FETCH or SUB action. Returns true when r now waits for an
  * event (or was finished by a sub-lookup that completed at once and must not
  * be touched), false when the iterator has been told of a failure and should
@@ -221,17 +278,7 @@ static bool perform(struct request *r, const struct iter_action *act) {
     iter_on_fetch_done(r->it, NULL); /* not sent: a miss, at once */
     return false;
   }
-  struct request *top = r;
-  while (top->parent) top = top->parent;
-  struct request *c = new_request(r->w, act->qname, act->qtype, r->depth + 1, &top->budget);
-  if (!c) {
-    iter_on_sub_done(r->it, NULL);
-    return false;
-  }
-  iter_set_trace(c->it, iter_trace(r->it), iter_nocache(r->it));
-  c->parent = r;
-  r->child = c;
-  drive(c); /* may finish at once and drive r again */
+  start_subs(r, act);
   return true;
 }
 
@@ -239,6 +286,7 @@ static void drive(struct request *r) {
   struct iter_action act;
   do {
     iter_next(r->it, &act);
+    if (act.kind == IA_NONE) return; /* still waiting for something */
     if (act.kind == IA_DONE) {
       finish(r);
       return;

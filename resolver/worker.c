@@ -40,6 +40,8 @@ int worker_init(struct worker *w, unsigned index, const struct config *cfg,
   if (!w->zones || !w->chains) return -1;
   zone_table_init(w->zones);
   chain_tables_init(w->chains);
+  uv_timer_init(&w->loop, &w->start_timer);
+  w->start_timer.data = w;
   w->batch = udp_batch_new();
   w->answers = anscache_new(answer_cache_bytes(cfg));
   if (!w->batch || !w->answers) return -1;
@@ -104,6 +106,7 @@ static void on_stop(uv_async_t *a) {
   run_jobs(w, true);
   uv_close((uv_handle_t *)&w->job_async, NULL);
   request_abort_all(w);
+  uv_close((uv_handle_t *)&w->start_timer, NULL);
   struct stats last; /* keep the upstream and tier counters they free */
   worker_stats(w, &last);
   w->stats = last;

@@ -54,6 +54,8 @@ struct worker {
   bool jobs_closed;
   struct request *requests[WORKER_REQ_BUCKETS]; /* top-level, by question */
   struct request *traced;  /* traced requests (never joined) */
+  struct request *start_queue; /* sub-lookups to start on the next turn */
+  uv_timer_t start_timer;
   struct udp_listener udp[CONFIG_MAX_LISTEN];
   struct udp_batch *batch;      /* recvmmsg/sendmmsg buffers */
   anscache_t *answers;          /* finished replies by question */

@@ -48,6 +48,21 @@ class Servers(IntegrationTest):
         # lame.org: its only server answers SERVFAIL
         h.badauth(12, rcode="SERVFAIL")
         h.zone("lame.org.", [12], names)
+        # twoglue.org: glueless, one NS name in a zone that answers a second
+        # late, the other in a fast one: looked up at once, the fast wins.
+        h.badauth(14, delay_ms=1000)
+        h.zone("slowglue.net.", [14])
+        h.zone("fastglue.com.", [15])
+        h.zone("twoglue.org.", [16, 17], ["www 300 A 192.0.2.77"],
+               ns_names=["ns.slowglue.net.", "ns.fastglue.com."])
+
+    def test_glueless_ns_names_looked_up_in_parallel(self):
+        t0 = time.monotonic()
+        r = self.resolver.udp("www.twoglue.org", "A", timeout=6)
+        elapsed = time.monotonic() - t0
+        self.assertResolved(r)
+        self.assertEqual([a[2] for a in answers(r)], ["192.0.2.77"])
+        self.assertLess(elapsed, 0.8, "the slow NS name's lookup was waited for: %.2fs" % elapsed)
 
     def test_one_dead_server_of_two(self):
         for i in range(8):

@@ -676,7 +676,7 @@ static void test_failed_zone_does_not_relookup_known_ns(void **state) {
     char n[300];
     fail_msg("both com. servers failed, but the iterator asks for a sub-lookup of %s, "
              "whose address (glue) it already has and which just failed",
-             rdf_text(a.qname, n, sizeof n));
+             rdf_text(a.sub_names[0], n, sizeof n));
   }
   assert_int_equal(a.kind, IA_DONE);
   assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_SERVFAIL);
@@ -692,7 +692,8 @@ static void test_glueless_referral_sub_lookup(void **state) {
   expect_send(&a, ROOT1, NULL, NULL);
   respond(it, referral("www.example.com.", LDNS_RR_TYPE_A, "com.", "ns1.example.net.", NULL), &a);
   assert_int_equal(a.kind, IA_SUB);
-  assert_name(a.qname, "ns1.example.net.");
+  assert_int_equal(a.nsub, 1);
+  assert_name(a.sub_names[0], "ns1.example.net.");
   assert_int_equal(a.qtype, LDNS_RR_TYPE_A);
   assert_false(iter_done(it));
 
@@ -701,7 +702,7 @@ static void test_glueless_referral_sub_lookup(void **state) {
   sub.rcode = LDNS_RCODE_NOERROR;
   sub.ede = EDE_NONE;
   sub.answer = rrlist("ns1.example.net. 300 IN A 192.0.2.99", NULL);
-  iter_on_sub_done(it, &sub);
+  iter_on_sub_done(it, &sub, a.sub_gen);
   ldns_rr_list_deep_free(sub.answer);
   iter_next(it, &a);
   expect_send(&a, "192.0.2.99", "www.example.com.", "com.");
@@ -711,6 +712,17 @@ static void test_glueless_referral_sub_lookup(void **state) {
   iter_free(it);
 }
 
+static struct iter_result sub_answer(const char *rr_text) {
+  struct iter_result r;
+  memset(&r, 0, sizeof r);
+  r.ede = EDE_NONE;
+  r.rcode = rr_text ? LDNS_RCODE_NOERROR : LDNS_RCODE_SERVFAIL;
+  r.answer = rr_text ? rrlist(rr_text, NULL) : NULL;
+  return r;
+}
+
+/* Both NS names of a glueless delegation are looked up at once; failures
+ * wait for the others, and when all fail the zone is given up. */
 static void test_glueless_sub_failures(void **state) {
   struct fx *f = *state;
   iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
@@ -720,24 +732,61 @@ static void test_glueless_sub_failures(void **state) {
   pkt_add(p, NS, "com. 172800 IN NS ns2.example.org.");
   respond(it, p, &a);
   assert_int_equal(a.kind, IA_SUB);
+  assert_int_equal(a.nsub, 2);
   char first[300], second[300];
-  rdf_text(a.qname, first, sizeof first);
-  struct iter_result fail;
-  memset(&fail, 0, sizeof fail);
-  fail.rcode = LDNS_RCODE_SERVFAIL;
-  fail.ede = EDE_NONE;
-  iter_on_sub_done(it, &fail);
-  iter_next(it, &a);
-  /* The other NS name is tried next. */
-  assert_int_equal(a.kind, IA_SUB);
-  rdf_text(a.qname, second, sizeof second);
+  rdf_text(a.sub_names[0], first, sizeof first);
+  rdf_text(a.sub_names[1], second, sizeof second);
   assert_string_not_equal(first, second);
-  iter_on_sub_done(it, NULL);
+  uint32_t gen = a.sub_gen;
+  struct iter_result fail = sub_answer(NULL);
+  iter_on_sub_done(it, &fail, gen);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_NONE); /* the other lookup is still out */
+  iter_on_sub_done(it, NULL, gen);
   iter_next(it, &a);
   assert_int_equal(a.kind, IA_DONE);
   assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_SERVFAIL);
   assert_int_equal(iter_result(it)->ede, EDE_NO_REACHABLE_AUTHORITY);
   iter_free(it);
+}
+
+/* The first address goes on at once; a later one adds a server, and a
+ * lookup for a zone already left changes nothing. */
+static void test_glueless_first_address_wins(void **state) {
+  struct fx *f = *state;
+  iter_t *it = f->it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  ldns_pkt *p = referral("www.example.com.", LDNS_RR_TYPE_A, "com.", "ns1.example.net.", NULL);
+  pkt_add(p, NS, "com. 172800 IN NS ns2.example.org.");
+  respond(it, p, &a);
+  assert_int_equal(a.nsub, 2);
+  uint32_t gen = a.sub_gen;
+  struct iter_result ok2 = sub_answer("ns2.example.org. 300 IN A 192.0.2.98");
+  iter_on_sub_done(it, &ok2, gen);
+  iter_next(it, &a);
+  expect_send(&a, "192.0.2.98", "www.example.com.", "com.");
+  struct iter_result ok1 = sub_answer("ns1.example.net. 300 IN A 192.0.2.97");
+  iter_on_sub_done(it, &ok1, gen); /* while the query is out */
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_NONE);
+  iter_on_timeout(it); /* the first server is silent: the second is there */
+  iter_next(it, &a);
+  expect_send(&a, "192.0.2.97", "www.example.com.", "com.");
+  respond(it, referral("www.example.com.", LDNS_RR_TYPE_A, "example.com.", "ns1.example.com.",
+                       EXAMPLE1), &a);
+  expect_send(&a, EXAMPLE1, "www.example.com.", "example.com.");
+  struct iter_result late = sub_answer("ns9.example.org. 300 IN A 192.0.2.96");
+  iter_on_sub_done(it, &late, gen); /* for com., which is behind us now */
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_NONE);
+  respond(it, answer("www.example.com.", LDNS_RR_TYPE_A, "www.example.com. 300 IN A 192.0.2.80",
+                     NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_NOERROR);
+  ldns_rr_list_deep_free(ok1.answer);
+  ldns_rr_list_deep_free(ok2.answer);
+  ldns_rr_list_deep_free(late.answer);
 }
 
 static void test_glueless_depth_limit(void **state) {
@@ -992,6 +1041,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_failed_zone_does_not_relookup_known_ns, setup, teardown),
       cmocka_unit_test_setup_teardown(test_glueless_referral_sub_lookup, setup, teardown),
       cmocka_unit_test_setup_teardown(test_glueless_sub_failures, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_glueless_first_address_wins, setup, teardown),
       cmocka_unit_test_setup_teardown(test_glueless_depth_limit, setup, teardown),
       cmocka_unit_test_setup_teardown(test_referral_with_in_zone_ns_and_no_glue, setup, teardown),
       cmocka_unit_test_setup_teardown(test_upstream_budget_exhausted, setup, teardown),
