@@ -38,7 +38,7 @@ struct fetched {
 };
 
 struct candidate {
-  struct sockaddr_storage addr;
+  union sockaddr_any addr;
   socklen_t addrlen;
   uint8_t tries;
   bool failed; /* answered with an error or lame: do not ask again */
@@ -143,7 +143,7 @@ static struct chain_step take_step(iter_t *it, enum chain_source src, uint32_t t
   it->hop_start_us = now;
   if (src == CHAIN_SRC_NETWORK) {
     step.zone = it->zone;
-    step.server = it->cands[it->cur].addr;
+    memcpy(&step.server, &it->cands[it->cur].addr, sizeof it->cands[it->cur].addr);
   }
   return step;
 }
@@ -214,7 +214,7 @@ static bool family_ok(const iter_t *it, ldns_rr_type t) {
 static bool add_candidate(iter_t *it, const ldns_rr *rr) {
   ldns_rr_type t = ldns_rr_get_type(rr);
   if (!family_ok(it, t) || ldns_rr_rd_count(rr) != 1 || it->ncands == MAX_CANDS) return false;
-  struct sockaddr_storage ss;
+  union sockaddr_any ss;
   socklen_t len;
   memset(&ss, 0, sizeof ss);
   const ldns_rdf *rd = ldns_rr_rdf(rr, 0);
@@ -580,10 +580,27 @@ static void st_select(iter_t *it, struct iter_action *act) {
 
 /* ---- public API ---------------------------------------------------------- */
 
+#define ITER_POOL 32
+
+struct iter_pool {
+  iter_t *free[ITER_POOL];
+  size_t n;
+};
+
+iter_pool_t *iter_pool_new(void) { return calloc(1, sizeof(struct iter_pool)); }
+
+void iter_pool_free(iter_pool_t *p) {
+  if (!p) return;
+  for (size_t i = 0; i < p->n; i++) free(p->free[i]);
+  free(p);
+}
+
 iter_t *iter_new(const struct iter_env *env, const ldns_rdf *qname, ldns_rr_type qtype,
                  uint32_t depth, uint32_t *budget) {
-  iter_t *it = calloc(1, sizeof *it);
+  iter_pool_t *pool = env->pool;
+  iter_t *it = pool && pool->n ? pool->free[--pool->n] : malloc(sizeof *it);
   if (!it) return NULL;
+  memset(it, 0, sizeof *it);
   it->env = env;
   it->qtype = qtype;
   it->depth = depth;
@@ -611,7 +628,9 @@ void iter_free(iter_t *it) {
   free(it->keys);
   if (it->res.answer) ldns_rr_list_deep_free(it->res.answer);
   if (it->res.authority) ldns_rr_list_deep_free(it->res.authority);
-  free(it);
+  iter_pool_t *pool = it->env->pool;
+  if (pool && pool->n < ITER_POOL) pool->free[pool->n++] = it;
+  else free(it);
 }
 
 void iter_next(iter_t *it, struct iter_action *act) {

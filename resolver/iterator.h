@@ -48,8 +48,15 @@ struct iter_config {
   bool no_timing;               /* leave chain steps untimed (instrumentation off) */
 };
 
+/* Iterators are big (a few kB: above malloc's fast bins), so a worker
+ * keeps a few finished ones for reuse. */
+typedef struct iter_pool iter_pool_t;
+iter_pool_t *iter_pool_new(void);
+void iter_pool_free(iter_pool_t *p);
+
 /* Per-worker environment shared by all iterators of that worker. */
 struct iter_env {
+  iter_pool_t *pool;            /* or NULL: plain allocation */
   cache_t *cache;
   const struct cache_sink *sink; /* the shared tier's writer, or NULL */
   servers_t *servers;

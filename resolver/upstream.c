@@ -8,6 +8,7 @@
 #include "resolver/log.h"
 #include "resolver/name.h"
 #include "resolver/util.h"
+#include "resolver/wire.h"
 
 #define UDP_BUF 4096
 #define INFLIGHT_BUCKETS 1024
@@ -53,8 +54,14 @@ struct up_query {
   size_t rlen, rcap;
 };
 
+#define POOL 32 /* closed queries kept for reuse: too big for malloc's fast bins */
+
 struct upstream {
   uv_loop_t *loop;
+  struct up_query *pool[POOL];
+  size_t npool;
+  size_t live;         /* queries allocated and not yet freed */
+  uint8_t rx[UDP_BUF]; /* every UDP reply is read here and parsed at once */
   uint16_t edns_size;
   struct up_query *buckets[INFLIGHT_BUCKETS];
   struct up_stats stats;
@@ -100,11 +107,30 @@ static void table_remove(struct up_query *q) {
   q->hnext = NULL;
 }
 
+static void free_upstream(upstream_t *up) {
+  for (size_t i = 0; i < up->npool; i++) free(up->pool[i]);
+  free(up);
+}
+
+/* A finished query's memory goes back to the pool; a closed upstream goes
+ * when its last query does. */
 static void free_query(struct up_query *q) {
+  upstream_t *up = q->up;
   free(q->wire);
   free(q->rbuf);
   if (q->qname) ldns_rdf_deep_free(q->qname);
-  free(q);
+  if (!up->closing && up->npool < POOL) up->pool[up->npool++] = q;
+  else free(q);
+  if (--up->live == 0 && up->closing) free_upstream(up);
+}
+
+static struct up_query *new_query(upstream_t *up) {
+  struct up_query *q = up->npool ? up->pool[--up->npool] : malloc(sizeof *q);
+  if (!q) return NULL;
+  memset(q, 0, sizeof *q);
+  q->up = up;
+  up->live++;
+  return q;
 }
 
 static void on_handle_closed(uv_handle_t *h) {
@@ -175,9 +201,8 @@ static void on_timeout(uv_timer_t *t) { complete(t->data, UP_TIMEOUT, NULL); }
 
 static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   struct up_query *q = h->data;
-  if (!q->rbuf) q->rbuf = malloc(UDP_BUF);
-  buf->base = (char *)q->rbuf;
-  buf->len = q->rbuf ? UDP_BUF : 0;
+  buf->base = (char *)q->up->rx; /* valid until udp_recv returns, as needed */
+  buf->len = UDP_BUF;
 }
 
 static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
@@ -294,31 +319,29 @@ static int start_tcp(struct up_query *q) {
 
 /* ---- public -------------------------------------------------------------- */
 
+/* The query: header, question, and an OPT with our size unless the server
+ * is known to reject EDNS. Over TCP, after its two-byte length. */
 static int build_wire(struct up_query *q, bool edns, uint16_t edns_size) {
-  ldns_pkt *p = ldns_pkt_query_new(ldns_rdf_clone(q->qname), q->qtype, LDNS_RR_CLASS_IN, 0);
-  if (!p) return -1;
-  ldns_pkt_set_id(p, q->id);
-  if (edns) ldns_pkt_set_edns_udp_size(p, edns_size);
-  uint8_t *wire = NULL;
-  size_t len = 0;
-  ldns_status st = ldns_pkt2wire(&wire, p, &len);
-  ldns_pkt_free(p);
-  if (st != LDNS_STATUS_OK) return -1;
-  if (q->tcp) {
-    q->wire = malloc(len + 2);
-    if (!q->wire) {
-      free(wire);
-      return -1;
-    }
-    q->wire[0] = (uint8_t)(len >> 8);
-    q->wire[1] = (uint8_t)len;
-    memcpy(q->wire + 2, wire, len);
-    free(wire);
-    q->wirelen = len + 2;
-  } else {
-    q->wire = wire;
-    q->wirelen = len;
-  }
+  uint8_t buf[2 + 12 + 255 + 4 + 11];
+  struct wire w;
+  wire_init(&w, buf, sizeof buf);
+  if (q->tcp) wire_u16(&w, 0);
+  wire_u16(&w, q->id);
+  wire_u16(&w, 0); /* QUERY, RD=0: iterative */
+  wire_u16(&w, 1);
+  wire_u16(&w, 0);
+  wire_u16(&w, 0);
+  wire_u16(&w, edns ? 1 : 0);
+  wire_name(&w, ldns_rdf_data(q->qname), ldns_rdf_size(q->qname), false);
+  wire_u16(&w, (uint16_t)q->qtype);
+  wire_u16(&w, LDNS_RR_CLASS_IN);
+  if (edns) wire_opt(&w, edns_size, 0, false, -1, NULL);
+  if (w.overflow) return -1;
+  if (q->tcp) wire_put_u16(&w, 0, (uint16_t)(w.len - 2));
+  q->wire = malloc(w.len);
+  if (!q->wire) return -1;
+  memcpy(q->wire, buf, w.len);
+  q->wirelen = w.len;
   return 0;
 }
 
@@ -346,9 +369,8 @@ up_waiter_t *upstream_query(upstream_t *up, const struct sockaddr *addr, socklen
       return add_waiter(q, cb, arg);
     }
   }
-  struct up_query *q = calloc(1, sizeof *q);
+  struct up_query *q = new_query(up);
   if (!q) return NULL;
-  q->up = up;
   memcpy(q->key, key, klen);
   q->klen = klen;
   q->hash = h;
@@ -411,5 +433,5 @@ void upstream_close(upstream_t *up) {
       close_query(q); /* removes it from the bucket */
     }
   }
-  free(up);
+  if (up->live == 0) free_upstream(up); /* else the last query closing does */
 }

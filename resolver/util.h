@@ -8,7 +8,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+
+/* An IPv4 or IPv6 socket address, without sockaddr_storage's 128 bytes:
+ * for tables of many addresses. */
+union sockaddr_any {
+  struct sockaddr sa;
+  struct sockaddr_in in;
+  struct sockaddr_in6 in6;
+};
 
 /* Cryptographically strong random 32-bit value (getrandom, buffered per
  * thread). Used for outbound TXIDs and server tie-breaks. */

@@ -31,6 +31,8 @@ int worker_init(struct worker *w, unsigned index, const struct config *cfg,
     w->sink = (struct cache_sink){redis_tier_store, w->tier};
     w->env.sink = &w->sink;
   }
+  w->env.pool = iter_pool_new();
+  if (!w->env.pool) return -1;
   w->env.cache = cache;
   w->env.servers = w->servers;
   w->env.hints = hints;
@@ -150,6 +152,8 @@ void worker_destroy(struct worker *w) {
   uv_loop_close(&w->loop);
   if (w->up) upstream_close(w->up);
   servers_free(w->servers);
+  iter_pool_free(w->env.pool);
+  w->env.pool = NULL;
   free(w->zones);
   free(w->chains);
   udp_batch_free(w->batch);
