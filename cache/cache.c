@@ -4,6 +4,10 @@
  * header, the key and the encoded value, charged at what the allocator
  * really gives it (malloc_usable_size plus its chunk header), and the hash
  * tables are charged too, so the budget is what the cache costs in memory.
+ *
+ * A shard's table starts small and doubles (a rehash under the shard's lock)
+ * when it holds more entries than buckets, and only while the larger table
+ * still fits the budget: a big budget costs nothing until entries fill it.
  */
 #include "cache/cache.h"
 
@@ -17,6 +21,8 @@
 
 #define CACHE_SHARDS 16
 #define KEY_MAX (255 + 2)
+#define BUCKETS_MIN 64
+#define BUCKETS_MAX (1u << 24)
 
 struct entry {
   struct entry *hnext;             /* hash bucket chain */
@@ -34,9 +40,10 @@ struct entry {
 struct shard {
   pthread_mutex_t lock;
   struct entry **buckets;
-  size_t nbuckets; /* power of two */
+  size_t nbuckets;   /* power of two */
+  size_t table_cost; /* what the bucket array costs */
   struct entry *lru_head, *lru_tail;
-  size_t bytes, budget, entries;
+  size_t bytes, budget, entries; /* bytes: entries and table */
   uint64_t hits, misses, inserts, evictions;
 };
 
@@ -71,21 +78,17 @@ cache_t *cache_new(const struct cache_limits *limits) {
   if (!c) return NULL;
   c->limits = *limits;
   c->seed = ((uint64_t)util_random() << 32) | util_random();
-  size_t per = limits->max_bytes / CACHE_SHARDS;
-  /* Roughly one bucket per 256 bytes of budget. */
-  size_t nb = 64;
-  while (nb < per / 256 && nb < (1u << 24)) nb <<= 1;
   for (int i = 0; i < CACHE_SHARDS; i++) {
     struct shard *s = &c->shards[i];
     pthread_mutex_init(&s->lock, NULL);
-    /* The bucket array is part of what the cache costs. */
-    s->budget = per > nb * sizeof *s->buckets ? per - nb * sizeof *s->buckets : 0;
-    s->nbuckets = nb;
-    s->buckets = calloc(nb, sizeof *s->buckets);
+    s->budget = limits->max_bytes / CACHE_SHARDS;
+    s->nbuckets = BUCKETS_MIN;
+    s->buckets = calloc(BUCKETS_MIN, sizeof *s->buckets);
     if (!s->buckets) {
       cache_free(c);
       return NULL;
     }
+    s->table_cost = s->bytes = cache_alloc_cost(s->buckets);
   }
   return c;
 }
@@ -126,6 +129,36 @@ static void remove_entry(struct shard *s, struct entry **slot) {
   free(e);
 }
 
+/* Double the table when it holds more entries than buckets and the larger
+ * table fits the budget beside what the entries cost; otherwise chains grow
+ * a little longer, which the budget then bounds. */
+static void maybe_grow(struct shard *s) {
+  if (s->entries <= s->nbuckets || s->nbuckets >= BUCKETS_MAX) return;
+  size_t nb = s->nbuckets * 2;
+  struct entry **t = calloc(nb, sizeof *t);
+  if (!t) return;
+  size_t cost = cache_alloc_cost(t);
+  if (s->bytes - s->table_cost + cost > s->budget) {
+    free(t);
+    return;
+  }
+  for (size_t i = 0; i < s->nbuckets; i++) {
+    struct entry *e = s->buckets[i];
+    while (e) {
+      struct entry *next = e->hnext;
+      struct entry **b = &t[e->hash & (nb - 1)];
+      e->hnext = *b;
+      *b = e;
+      e = next;
+    }
+  }
+  free(s->buckets);
+  s->buckets = t;
+  s->nbuckets = nb;
+  s->bytes += cost - s->table_cost;
+  s->table_cost = cost;
+}
+
 static void evict_until(struct shard *s, size_t need) {
   while (s->lru_tail && s->bytes + need > s->budget) {
     struct entry *victim = s->lru_tail;
@@ -157,18 +190,17 @@ void cache_clear(cache_t *c) {
     }
     memset(s->buckets, 0, s->nbuckets * sizeof *s->buckets);
     s->lru_head = s->lru_tail = NULL;
-    s->bytes = s->entries = 0;
+    s->bytes = s->table_cost;
+    s->entries = 0;
     pthread_mutex_unlock(&s->lock);
   }
 }
 
 void cache_set_budget(cache_t *c, size_t max_bytes) {
-  size_t per = max_bytes / CACHE_SHARDS;
   for (int i = 0; i < CACHE_SHARDS; i++) {
     struct shard *s = &c->shards[i];
-    size_t table = s->nbuckets * sizeof *s->buckets;
     pthread_mutex_lock(&s->lock);
-    s->budget = per > table ? per - table : 0;
+    s->budget = max_bytes / CACHE_SHARDS;
     evict_until(s, 0);
     pthread_mutex_unlock(&s->lock);
   }
@@ -178,7 +210,7 @@ size_t cache_budget(cache_t *c) {
   size_t total = 0;
   for (int i = 0; i < CACHE_SHARDS; i++) {
     pthread_mutex_lock(&c->shards[i].lock);
-    total += c->shards[i].budget + c->shards[i].nbuckets * sizeof *c->shards[i].buckets;
+    total += c->shards[i].budget;
     pthread_mutex_unlock(&c->shards[i].lock);
   }
   return total;
@@ -196,7 +228,7 @@ static int insert(cache_t *c, const uint8_t *key, size_t klen, enum cache_kind k
   struct entry *e = malloc(sizeof(struct entry) + klen + vlen);
   if (!e) return -1;
   size_t cost = cache_alloc_cost(e);
-  if (cost > s->budget) {
+  if (cost + s->table_cost > s->budget) {
     free(e);
     return -1;
   }
@@ -230,6 +262,7 @@ static int insert(cache_t *c, const uint8_t *key, size_t klen, enum cache_kind k
   s->bytes += cost;
   s->entries++;
   s->inserts++;
+  maybe_grow(s);
   pthread_mutex_unlock(&s->lock);
   return 0;
 }
@@ -408,6 +441,7 @@ void cache_get_stats(cache_t *c, struct cache_stats *out) {
     out->inserts += s->inserts;
     out->evictions += s->evictions;
     out->bytes += s->bytes;
+    out->table_bytes += s->table_cost;
     out->entries += s->entries;
     pthread_mutex_unlock(&s->lock);
   }

@@ -58,7 +58,9 @@ struct cache_result {
 
 struct cache_stats {
   uint64_t hits, misses, inserts, evictions;
-  size_t bytes, entries;
+  size_t bytes;       /* entries and hash tables: what counts against the budget */
+  size_t table_bytes; /* the hash tables alone */
+  size_t entries;
 };
 
 cache_t *cache_new(const struct cache_limits *limits);

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #define AC_MAX_RRS 255
+#define AC_BUCKETS_MIN 64
+#define AC_BUCKETS_MAX (1u << 22)
 #define TYPE_OPT 41
 #define EDNS_EDE 15
 
@@ -25,6 +27,7 @@ struct ac_entry {
 struct anscache {
   struct ac_entry **buckets;
   size_t mask;
+  size_t table_cost; /* the bucket array, counted in bytes */
   struct ac_entry *head, *tail;
   size_t bytes, budget;
   struct ac_stats st;
@@ -111,18 +114,41 @@ bool ac_parse(const uint8_t *q, size_t len, uint16_t our_edns, struct ac_query *
 anscache_t *anscache_new(size_t max_bytes) {
   struct anscache *c = calloc(1, sizeof *c);
   if (!c) return NULL;
-  size_t nb = 64;
-  while (nb < max_bytes / 512 && nb < (1u << 22)) nb <<= 1;
-  c->buckets = calloc(nb, sizeof *c->buckets);
+  c->buckets = calloc(AC_BUCKETS_MIN, sizeof *c->buckets);
   if (!c->buckets) {
     free(c);
     return NULL;
   }
-  c->mask = nb - 1;
-  /* The bucket array counts against the budget too. */
-  size_t table = nb * sizeof *c->buckets;
-  c->budget = max_bytes > table ? max_bytes - table : 0;
+  c->mask = AC_BUCKETS_MIN - 1;
+  /* The bucket array counts against the budget too; it starts small and
+   * doubles with the entries while the larger one fits (see grow()). */
+  c->table_cost = c->bytes = cache_alloc_cost(c->buckets);
+  c->budget = max_bytes;
   return c;
+}
+
+static void grow(struct anscache *c) {
+  size_t n = c->mask + 1;
+  if (c->st.entries <= n || n >= AC_BUCKETS_MAX) return;
+  struct ac_entry **t = calloc(2 * n, sizeof *t);
+  if (!t) return;
+  size_t cost = cache_alloc_cost(t);
+  if (c->bytes - c->table_cost + cost > c->budget) {
+    free(t);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    for (struct ac_entry *e = c->buckets[i], *next; e; e = next) {
+      next = e->hnext;
+      e->hnext = t[e->hash & (2 * n - 1)];
+      t[e->hash & (2 * n - 1)] = e;
+    }
+  }
+  free(c->buckets);
+  c->buckets = t;
+  c->mask = 2 * n - 1;
+  c->bytes += cost - c->table_cost;
+  c->table_cost = cost;
 }
 
 static void lru_unlink(struct anscache *c, struct ac_entry *e) {
@@ -267,7 +293,7 @@ void anscache_store(anscache_t *c, const struct ac_query *q, const uint8_t *repl
   struct ac_entry *e = malloc(sizeof(struct ac_entry) + 6u * nttl + q->klen + len);
   if (!e) return;
   size_t cost = cache_alloc_cost(e);
-  if (cost > c->budget) {
+  if (cost + c->table_cost > c->budget) {
     free(e);
     return;
   }
@@ -296,6 +322,7 @@ void anscache_store(anscache_t *c, const struct ac_query *q, const uint8_t *repl
   c->bytes += cost;
   c->st.entries++;
   c->st.inserts++;
+  grow(c);
 }
 
 void anscache_stats(const anscache_t *c, struct ac_stats *out) {

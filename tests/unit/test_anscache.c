@@ -221,12 +221,53 @@ static void test_budget(void **state) {
   anscache_free(c);
 }
 
+/* A large budget starts with a small table that grows as entries come: all
+ * of them are still answered after the rehashes, and the table is charged. */
+static void test_table_grows(void **state) {
+  (void)state;
+  anscache_t *c = anscache_new(64u << 20);
+  struct ac_stats st;
+  anscache_stats(c, &st);
+  uint64_t empty = st.bytes;
+  assert_true(empty < 4096);
+  uint8_t out[4096];
+  struct ac_meta meta = {0}, got;
+  enum { N = 5000 };
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < N; i++) {
+      char name[64];
+      snprintf(name, sizeof name, "g%d.example.com.", i);
+      size_t qlen, rlen;
+      uint8_t *qw = query_wire(name, LDNS_RR_TYPE_A, true, 1, &qlen);
+      struct ac_query q;
+      assert_true(ac_parse(qw, qlen, 1232, &q));
+      if (pass == 0) {
+        char rrtext[128];
+        snprintf(rrtext, sizeof rrtext, "%s 300 IN A 192.0.2.1", name);
+        uint8_t *r = reply_wire(name, LDNS_RR_TYPE_A, 0, true, -1, &rlen, rrtext, NULL);
+        anscache_store(c, &q, r, rlen, NOW, &meta);
+        free(r);
+      } else if (anscache_answer(c, &q, qw, out, sizeof out, NOW, &got) == 0) {
+        fail_msg("%s lost in a rehash", name);
+      }
+      free(qw);
+    }
+  }
+  anscache_stats(c, &st);
+  assert_int_equal(st.entries, N);
+  assert_int_equal(st.evictions, 0);
+  /* The table (8 bytes a bucket, at least N/2 buckets) is in the bytes. */
+  assert_true(st.bytes > empty + N * 100 + N * 4);
+  anscache_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parse),
       cmocka_unit_test(test_store_and_answer),
       cmocka_unit_test(test_not_stored),
       cmocka_unit_test(test_budget),
+      cmocka_unit_test(test_table_grows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,7 +126,7 @@ static void test_ttl_countdown_and_expiry(void **state) {
   struct cache_stats st;
   cache_get_stats(c, &st);
   assert_int_equal(st.entries, 0);
-  assert_int_equal(st.bytes, 0);
+  assert_int_equal(st.bytes, st.table_bytes); /* no entry left, only the tables */
   cache_free(c);
 }
 
@@ -348,7 +348,52 @@ static void test_too_big_rrset_rejected(void **state) {
   struct cache_stats st;
   cache_get_stats(c, &st);
   assert_int_equal(st.entries, 0);
-  assert_int_equal(st.bytes, 0);
+  assert_int_equal(st.bytes, st.table_bytes); /* no entry left, only the tables */
+  cache_free(c);
+}
+
+/* A large budget costs nothing up front: the tables start small, grow with
+ * the entries (every entry still found after the rehashes), and stay inside
+ * the budget. */
+static void test_tables_grow_with_entries(void **state) {
+  (void)state;
+  const size_t budget = 256u << 20;
+  cache_t *c = mk(budget, 0, 86400, 3600);
+  struct cache_stats st;
+  cache_get_stats(c, &st);
+  assert_true(st.table_bytes < 64 * 1024);
+  size_t empty = st.table_bytes;
+  char line[200];
+  for (int i = 0; i < 20000; i++) {
+    snprintf(line, sizeof line, "n%d.grow.example. 3600 IN A 10.%d.%d.%d", i, i >> 16,
+             (i >> 8) & 255, i & 255);
+    assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, line, NULL), 0);
+  }
+  cache_get_stats(c, &st);
+  assert_int_equal(st.entries, 20000);
+  assert_true(st.table_bytes > 8 * empty);
+  assert_true(st.table_bytes >= 20000 * sizeof(void *) / 2); /* at most ~2 per bucket */
+  assert_true(st.table_bytes <= 4 * 20000 * sizeof(void *));
+  for (int i = 0; i < 20000; i += 7) {
+    char name[64];
+    snprintf(name, sizeof name, "n%d.grow.example.", i);
+    struct cache_result r;
+    if (look(c, name, LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r) != 0)
+      fail_msg("%s lost in a rehash", name);
+    ldns_rr_list_deep_free(r.rrs);
+  }
+  cache_free(c);
+
+  /* A small budget: the table grows only while it fits beside the entries. */
+  c = mk(256 * 1024, 0, 86400, 3600);
+  for (int i = 0; i < 20000; i++) {
+    snprintf(line, sizeof line, "n%d.grow.example. 3600 IN A 10.%d.%d.%d", i, i >> 16,
+             (i >> 8) & 255, i & 255);
+    assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, line, NULL), 0);
+    cache_get_stats(c, &st);
+    assert_true(st.bytes <= 256 * 1024);
+  }
+  assert_true(st.entries > 500);
   cache_free(c);
 }
 
@@ -361,7 +406,7 @@ static void test_clear(void **state) {
   struct cache_stats st;
   cache_get_stats(c, &st);
   assert_int_equal(st.entries, 0);
-  assert_int_equal(st.bytes, 0);
+  assert_int_equal(st.bytes, st.table_bytes); /* no entry left, only the tables */
   struct cache_result r;
   assert_int_equal(look(c, "a.example.", LDNS_RR_TYPE_A, CACHE_RANK_GLUE, NOW, &r), -1);
   /* Usable after clearing. */
@@ -549,6 +594,7 @@ int main(void) {
       cmocka_unit_test(test_rank_glue_does_not_replace_answer),
       cmocka_unit_test(test_rank_answer_replaces_glue),
       cmocka_unit_test(test_byte_bound_and_lru),
+      cmocka_unit_test(test_tables_grow_with_entries),
       cmocka_unit_test(test_too_big_rrset_rejected),
       cmocka_unit_test(test_clear),
       cmocka_unit_test(test_encode_decode_round_trip),
