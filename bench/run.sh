@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install what is missing, build chaindns optimised (Release, no sanitizers)
 # and run the benchmarks:
-#   bench/run.sh                 both suites
-#   bench/run.sh peer [ARGS]     cache-hit QPS beside Unbound (bench.py; needs
-#                                root: its authorities listen on port 53, the
-#                                only port Unbound asks)
+#   bench/run.sh                 every suite
+#   bench/run.sh perf [ARGS]     chaindns beside Unbound, PowerDNS Recursor and
+#                                Knot Resolver
+#                                (perf.py; needs root: its authorities listen on
+#                                port 53, the only port the peers ask)
 #   bench/run.sh shared [ARGS]   the shared Redis tier (shared_cache.py)
 #   bench/run.sh instr [ARGS]    what chain instrumentation costs
 #                                (instrumentation.py, callgrind + dnsperf)
@@ -17,14 +18,14 @@ cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-release -j"$(nproc)" --target chaindns >/dev/null
 bin=build-release/chaindns
 case "$suite" in
-  peer) exec /usr/bin/python3 bench/bench.py --binary "$bin" "$@" ;;
+  perf) exec /usr/bin/python3 bench/perf.py --binary "$bin" "$@" ;;
   shared) exec /usr/bin/python3 bench/shared_cache.py --binary "$bin" "$@" ;;
   instr) exec /usr/bin/python3 bench/instrumentation.py --binary "$bin" "$@" ;;
   all)
-    /usr/bin/python3 bench/bench.py --binary "$bin"
+    /usr/bin/python3 bench/perf.py --binary "$bin"
     echo
     /usr/bin/python3 bench/shared_cache.py --binary "$bin"
     echo
     /usr/bin/python3 bench/instrumentation.py --binary "$bin" ;;
-  *) echo "usage: $0 [peer|shared|instr|all] [args]" >&2; exit 2 ;;
+  *) echo "usage: $0 [perf|shared|instr|all] [args]" >&2; exit 2 ;;
 esac

@@ -9,7 +9,7 @@ build_pkgs=(cmake make gcc pkg-config libuv1-dev libldns-dev libyaml-dev libcmoc
             libhiredis-dev libssl-dev libmicrohttpd-dev)
 test_pkgs=(nsd ldnsutils bind9-dnsutils knot-dnsutils python3 python3-dnspython
            redis-server python3-redis prometheus)
-bench_pkgs=(dnsperf unbound valgrind)
+bench_pkgs=(dnsperf unbound pdns-recursor knot-resolver valgrind util-linux)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
