@@ -181,6 +181,15 @@ static void upstream(struct jbuf *b, const struct stats *s) {
   sample(b, "upstream_queries_total", "transport=\"tcp\"", s->upstream_tcp);
   single(b, "upstream_timeouts_total", "counter",
          "Queries to authoritative servers that got no answer in time.", s->upstream_timeouts);
+  family(b, "upstream_replies_ignored_total", "counter",
+         "Replies from authoritative servers that did not match the query: wrong address, "
+         "port, TXID or question (mismatch), or right but for the letter case (case, asked "
+         "again over TCP).");
+  sample(b, "upstream_replies_ignored_total", "reason=\"mismatch\"", s->upstream_mismatched);
+  sample(b, "upstream_replies_ignored_total", "reason=\"case\"", s->upstream_case_mismatched);
+  single(b, "upstream_case_fallbacks_total", "counter",
+         "Servers found not to echo the letter case of names, then asked without 0x20.",
+         s->upstream_case_fallbacks);
   family(b, "upstream_rtt_seconds", "histogram",
          "Round trip of answers accepted from authoritative servers.");
   hist_series(b, "upstream_rtt_seconds", NULL, &s->upstream_rtt, &hist_latency);

@@ -63,6 +63,7 @@ struct stats {
   struct hist hop_duration[SS_N];                 /* each CNAME hop, by source */
   /* Filled in from the worker's upstream and shared tier when collected. */
   uint64_t upstream_udp, upstream_tcp, upstream_timeouts;
+  uint64_t upstream_mismatched, upstream_case_mismatched, upstream_case_fallbacks;
   struct hist upstream_rtt;
   uint64_t answer_hits, answer_misses, answer_evictions; /* the answer cache */
   uint64_t answer_entries, answer_bytes;                 /* gauges */

@@ -42,6 +42,7 @@ void config_defaults(struct config *cfg) {
   redis_config_defaults(&cfg->redis);
   cfg->metrics_top_zones = 20;
   cfg->instrumentation = true;
+  cfg->case_randomization = true;
 }
 
 /* Setter context: lists given by one source replace the defaults once. */
@@ -239,6 +240,8 @@ static const char *set_key(struct config *cfg, struct setctx *sc, const char *ke
       util_parse_addr_port("127.0.0.1", (int)u, &cfg->metrics_addr, &len);
     else if (cfg->metrics && util_parse_addr_port(v, -1, &cfg->metrics_addr, &len))
       return "expected ADDR:PORT, [IPv6]:PORT, a port (on 127.0.0.1) or off";
+  } else if (!strcmp(key, "case-randomization")) {
+    if (parse_bool(v, &cfg->case_randomization)) return "expected on or off";
   } else if (!strcmp(key, "instrumentation")) {
     if (parse_bool(v, &cfg->instrumentation)) return "expected on or off";
   } else if (!strcmp(key, "metrics-top-zones")) {
@@ -271,6 +274,7 @@ static const struct key_def keys[] = {
     {"tcp-idle-timeout", false, NULL}, {"tcp-max-connections", false, NULL},
     {"edns-buffer-size", false, NULL}, {"metrics", false, NULL},
     {"metrics-top-zones", false, NULL}, {"instrumentation", false, NULL},
+    {"case-randomization", false, NULL},
     {"redis-url", false, NULL}, {"redis-user", false, NULL}, {"redis-password", false, NULL},
     {"redis-password-file", false, NULL}, {"redis-db", false, NULL},
     {"redis-prefix", false, NULL}, {"redis-connect-timeout", false, NULL},
@@ -428,6 +432,8 @@ void config_usage(FILE *out) {
           "  --upstream-port N        port authoritative servers are asked on (default 53)\n"
           "  --request-timeout MS     overall deadline of one request (default 5000)\n"
           "  --max-upstream-queries N upstream queries per request (default 100)\n"
+          "  --case-randomization off send names to authorities as asked, not in random\n"
+          "                           letter case (0x20; default on)\n"
           "  --log-level LEVEL        debug, info, warn or error (default info)\n"
           "  --metrics ADDR:PORT      serve /metrics, /chains and /trace over HTTP (off by\n"
           "                           default; a bare port means 127.0.0.1, e.g. 5399)\n"

@@ -13,6 +13,8 @@
 #define UDP_BUF 4096
 #define INFLIGHT_BUCKETS 1024
 #define KEY_MAX (28 + 255 + 4)
+#define NOCAPS 64                     /* servers remembered not to echo case */
+#define NOCAPS_US (3600ull * 1000000) /* for an hour */
 
 struct up_waiter {
   struct up_waiter *next;
@@ -35,16 +37,20 @@ struct up_query {
   struct sockaddr_storage addr;
   socklen_t addrlen;
   bool tcp;
+  bool edns;
+  bool caps; /* the name went out in random letter case (0x20) */
   uint16_t id;
   ldns_rdf *qname;
   ldns_rr_type qtype;
+  uint8_t sent_name[255]; /* the name as written in the query */
+  size_t sent_len;
+  uint32_t timeout_ms;
   uint64_t sent_us;
 
   uv_timer_t timer;
-  union {
-    uv_udp_t udp;
-    uv_tcp_t tcp;
-  } h;
+  bool udp_open, tcp_open; /* handles initialised and not yet closed */
+  uv_udp_t udp;
+  uv_tcp_t tcp_h;
   uv_connect_t connect;
   uv_udp_send_t udp_send;
   uv_write_t write;
@@ -65,15 +71,39 @@ struct upstream {
   uint16_t edns_size;
   struct up_query *buckets[INFLIGHT_BUCKETS];
   struct up_stats stats;
+  bool caps;                 /* randomise the letter case of outbound names */
+  struct {
+    struct sockaddr_storage addr;
+    uint64_t until_us;
+  } nocaps[NOCAPS];          /* servers that answered over TCP in another case */
+  unsigned nocaps_next;
   bool closing;
 };
 
-upstream_t *upstream_new(uv_loop_t *loop, uint16_t edns_size) {
+upstream_t *upstream_new(uv_loop_t *loop, uint16_t edns_size, bool case_randomization) {
   upstream_t *up = calloc(1, sizeof *up);
   if (!up) return NULL;
   up->loop = loop;
   up->edns_size = edns_size;
+  up->caps = case_randomization;
   return up;
+}
+
+static bool echoes_case(const upstream_t *up, const struct sockaddr *a) {
+  uint64_t now = util_mono_us();
+  for (unsigned i = 0; i < NOCAPS; i++)
+    if (up->nocaps[i].until_us > now &&
+        util_addr_equal((const struct sockaddr *)&up->nocaps[i].addr, a))
+      return false;
+  return true;
+}
+
+static void forget_case(upstream_t *up, const struct sockaddr_storage *a) {
+  if (!echoes_case(up, (const struct sockaddr *)a)) return;
+  unsigned i = up->nocaps_next++ % NOCAPS;
+  up->nocaps[i].addr = *a;
+  up->nocaps[i].until_us = util_mono_us() + NOCAPS_US;
+  up->stats.case_fallbacks++;
 }
 
 const struct up_stats *upstream_stats(const upstream_t *up) { return &up->stats; }
@@ -143,10 +173,10 @@ static void close_query(struct up_query *q) {
   if (q->closing) return;
   q->closing = true;
   table_remove(q);
-  bool proto_open = q->open_handles == 2; /* timer, plus the socket if it was set up */
   uv_close((uv_handle_t *)&q->timer, on_handle_closed);
-  if (proto_open)
-    uv_close(q->tcp ? (uv_handle_t *)&q->h.tcp : (uv_handle_t *)&q->h.udp, on_handle_closed);
+  if (q->udp_open) uv_close((uv_handle_t *)&q->udp, on_handle_closed);
+  if (q->tcp_open) uv_close((uv_handle_t *)&q->tcp_h, on_handle_closed);
+  q->udp_open = q->tcp_open = false;
 }
 
 /* Hand the outcome to every waiter still interested, then close. Waiters
@@ -176,26 +206,62 @@ static void complete(struct up_query *q, enum up_status st, const ldns_pkt *pkt)
   close_query(q);
 }
 
-/* Parse and match a reply; returns the packet or NULL if it must be
- * ignored. */
-static ldns_pkt *match_reply(struct up_query *q, const uint8_t *data, size_t len) {
+static inline uint8_t lower(uint8_t c) { return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c; }
+
+/* The length of the uncompressed question name at offset 12, or 0. */
+static size_t question_name_len(const uint8_t *d, size_t len) {
+  size_t off = 12;
+  while (off < len && off - 12 < 255) {
+    uint8_t l = d[off];
+    if (l == 0) return off + 1 - 12;
+    if (l & 0xc0) return 0;
+    off += 1 + (size_t)l;
+  }
+  return 0;
+}
+
+enum match { M_NO, M_OK, M_CASE };
+
+/* Match a reply against the query: QR, TXID, one question with our name,
+ * type and class. The name must come back in the letter case we sent it
+ * (0x20, draft-vixie-dnsext-dns0x20); over UDP a reply that differs only in
+ * case is M_CASE (the caller asks again over TCP), over TCP it is accepted
+ * and the server is remembered as one that does not echo case. Before
+ * parsing, the question name is put back into the case the iterator asked,
+ * so the records compressed against it do not carry our random case. */
+static enum match match_reply(struct up_query *q, uint8_t *data, size_t len, ldns_pkt **out) {
+  *out = NULL;
+  if (len < 12 || !(data[2] & 0x80) || ((unsigned)data[0] << 8 | data[1]) != q->id ||
+      data[4] != 0 || data[5] != 1)
+    return M_NO;
+  size_t n = question_name_len(data, len);
+  if (n != q->sent_len || n + 16 > len) return M_NO;
+  bool exact = true;
+  for (size_t i = 0; i < n; i++) {
+    if (data[12 + i] == q->sent_name[i]) continue;
+    if (lower(data[12 + i]) != lower(q->sent_name[i])) return M_NO;
+    exact = false;
+  }
+  if (!exact && q->caps) {
+    if (!q->tcp) return M_CASE;
+    forget_case(q->up, &q->addr);
+  }
+  memcpy(data + 12, ldns_rdf_data(q->qname), n);
   ldns_pkt *pkt = NULL;
-  if (ldns_wire2pkt(&pkt, data, len) != LDNS_STATUS_OK) return NULL;
-  bool ok = ldns_pkt_qr(pkt) && ldns_pkt_id(pkt) == q->id && ldns_pkt_qdcount(pkt) == 1;
-  if (ok) {
-    ldns_rr *question = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
-    ok = question && ldns_rr_get_type(question) == q->qtype &&
-         ldns_rr_get_class(question) == LDNS_RR_CLASS_IN &&
-         name_equal(ldns_rr_owner(question), q->qname);
-  }
-  if (!ok) {
+  if (ldns_wire2pkt(&pkt, data, len) != LDNS_STATUS_OK) return M_NO;
+  ldns_rr *question = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
+  if (!question || ldns_rr_get_type(question) != q->qtype ||
+      ldns_rr_get_class(question) != LDNS_RR_CLASS_IN) {
     ldns_pkt_free(pkt);
-    return NULL;
+    return M_NO;
   }
-  return pkt;
+  *out = pkt;
+  return M_OK;
 }
 
 static void on_timeout(uv_timer_t *t) { complete(t->data, UP_TIMEOUT, NULL); }
+
+static int retry_tcp(struct up_query *q);
 
 /* ---- UDP ----------------------------------------------------------------- */
 
@@ -218,13 +284,23 @@ static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct s
     q->up->stats.mismatched++;
     return;
   }
-  ldns_pkt *pkt = match_reply(q, (const uint8_t *)buf->base, (size_t)n);
-  if (!pkt) {
+  ldns_pkt *pkt;
+  switch (match_reply(q, (uint8_t *)buf->base, (size_t)n, &pkt)) {
+  case M_OK:
+    complete(q, UP_OK, pkt);
+    ldns_pkt_free(pkt);
+    return;
+  case M_CASE:
+    /* Right port and TXID, the name in another case: a server that does
+     * not echo case, or a forgery that guessed port and TXID. Only a TCP
+     * answer can tell; a forger cannot make us drop the case check. */
+    q->up->stats.case_mismatched++;
+    if (retry_tcp(q)) complete(q, UP_ERROR, NULL);
+    return;
+  case M_NO:
     q->up->stats.mismatched++;
     return;
   }
-  complete(q, UP_OK, pkt);
-  ldns_pkt_free(pkt);
 }
 
 static void udp_sent(uv_udp_send_t *req, int status) {
@@ -233,19 +309,20 @@ static void udp_sent(uv_udp_send_t *req, int status) {
 }
 
 static int start_udp(struct up_query *q) {
-  int rc = uv_udp_init(q->up->loop, &q->h.udp);
+  int rc = uv_udp_init(q->up->loop, &q->udp);
   if (rc) return rc;
   q->open_handles++;
-  q->h.udp.data = q;
+  q->udp_open = true;
+  q->udp.data = q;
   struct sockaddr_storage local;
   memset(&local, 0, sizeof local);
   local.ss_family = q->addr.ss_family; /* any address, port 0: kernel picks a random port */
-  if ((rc = uv_udp_bind(&q->h.udp, (struct sockaddr *)&local, 0))) return rc;
-  if ((rc = uv_udp_recv_start(&q->h.udp, udp_alloc, udp_recv))) return rc;
+  if ((rc = uv_udp_bind(&q->udp, (struct sockaddr *)&local, 0))) return rc;
+  if ((rc = uv_udp_recv_start(&q->udp, udp_alloc, udp_recv))) return rc;
   uv_buf_t b = uv_buf_init((char *)q->wire, (unsigned)q->wirelen);
   q->udp_send.data = q;
   q->up->stats.sent_udp++;
-  return uv_udp_send(&q->udp_send, &q->h.udp, &b, 1, (struct sockaddr *)&q->addr, udp_sent);
+  return uv_udp_send(&q->udp_send, &q->udp, &b, 1, (struct sockaddr *)&q->addr, udp_sent);
 }
 
 /* ---- TCP ----------------------------------------------------------------- */
@@ -278,8 +355,8 @@ static void tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     if (q->rlen == q->rcap) complete(q, UP_ERROR, NULL); /* cannot grow: give up */
     return;
   }
-  ldns_pkt *pkt = match_reply(q, q->rbuf + 2, need - 2);
-  if (!pkt) {
+  ldns_pkt *pkt;
+  if (match_reply(q, q->rbuf + 2, need - 2, &pkt) != M_OK) {
     q->up->stats.mismatched++;
     complete(q, UP_ERROR, NULL); /* a TCP stream cannot be resynchronised */
     return;
@@ -302,25 +379,50 @@ static void tcp_connected(uv_connect_t *req, int status) {
   }
   uv_buf_t b = uv_buf_init((char *)q->wire, (unsigned)q->wirelen);
   q->write.data = q;
-  if (uv_write(&q->write, (uv_stream_t *)&q->h.tcp, &b, 1, tcp_written) ||
-      uv_read_start((uv_stream_t *)&q->h.tcp, tcp_alloc, tcp_read))
+  if (uv_write(&q->write, (uv_stream_t *)&q->tcp_h, &b, 1, tcp_written) ||
+      uv_read_start((uv_stream_t *)&q->tcp_h, tcp_alloc, tcp_read))
     complete(q, UP_ERROR, NULL);
 }
 
 static int start_tcp(struct up_query *q) {
-  int rc = uv_tcp_init(q->up->loop, &q->h.tcp);
+  int rc = uv_tcp_init(q->up->loop, &q->tcp_h);
   if (rc) return rc;
   q->open_handles++;
-  q->h.tcp.data = q;
+  q->tcp_open = true;
+  q->tcp_h.data = q;
   q->connect.data = q;
   q->up->stats.sent_tcp++;
-  return uv_tcp_connect(&q->connect, &q->h.tcp, (struct sockaddr *)&q->addr, tcp_connected);
+  return uv_tcp_connect(&q->connect, &q->tcp_h, (struct sockaddr *)&q->addr, tcp_connected);
 }
 
 /* ---- public -------------------------------------------------------------- */
 
+/* The name to send: as asked, or with every letter's case chosen at
+ * random. */
+static void choose_name(struct up_query *q) {
+  const uint8_t *name = ldns_rdf_data(q->qname);
+  q->sent_len = ldns_rdf_size(q->qname);
+  if (q->sent_len > sizeof q->sent_name) q->sent_len = sizeof q->sent_name;
+  memcpy(q->sent_name, name, q->sent_len);
+  if (!q->caps) return;
+  uint32_t bits = 0;
+  unsigned left = 0;
+  for (size_t i = 0; i < q->sent_len; i++) {
+    uint8_t c = lower(q->sent_name[i]);
+    if (c < 'a' || c > 'z') continue;
+    if (left == 0) {
+      bits = util_random();
+      left = 32;
+    }
+    q->sent_name[i] = (bits & 1) ? (uint8_t)(c - 32) : c;
+    bits >>= 1;
+    left--;
+  }
+}
+
 /* The query: header, question, and an OPT with our size unless the server
- * is known to reject EDNS. Over TCP, after its two-byte length. */
+ * is known to reject EDNS. Over TCP, after its two-byte length. Label
+ * length bytes are below 'A', so choose_name() only touches letters. */
 static int build_wire(struct up_query *q, bool edns, uint16_t edns_size) {
   uint8_t buf[2 + 12 + 255 + 4 + 11];
   struct wire w;
@@ -332,7 +434,8 @@ static int build_wire(struct up_query *q, bool edns, uint16_t edns_size) {
   wire_u16(&w, 0);
   wire_u16(&w, 0);
   wire_u16(&w, edns ? 1 : 0);
-  wire_name(&w, ldns_rdf_data(q->qname), ldns_rdf_size(q->qname), false);
+  choose_name(q);
+  wire_name(&w, q->sent_name, q->sent_len, false);
   wire_u16(&w, (uint16_t)q->qtype);
   wire_u16(&w, LDNS_RR_CLASS_IN);
   if (edns) wire_opt(&w, edns_size, 0, false, -1, NULL);
@@ -342,6 +445,22 @@ static int build_wire(struct up_query *q, bool edns, uint16_t edns_size) {
   if (!q->wire) return -1;
   memcpy(q->wire, buf, w.len);
   q->wirelen = w.len;
+  return 0;
+}
+
+/* Ask the same server again over TCP, with a new TXID and a new case
+ * pattern, and a fresh timeout. */
+static int retry_tcp(struct up_query *q) {
+  if (q->udp_open) {
+    uv_close((uv_handle_t *)&q->udp, on_handle_closed);
+    q->udp_open = false;
+  }
+  free(q->wire);
+  q->wire = NULL;
+  q->tcp = true;
+  q->id = (uint16_t)util_random();
+  if (build_wire(q, q->edns, q->up->edns_size) || start_tcp(q)) return -1;
+  uv_timer_start(&q->timer, on_timeout, q->timeout_ms, 0);
   return 0;
 }
 
@@ -377,11 +496,14 @@ up_waiter_t *upstream_query(upstream_t *up, const struct sockaddr *addr, socklen
   memcpy(&q->addr, addr, addrlen);
   q->addrlen = addrlen;
   q->tcp = tcp;
+  q->edns = edns;
+  q->timeout_ms = timeout_ms;
   q->id = (uint16_t)util_random();
   q->qname = ldns_rdf_clone(qname);
   q->qtype = qtype;
+  q->caps = up->caps && echoes_case(up, addr);
   up_waiter_t *w = add_waiter(q, cb, arg);
-  if (!w || build_wire(q, edns, up->edns_size)) {
+  if (!q->qname || !w || build_wire(q, edns, up->edns_size)) {
     free(w);
     free_query(q);
     return NULL;

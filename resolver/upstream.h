@@ -7,6 +7,13 @@
  * and port and carries the TXID and the question that were sent (RFC 5452).
  * Anything else is ignored and the query keeps waiting until its timer fires.
  *
+ * With case randomisation on, the letters of the name go out in random case
+ * (0x20) and the reply must echo them exactly. A UDP reply that matches in
+ * everything but case is not trusted: the query is asked again over TCP. A
+ * TCP reply in another case is accepted, and that server is then asked
+ * without random case (over UDP too) for an hour. Responses handed to the
+ * callback carry the name in the case it was asked.
+ *
  * Identical outbound queries (same server, name, type, transport) already in
  * flight are not sent twice: later callers join the first one and all get its
  * outcome.
@@ -34,10 +41,12 @@ typedef void (*up_cb)(void *arg, enum up_status status, const ldns_pkt *resp,
 
 struct up_stats {
   uint64_t sent_udp, sent_tcp, joined, timeouts, errors, mismatched;
+  uint64_t case_mismatched; /* UDP replies right but for the letter case: retried over TCP */
+  uint64_t case_fallbacks;  /* servers found not to echo case */
   struct hist rtt; /* replies accepted, microseconds */
 };
 
-upstream_t *upstream_new(uv_loop_t *loop, uint16_t edns_size);
+upstream_t *upstream_new(uv_loop_t *loop, uint16_t edns_size, bool case_randomization);
 /* Cancel everything and close the sockets; frees itself once libuv is done
  * with the handles (run the loop afterwards). */
 void upstream_close(upstream_t *up);

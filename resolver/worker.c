@@ -23,7 +23,7 @@ int worker_init(struct worker *w, unsigned index, const struct config *cfg,
   w->cfg = cfg;
   if (uv_loop_init(&w->loop)) return -1;
   w->servers = servers_new(4096);
-  w->up = upstream_new(&w->loop, cfg->edns_buffer_size);
+  w->up = upstream_new(&w->loop, cfg->edns_buffer_size, cfg->case_randomization);
   if (!w->servers || !w->up) return -1;
   if (redis_enabled(&cfg->redis)) {
     w->tier = redis_tier_new(&w->loop, &cfg->redis, cache, cfg->max_chain_length);
@@ -172,6 +172,9 @@ void worker_stats(const struct worker *w, struct stats *out) {
     out->upstream_udp = u->sent_udp;
     out->upstream_tcp = u->sent_tcp;
     out->upstream_timeouts = u->timeouts;
+    out->upstream_mismatched = u->mismatched;
+    out->upstream_case_mismatched = u->case_mismatched;
+    out->upstream_case_fallbacks = u->case_fallbacks;
     out->upstream_rtt = u->rtt;
   }
   if (w->tier) redis_tier_stats(w->tier, &out->redis);

@@ -31,6 +31,9 @@ JSON description:
         "cname_other": true,        # at a name with CNAME + other data,
                                     # also return the other data of the
                                     # asked type next to the CNAME
+        "lowercase_question": false,  # answer with the question name
+                                    # lowercased (a server that does not
+                                    # echo 0x20 case)
         "forge": null               # {"address": "192.0.2.66",
                                     #  "from": "127.53.9.99"}: before each
                                     # UDP answer, send four forged answers
@@ -44,7 +47,8 @@ JSON description:
 
 Every query received is logged, before any behaviour applies, as one JSON line
 {"t": unix_time, "transport": "udp"|"tcp", "src": "ip:port", "id": n,
- "qname": "lowercased.name.", "qtype": "A", "edns": payload or -1, "rd": bool} to the log file, flushed at once.
+ "qname": "lowercased.name.", "qname_raw": "As.Sent.", "qtype": "A",
+ "edns": payload or -1, "rd": bool} to the log file, flushed at once.
 When both sockets are bound, the file given with --ready is created.
 Truncated UDP answers keep the question and carry no records.
 """
@@ -160,6 +164,7 @@ class Server:
                      "src": "%s:%s" % (src[0], src[1]), "id": msg.id,
                      "qname": q.name.to_text().lower() if q is not None
                      else None,
+                     "qname_raw": q.name.to_text() if q is not None else None,
                      "qtype": dns.rdatatype.to_text(q.rdtype) if q is not None
                      else None,
                      "edns": msg.payload if msg.edns >= 0 else -1,
@@ -183,6 +188,9 @@ class Server:
             resp.set_rcode(dns.rcode.from_text(forced))
             return resp
         self.answer(resp, q.name, q.rdtype)
+        if self.b.get("lowercase_question"):
+            resp.question = [dns.rrset.RRset(dns.name.from_text(qname_l),
+                                             q.rdclass, q.rdtype)]
         return resp
 
     def answer(self, resp, qname, qtype):
