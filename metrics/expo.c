@@ -89,6 +89,14 @@ static void queries(struct jbuf *b, const struct stats *s) {
          s->truncated);
   single(b, "tcp_connections_refused_total", "counter",
          "TCP connections closed at once: over the connection limit.", s->tcp_refused);
+  family(b, "limited_total", "counter",
+         "Load shed by a limit: requests refused (max-requests), upstream queries not sent "
+         "(max-upstream-in-flight), TCP connections closed (per client, slow), UDP queries "
+         "dropped or answered TC=1 (ratelimit).");
+  for (int l = 0; l < SL_N; l++) {
+    snprintf(labels, sizeof labels, "limit=\"%s\"", stats_limit_name((enum stats_limit)l));
+    sample(b, "limited_total", labels, s->limited[l]);
+  }
 }
 
 static void requests(struct jbuf *b, const struct stats *s) {

@@ -57,6 +57,12 @@ const char *stats_purpose_name(enum stats_purpose p) {
   return names[p];
 }
 
+const char *stats_limit_name(enum stats_limit l) {
+  static const char *names[SL_N] = {"requests",     "upstream",       "tcp_per_client",
+                                    "tcp_slow",     "ratelimit_drop", "ratelimit_slip"};
+  return names[l];
+}
+
 static bool label_is(const uint8_t *label, const char *want) {
   size_t n = strlen(want);
   if (label[0] != n) return false;

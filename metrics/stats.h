@@ -41,6 +41,17 @@ enum stats_outcome {
   SO_N
 };
 
+/* Limits that shed load (chaindns_limited_total{limit=...}). */
+enum stats_limit {
+  SL_REQUESTS,       /* max-requests: REFUSED */
+  SL_UPSTREAM,       /* max-upstream-in-flight: that query not sent */
+  SL_TCP_PER_CLIENT, /* tcp-max-connections-per-client: connection closed */
+  SL_TCP_SLOW,       /* tcp-read-timeout: connection closed */
+  SL_RATELIMIT_DROP, /* ratelimit: dropped */
+  SL_RATELIMIT_SLIP, /* ratelimit: answered TC=1 */
+  SL_N
+};
+
 /* What a chain is for, from its first name. */
 enum stats_purpose { SP_DKIM, SP_MTA_STS, SP_BIMI, SP_OTHER, SP_N };
 
@@ -51,6 +62,7 @@ struct stats {
   uint64_t refused_acl;
   uint64_t truncated;          /* UDP answers sent with TC=1 */
   uint64_t tcp_refused;        /* connections over the limit */
+  uint64_t limited[SL_N];      /* queries or connections shed, by limit */
   uint64_t send_dropped;       /* UDP replies the socket would not take */
   uint64_t requests, joined;   /* resolutions started; clients that joined one */
   uint64_t in_flight;          /* gauge: resolutions under way */
@@ -75,6 +87,7 @@ const char *stats_qtype_name(enum stats_qtype t);
 const char *stats_source_name(enum stats_source s);
 const char *stats_outcome_name(enum stats_outcome o);
 const char *stats_purpose_name(enum stats_purpose p);
+const char *stats_limit_name(enum stats_limit l);
 
 /* The purpose of a chain from its first name (wire format): a _domainkey
  * label means DKIM, a first label mta-sts MTA-STS, a _bimi label BIMI. */

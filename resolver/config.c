@@ -38,6 +38,12 @@ void config_defaults(struct config *cfg) {
   cfg->max_upstream_queries = 100;
   cfg->tcp_idle_timeout_ms = 10000;
   cfg->tcp_max_connections = 256;
+  cfg->tcp_max_per_client = 32;
+  cfg->tcp_read_timeout_ms = 3000;
+  cfg->max_requests = 1024;
+  cfg->max_upstream_in_flight = 2048;
+  cfg->ratelimit = 0;
+  cfg->ratelimit_slip = 2;
   cfg->edns_buffer_size = 1232;
   redis_config_defaults(&cfg->redis);
   cfg->metrics_top_zones = 20;
@@ -229,6 +235,24 @@ static const char *set_key(struct config *cfg, struct setctx *sc, const char *ke
   } else if (!strcmp(key, "tcp-max-connections")) {
     if (parse_uint(v, 1, 65535, &u)) return "expected a number from 1 to 65535";
     cfg->tcp_max_connections = (uint32_t)u;
+  } else if (!strcmp(key, "tcp-max-connections-per-client")) {
+    if (parse_uint(v, 1, 65535, &u)) return "expected a number from 1 to 65535";
+    cfg->tcp_max_per_client = (uint32_t)u;
+  } else if (!strcmp(key, "tcp-read-timeout")) {
+    if (parse_uint(v, 100, 60000, &u)) return "expected milliseconds from 100 to 60000";
+    cfg->tcp_read_timeout_ms = (uint32_t)u;
+  } else if (!strcmp(key, "max-requests")) {
+    if (parse_uint(v, 1, 1000000, &u)) return "expected a number from 1 to 1000000";
+    cfg->max_requests = (uint32_t)u;
+  } else if (!strcmp(key, "max-upstream-in-flight")) {
+    if (parse_uint(v, 1, 1000000, &u)) return "expected a number from 1 to 1000000";
+    cfg->max_upstream_in_flight = (uint32_t)u;
+  } else if (!strcmp(key, "ratelimit")) {
+    if (parse_uint(v, 0, 1000000, &u)) return "expected queries per second, 0 for off";
+    cfg->ratelimit = (uint32_t)u;
+  } else if (!strcmp(key, "ratelimit-slip")) {
+    if (parse_uint(v, 0, 100, &u)) return "expected a number from 0 to 100";
+    cfg->ratelimit_slip = (uint32_t)u;
   } else if (!strcmp(key, "edns-buffer-size")) {
     if (parse_uint(v, 512, 4096, &u)) return "expected bytes from 512 to 4096";
     cfg->edns_buffer_size = (uint16_t)u;
@@ -272,6 +296,9 @@ static const struct key_def keys[] = {
     {"max-ttl", false, NULL}, {"max-negative-ttl", false, NULL},
     {"request-timeout", false, NULL}, {"max-upstream-queries", false, NULL},
     {"tcp-idle-timeout", false, NULL}, {"tcp-max-connections", false, NULL},
+    {"tcp-max-connections-per-client", false, NULL}, {"tcp-read-timeout", false, NULL},
+    {"max-requests", false, NULL}, {"max-upstream-in-flight", false, NULL},
+    {"ratelimit", false, NULL}, {"ratelimit-slip", false, NULL},
     {"edns-buffer-size", false, NULL}, {"metrics", false, NULL},
     {"metrics-top-zones", false, NULL}, {"instrumentation", false, NULL},
     {"case-randomization", false, NULL},
@@ -435,6 +462,15 @@ void config_usage(FILE *out) {
           "  --case-randomization off send names to authorities as asked, not in random\n"
           "                           letter case (0x20; default on)\n"
           "  --log-level LEVEL        debug, info, warn or error (default info)\n"
+          "Limits (per worker thread; over a limit the query is shed and counted):\n"
+          "  --max-requests N         resolutions under way (default 1024; REFUSED beyond)\n"
+          "  --max-upstream-in-flight N queries to authorities at once (default 2048)\n"
+          "  --tcp-max-connections N  client connections (default 256), and\n"
+          "  --tcp-max-connections-per-client N from one address (default 32)\n"
+          "  --tcp-idle-timeout MS    (default 10000), --tcp-read-timeout MS: a query's\n"
+          "                           bytes must arrive within it (default 3000)\n"
+          "  --ratelimit QPS          UDP queries per second per client, 0 = off (default 0)\n"
+          "  --ratelimit-slip N       every N-th limited query gets TC=1 (default 2)\n"
           "  --metrics ADDR:PORT      serve /metrics, /chains and /trace over HTTP (off by\n"
           "                           default; a bare port means 127.0.0.1, e.g. 5399)\n"
           "  --metrics-top-zones K    zones with a latency series of their own (default 20)\n"

@@ -37,6 +37,12 @@ struct config {
   uint32_t max_upstream_queries;
   uint32_t tcp_idle_timeout_ms;
   uint32_t tcp_max_connections; /* per worker */
+  uint32_t tcp_max_per_client;  /* per worker and client address */
+  uint32_t tcp_read_timeout_ms; /* a query's bytes must all arrive within it */
+  uint32_t max_requests;        /* resolutions under way, per worker */
+  uint32_t max_upstream_in_flight; /* queries to authorities, per worker */
+  uint32_t ratelimit;           /* UDP queries per second per client; 0: off */
+  uint32_t ratelimit_slip;      /* every N-th limited query gets TC=1 */
   uint16_t edns_buffer_size;   /* advertised and used as the UDP answer cap */
   struct redis_config redis;   /* the shared cache tier; off by default */
   bool metrics;                /* serve /metrics, /chains, /trace */

@@ -339,6 +339,19 @@ void request_resolve(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype
     finish(r);
     return;
   }
+  if (w->stats.in_flight >= w->cfg->max_requests) {
+    /* Shed: REFUSED sends the client on to its next resolver at once. */
+    struct iter_result res;
+    memset(&res, 0, sizeof res);
+    res.rcode = LDNS_RCODE_REFUSED;
+    res.ede = EDE_OTHER;
+    snprintf(res.ede_text, sizeof res.ede_text,
+             "overloaded: %u resolutions under way (max-requests)", w->cfg->max_requests);
+    w->stats.limited[SL_REQUESTS]++;
+    free_request(r);
+    cb(arg, &res, NULL);
+    return;
+  }
   table_insert(r);
   uv_timer_init(&w->loop, &r->deadline);
   r->deadline.data = r;

@@ -19,6 +19,7 @@
 
 #define TCP_MAX_INFLIGHT 64 /* queries outstanding on one connection */
 #define TCP_MAX_MSG 65535
+#define TCP_MAX_BACKLOG (256 * 1024) /* replies queued to a client that does not read */
 
 struct tcp_conn {
   struct tcp_conn *next, *prev; /* worker->conns */
@@ -30,6 +31,7 @@ struct tcp_conn {
   size_t len, cap;
   unsigned inflight;
   unsigned refs;   /* the handle + one per query in flight */
+  uint64_t partial_since_ms; /* when the incomplete message began arriving; 0: none */
   bool closing, reading;
 };
 
@@ -55,12 +57,14 @@ struct send_req {
 static void conn_unref(struct tcp_conn *c);
 static void conn_pause_resume(struct tcp_conn *c);
 static void on_idle(uv_timer_t *t);
+static void arm_timer(struct tcp_conn *c);
 
 /* ---- sending ------------------------------------------------------------- */
 
 static void tcp_written(uv_write_t *req, int status) {
   struct send_req *s = req->data;
   free(s->wire);
+  if (!s->conn->closing) conn_pause_resume(s->conn); /* the backlog shrank */
   conn_unref(s->conn);
   free(s);
 }
@@ -141,7 +145,7 @@ static void client_free(struct client *cl) {
     if (!c->closing) {
       conn_pause_resume(c);
       /* RFC 7766 §6.2.3: the idle timeout runs only while nothing is pending. */
-      if (c->inflight == 0) uv_timer_start(&c->idle, on_idle, c->w->cfg->tcp_idle_timeout_ms, 0);
+      if (c->inflight == 0) arm_timer(c);
     }
     conn_unref(c);
   }
@@ -284,9 +288,41 @@ static void conn_unref(struct tcp_conn *c) {
   free(c);
 }
 
+
+/* Idle (nothing pending), or too slow to send a whole query. */
 static void on_idle(uv_timer_t *t) {
   struct tcp_conn *c = t->data;
-  if (c->inflight == 0) conn_close(c);
+  if (c->partial_since_ms) {
+    if (uv_now(&c->w->loop) - c->partial_since_ms >= c->w->cfg->tcp_read_timeout_ms) {
+      c->w->stats.limited[SL_TCP_SLOW]++;
+      conn_close(c);
+    } else {
+      arm_timer(c);
+    }
+  } else if (c->inflight == 0) {
+    conn_close(c);
+  }
+}
+
+/* Does the buffer end in a message still arriving (rather than complete
+ * ones waiting for a free slot)? */
+static bool partial_message(const struct tcp_conn *c) {
+  return c->len > 0 && (c->len < 2 || c->len - 2 < ((size_t)c->buf[0] << 8 | c->buf[1]));
+}
+
+/* The idle timeout while nothing is pending; the read timeout from the
+ * first byte of a message until its last. */
+static void arm_timer(struct tcp_conn *c) {
+  const struct config *cfg = c->w->cfg;
+  uint64_t now = uv_now(&c->w->loop);
+  if (!partial_message(c)) {
+    c->partial_since_ms = 0;
+    uv_timer_start(&c->idle, on_idle, cfg->tcp_idle_timeout_ms, 0);
+    return;
+  }
+  if (!c->partial_since_ms) c->partial_since_ms = now ? now : 1;
+  uint64_t end = c->partial_since_ms + cfg->tcp_read_timeout_ms;
+  uv_timer_start(&c->idle, on_idle, end > now ? end - now : 0, 0);
 }
 
 static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
@@ -307,7 +343,8 @@ static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 
 static void conn_pause_resume(struct tcp_conn *c) {
   if (c->closing) return;
-  bool want = c->inflight < TCP_MAX_INFLIGHT;
+  bool want = c->inflight < TCP_MAX_INFLIGHT &&
+              uv_stream_get_write_queue_size((uv_stream_t *)&c->handle) < TCP_MAX_BACKLOG;
   if (want && !c->reading) uv_read_start((uv_stream_t *)&c->handle, conn_alloc, conn_read);
   else if (!want && c->reading) uv_read_stop((uv_stream_t *)&c->handle);
   c->reading = want;
@@ -350,7 +387,7 @@ static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     if (c->len == c->cap && c->cap >= TCP_MAX_MSG + 2) conn_close(c); /* cannot frame */
     else {
       conn_pause_resume(c);
-      uv_timer_start(&c->idle, on_idle, c->w->cfg->tcp_idle_timeout_ms, 0);
+      arm_timer(c);
     }
   }
   conn_unref(c);
@@ -382,6 +419,16 @@ static void on_connection(uv_stream_t *server, int status) {
   }
   int plen = sizeof c->peer;
   uv_tcp_getpeername(&c->handle, (struct sockaddr *)&c->peer, &plen);
+  uint32_t same = 0;
+  for (struct tcp_conn *o = w->conns; o; o = o->next)
+    if (!o->closing && util_addr_same_host((struct sockaddr *)&o->peer,
+                                           (struct sockaddr *)&c->peer))
+      same++;
+  if (same > w->cfg->tcp_max_per_client) { /* c itself is on the list */
+    w->stats.limited[SL_TCP_PER_CLIENT]++;
+    conn_close(c);
+    return;
+  }
   uv_tcp_nodelay(&c->handle, 1);
   conn_pause_resume(c);
   uv_timer_start(&c->idle, on_idle, w->cfg->tcp_idle_timeout_ms, 0);

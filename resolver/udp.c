@@ -88,10 +88,32 @@ static void flush(struct udp_listener *l, struct udp_batch *b, unsigned n) {
   }
 }
 
+/* An empty reply with TC=1 to query i, into tx[*nout]: the header and the
+ * question, so the client asks again over TCP. */
+static void slip_reply(struct udp_batch *b, int i, unsigned *nout) {
+  const uint8_t *q = b->rx[i];
+  size_t len = b->in[i].msg_len, off = 12;
+  if (len < 12 || (q[2] & 0x80)) return;
+  while (off < len && q[off] != 0 && q[off] < 64) off += 1 + (size_t)q[off];
+  bool question = off + 5 <= len && q[off] == 0 && q[4] == 0 && q[5] == 1;
+  size_t rlen = question ? off + 5 : 12;
+  uint8_t *r = b->tx[*nout];
+  memcpy(r, q, rlen);
+  r[2] = (uint8_t)(0x80 | (q[2] & 0x79) | 0x02); /* QR, opcode, RD, TC */
+  r[3] = 0x80;                                    /* RA, NOERROR */
+  memset(r + 4, 0, 8);
+  r[5] = question;
+  b->iout[*nout].iov_len = rlen;
+  b->out[*nout].msg_hdr.msg_name = &b->from[i];
+  b->out[*nout].msg_hdr.msg_namelen = b->in[i].msg_hdr.msg_namelen;
+  (*nout)++;
+}
+
 static void process(struct udp_listener *l, struct udp_batch *b, int n) {
   struct worker *w = l->w;
   int64_t now = util_now_sec();
   uint64_t t0 = w->cfg->instrumentation ? util_mono_us() : 0;
+  uint64_t now_ms = w->rl ? uv_now(&w->loop) : 0;
   unsigned nout = 0;
   for (int i = 0; i < n; i++) {
     struct ac_query q;
@@ -99,6 +121,14 @@ static void process(struct udp_listener *l, struct udp_batch *b, int n) {
     if (b->in[i].msg_hdr.msg_flags & MSG_TRUNC) {
       w->stats.dropped++; /* larger than any sane query */
       continue;
+    }
+    if (w->rl) {
+      enum rl_verdict v = ratelimit_check(w->rl, (struct sockaddr *)&b->from[i], now_ms);
+      if (v == RL_SLIP) slip_reply(b, i, &nout);
+      if (v != RL_PASS) {
+        w->stats.limited[v == RL_SLIP ? SL_RATELIMIT_SLIP : SL_RATELIMIT_DROP]++;
+        continue;
+      }
     }
     if (fast_answer(w, b, i, &nout, now, t0, &q, &parsed)) continue;
     server_udp_query(l, b->rx[i], b->in[i].msg_len, (struct sockaddr *)&b->from[i],

@@ -72,6 +72,7 @@ struct upstream {
   struct up_query *buckets[INFLIGHT_BUCKETS];
   struct up_stats stats;
   bool caps;                 /* randomise the letter case of outbound names */
+  uint32_t in_flight, max_in_flight;
   struct {
     struct sockaddr_storage addr;
     uint64_t until_us;
@@ -86,8 +87,11 @@ upstream_t *upstream_new(uv_loop_t *loop, uint16_t edns_size, bool case_randomiz
   up->loop = loop;
   up->edns_size = edns_size;
   up->caps = case_randomization;
+  up->max_in_flight = UINT32_MAX;
   return up;
 }
+
+void upstream_set_max_in_flight(upstream_t *up, uint32_t n) { up->max_in_flight = n; }
 
 static bool echoes_case(const upstream_t *up, const struct sockaddr *a) {
   uint64_t now = util_mono_us();
@@ -134,6 +138,7 @@ static void table_remove(struct up_query *q) {
   while (*pp && *pp != q) pp = &(*pp)->hnext;
   if (*pp) *pp = q->hnext;
   q->in_table = false;
+  q->up->in_flight--;
   q->hnext = NULL;
 }
 
@@ -488,6 +493,10 @@ up_waiter_t *upstream_query(upstream_t *up, const struct sockaddr *addr, socklen
       return add_waiter(q, cb, arg);
     }
   }
+  if (up->in_flight >= up->max_in_flight) {
+    up->stats.shed++;
+    return NULL;
+  }
   struct up_query *q = new_query(up);
   if (!q) return NULL;
   memcpy(q->key, key, klen);
@@ -525,6 +534,7 @@ up_waiter_t *upstream_query(upstream_t *up, const struct sockaddr *addr, socklen
   q->hnext = up->buckets[h % INFLIGHT_BUCKETS];
   up->buckets[h % INFLIGHT_BUCKETS] = q;
   q->in_table = true;
+  up->in_flight++;
   return w;
 }
 

@@ -43,6 +43,7 @@ struct up_stats {
   uint64_t sent_udp, sent_tcp, joined, timeouts, errors, mismatched;
   uint64_t case_mismatched; /* UDP replies right but for the letter case: retried over TCP */
   uint64_t case_fallbacks;  /* servers found not to echo case */
+  uint64_t shed;            /* queries not sent: max_in_flight reached */
   struct hist rtt; /* replies accepted, microseconds */
 };
 
@@ -55,6 +56,10 @@ up_waiter_t *upstream_query(upstream_t *up, const struct sockaddr *addr, socklen
                             const ldns_rdf *qname, ldns_rr_type qtype, bool tcp, bool edns,
                             uint32_t timeout_ms, up_cb cb, void *arg);
 void upstream_cancel(up_waiter_t *w);
+
+/* Queries in flight at most (joined ones do not count); beyond it
+ * upstream_query() returns NULL. Default: unlimited. */
+void upstream_set_max_in_flight(upstream_t *up, uint32_t n);
 
 const struct up_stats *upstream_stats(const upstream_t *up);
 

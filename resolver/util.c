@@ -160,6 +160,18 @@ bool util_addr_equal(const struct sockaddr *a, const struct sockaddr *b) {
   return false;
 }
 
+bool util_addr_same_host(const struct sockaddr *a, const struct sockaddr *b) {
+  if (a->sa_family != b->sa_family) return false;
+  if (a->sa_family == AF_INET)
+    return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr ==
+           ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
+  if (a->sa_family == AF_INET6)
+    return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+                  &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
+                  sizeof(struct in6_addr)) == 0;
+  return false;
+}
+
 void *util_grow(void *arr, size_t n, size_t *cap, size_t elem, size_t first) {
   if (n < *cap) return arr;
   size_t ncap = *cap ? *cap * 2 : first;

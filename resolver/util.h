@@ -55,5 +55,7 @@ void *util_grow(void *arr, size_t n, size_t *cap, size_t elem, size_t first);
 
 /* Same address and port. */
 bool util_addr_equal(const struct sockaddr *a, const struct sockaddr *b);
+/* The same address, whatever the ports. */
+bool util_addr_same_host(const struct sockaddr *a, const struct sockaddr *b);
 
 #endif

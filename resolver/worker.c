@@ -24,6 +24,7 @@ int worker_init(struct worker *w, unsigned index, const struct config *cfg,
   if (uv_loop_init(&w->loop)) return -1;
   w->servers = servers_new(4096);
   w->up = upstream_new(&w->loop, cfg->edns_buffer_size, cfg->case_randomization);
+  if (w->up) upstream_set_max_in_flight(w->up, cfg->max_upstream_in_flight);
   if (!w->servers || !w->up) return -1;
   if (redis_enabled(&cfg->redis)) {
     w->tier = redis_tier_new(&w->loop, &cfg->redis, cache, cfg->max_chain_length);
@@ -46,6 +47,7 @@ int worker_init(struct worker *w, unsigned index, const struct config *cfg,
   w->start_timer.data = w;
   w->batch = udp_batch_new();
   w->answers = anscache_new(answer_cache_bytes(cfg));
+  if (cfg->ratelimit && !(w->rl = ratelimit_new(cfg->ratelimit, cfg->ratelimit_slip))) return -1;
   if (!w->batch || !w->answers) return -1;
   pthread_mutex_init(&w->job_lock, NULL);
   return server_listen(w);
@@ -158,6 +160,8 @@ void worker_destroy(struct worker *w) {
   free(w->chains);
   udp_batch_free(w->batch);
   anscache_free(w->answers);
+  ratelimit_free(w->rl);
+  w->rl = NULL;
   w->batch = NULL;
   w->answers = NULL;
   if (w->zones || w->chains) pthread_mutex_destroy(&w->job_lock);
@@ -175,6 +179,7 @@ void worker_stats(const struct worker *w, struct stats *out) {
     out->upstream_mismatched = u->mismatched;
     out->upstream_case_mismatched = u->case_mismatched;
     out->upstream_case_fallbacks = u->case_fallbacks;
+    out->limited[SL_UPSTREAM] = u->shed;
     out->upstream_rtt = u->rtt;
   }
   if (w->tier) redis_tier_stats(w->tier, &out->redis);

@@ -19,6 +19,7 @@
 #include "resolver/config.h"
 #include "resolver/anscache.h"
 #include "resolver/iterator.h"
+#include "resolver/ratelimit.h"
 #include "resolver/udp.h"
 #include "resolver/upstream.h"
 
@@ -59,6 +60,7 @@ struct worker {
   struct udp_listener udp[CONFIG_MAX_LISTEN];
   struct udp_batch *batch;      /* recvmmsg/sendmmsg buffers */
   anscache_t *answers;          /* finished replies by question */
+  ratelimit_t *rl;              /* per-client UDP rate limit, or NULL */
   uv_tcp_t tcp[CONFIG_MAX_LISTEN];
   size_t nlisten;
   uint32_t tcp_conns;
