@@ -384,9 +384,11 @@ int cache_fill(cache_t *c, const struct cache_record *rec, int64_t now) {
                 rec->payload_len);
 }
 
-/* Copy out a live entry under the shard lock; -1 if absent or expired. */
+/* Copy out a live entry under the shard lock; -1 if absent or expired.
+ * With stale, an entry expired within the stale window answers too, its
+ * TTLs set to stale_ttl. Entries past the window go. */
 static int fetch(cache_t *c, const uint8_t *key, size_t klen, enum cache_rank min_rank,
-                 int64_t now, struct cache_result *res) {
+                 int64_t now, bool stale, uint32_t stale_ttl, struct cache_result *res) {
   uint64_t h = hash_key(c->seed, key, klen);
   struct shard *s = &c->shards[h % CACHE_SHARDS];
   uint8_t *val = NULL;
@@ -394,9 +396,12 @@ static int fetch(cache_t *c, const uint8_t *key, size_t klen, enum cache_rank mi
   pthread_mutex_lock(&s->lock);
   struct entry **slot = find_slot(s, h, key, klen);
   struct entry *e = *slot;
-  if (e && e->expiry <= now) {
+  bool expired = e && e->expiry <= now;
+  if (expired && now >= e->expiry + (int64_t)c->limits.stale_window) {
     remove_entry(s, slot);
     e = NULL;
+  } else if (expired && !stale) {
+    e = NULL; /* kept for serve-stale */
   }
   if (!e || e->rank < min_rank) {
     s->misses++;
@@ -408,7 +413,8 @@ static int fetch(cache_t *c, const uint8_t *key, size_t klen, enum cache_rank mi
   s->hits++;
   res->kind = (enum cache_kind)e->kind;
   res->rank = (enum cache_rank)e->rank;
-  res->ttl = (uint32_t)(e->expiry - now);
+  res->stale = expired;
+  res->ttl = expired ? stale_ttl : (uint32_t)(e->expiry - now);
   vlen = e->vlen;
   val = malloc(vlen ? vlen : 1);
   if (val && vlen) memcpy(val, e->data + e->klen, vlen);
@@ -426,9 +432,21 @@ int cache_lookup(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
   memset(res, 0, sizeof *res);
   size_t klen = make_key(name, (uint16_t)type, key);
   if (!klen) return -1;
-  if (fetch(c, key, klen, min_rank, now, res) == 0) return 0;
+  if (fetch(c, key, klen, min_rank, now, false, 0, res) == 0) return 0;
   klen = make_key(name, 0, key);
-  return fetch(c, key, klen, min_rank, now, res);
+  return fetch(c, key, klen, min_rank, now, false, 0, res);
+}
+
+int cache_lookup_stale(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
+                       enum cache_rank min_rank, int64_t now, uint32_t stale_ttl,
+                       struct cache_result *res) {
+  uint8_t key[KEY_MAX];
+  memset(res, 0, sizeof *res);
+  size_t klen = make_key(name, (uint16_t)type, key);
+  if (!klen) return -1;
+  if (fetch(c, key, klen, min_rank, now, true, stale_ttl, res) == 0) return 0;
+  klen = make_key(name, 0, key);
+  return fetch(c, key, klen, min_rank, now, true, stale_ttl, res);
 }
 
 void cache_get_stats(cache_t *c, struct cache_stats *out) {

@@ -46,12 +46,15 @@ struct cache_limits {
   uint32_t min_ttl;     /* clamp for positive TTLs */
   uint32_t max_ttl;
   uint32_t max_neg_ttl; /* clamp for negative TTLs (RFC 2308 §5) */
+  uint32_t stale_window; /* seconds an expired entry is kept for serve-stale
+                            (RFC 8767); 0: expired entries go at once */
 };
 
 struct cache_result {
   enum cache_kind kind;
   enum cache_rank rank;
-  uint32_t ttl;       /* remaining seconds */
+  uint32_t ttl;       /* remaining seconds (stale: the stale TTL asked for) */
+  bool stale;         /* expired, within the stale window */
   ldns_rr_list *rrs;  /* RRset, or the SOA of a negative entry (may be
                          empty); owned by the caller: ldns_rr_list_deep_free */
 };
@@ -98,6 +101,13 @@ int cache_fill(cache_t *c, const struct cache_record *rec, int64_t now);
  * entry for the name. Returns 0 and fills *res on a hit, -1 on a miss. */
 int cache_lookup(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
                  enum cache_rank min_rank, int64_t now, struct cache_result *res);
+
+/* As cache_lookup, but an entry expired less than stale_window ago also
+ * answers, with stale set and every TTL set to stale_ttl (RFC 8767). Live
+ * entries answer as usual. */
+int cache_lookup_stale(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
+                       enum cache_rank min_rank, int64_t now, uint32_t stale_ttl,
+                       struct cache_result *res);
 
 /* Remove every entry (used by tests and, later, by operators). */
 void cache_clear(cache_t *c);

@@ -89,6 +89,8 @@ static void queries(struct jbuf *b, const struct stats *s) {
          s->truncated);
   single(b, "tcp_connections_refused_total", "counter",
          "TCP connections closed at once: over the connection limit.", s->tcp_refused);
+  single(b, "stale_answers_total", "counter",
+         "Answers served stale (RFC 8767, EDE 3) because resolution failed.", s->stale_answers);
   family(b, "limited_total", "counter",
          "Load shed by a limit: requests refused (max-requests), upstream queries not sent "
          "(max-upstream-in-flight), TCP connections closed (per client, slow), UDP queries "

@@ -65,6 +65,7 @@ struct stats {
   uint64_t limited[SL_N];      /* queries or connections shed, by limit */
   uint64_t send_dropped;       /* UDP replies the socket would not take */
   uint64_t requests, joined;   /* resolutions started; clients that joined one */
+  uint64_t stale_answers;      /* failed resolutions answered stale (RFC 8767) */
   uint64_t in_flight;          /* gauge: resolutions under way */
   struct hist answer_latency[SS_N]; /* query received to answer sent, by source */
   /* CNAME chains */

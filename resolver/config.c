@@ -44,6 +44,8 @@ void config_defaults(struct config *cfg) {
   cfg->max_upstream_in_flight = 2048;
   cfg->ratelimit = 0;
   cfg->ratelimit_slip = 2;
+  cfg->serve_stale = 0;
+  cfg->stale_answer_ttl = 30;
   cfg->edns_buffer_size = 1232;
   redis_config_defaults(&cfg->redis);
   cfg->metrics_top_zones = 20;
@@ -253,6 +255,12 @@ static const char *set_key(struct config *cfg, struct setctx *sc, const char *ke
   } else if (!strcmp(key, "ratelimit-slip")) {
     if (parse_uint(v, 0, 100, &u)) return "expected a number from 0 to 100";
     cfg->ratelimit_slip = (uint32_t)u;
+  } else if (!strcmp(key, "serve-stale")) {
+    if (parse_uint(v, 0, 7 * 86400, &u)) return "expected seconds from 0 (off) to 604800";
+    cfg->serve_stale = (uint32_t)u;
+  } else if (!strcmp(key, "stale-answer-ttl")) {
+    if (parse_uint(v, 1, 3600, &u)) return "expected seconds from 1 to 3600";
+    cfg->stale_answer_ttl = (uint32_t)u;
   } else if (!strcmp(key, "edns-buffer-size")) {
     if (parse_uint(v, 512, 4096, &u)) return "expected bytes from 512 to 4096";
     cfg->edns_buffer_size = (uint16_t)u;
@@ -299,6 +307,7 @@ static const struct key_def keys[] = {
     {"tcp-max-connections-per-client", false, NULL}, {"tcp-read-timeout", false, NULL},
     {"max-requests", false, NULL}, {"max-upstream-in-flight", false, NULL},
     {"ratelimit", false, NULL}, {"ratelimit-slip", false, NULL},
+    {"serve-stale", false, NULL}, {"stale-answer-ttl", false, NULL},
     {"edns-buffer-size", false, NULL}, {"metrics", false, NULL},
     {"metrics-top-zones", false, NULL}, {"instrumentation", false, NULL},
     {"case-randomization", false, NULL},
@@ -462,6 +471,9 @@ void config_usage(FILE *out) {
           "  --case-randomization off send names to authorities as asked, not in random\n"
           "                           letter case (0x20; default on)\n"
           "  --log-level LEVEL        debug, info, warn or error (default info)\n"
+          "  --serve-stale SECONDS    answer data expired up to this long ago when the\n"
+          "                           authorities fail (RFC 8767; default 0 = off)\n"
+          "  --stale-answer-ttl S     TTL of stale records in such answers (default 30)\n"
           "Limits (per worker thread; over a limit the query is shed and counted):\n"
           "  --max-requests N         resolutions under way (default 1024; REFUSED beyond)\n"
           "  --max-upstream-in-flight N queries to authorities at once (default 2048)\n"

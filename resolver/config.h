@@ -43,6 +43,8 @@ struct config {
   uint32_t max_upstream_in_flight; /* queries to authorities, per worker */
   uint32_t ratelimit;           /* UDP queries per second per client; 0: off */
   uint32_t ratelimit_slip;      /* every N-th limited query gets TC=1 */
+  uint32_t serve_stale;         /* seconds expired data may still answer; 0: off */
+  uint32_t stale_answer_ttl;    /* TTL of a stale answer's records */
   uint16_t edns_buffer_size;   /* advertised and used as the UDP answer cap */
   struct redis_config redis;   /* the shared cache tier; off by default */
   bool metrics;                /* serve /metrics, /chains, /trace */

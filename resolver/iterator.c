@@ -87,6 +87,8 @@ struct iter {
   struct trace *trace;
   int trace_idx;  /* the query in flight */
   bool nocache;   /* bypass the memory and shared tiers and cached delegations */
+  bool stale_mode; /* answer from the memory cache only, expired data allowed */
+  uint32_t stale_ttl;
 
   struct iter_result res;
 };
@@ -99,7 +101,8 @@ static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, .
     __attribute__((format(printf, 4, 5)));
 
 static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, ...) {
-  if (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) share_chain(it);
+  if ((rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) && !it->stale_mode)
+    share_chain(it);
   /* The budget is the whole request's: anything spent was spent upstream. */
   bool upstream = *it->budget < it->env->cfg->max_upstream_queries;
   it->res.source = upstream ? CHAIN_SRC_NETWORK
@@ -407,6 +410,17 @@ static void share_chain(iter_t *it) {
 
 /* ---- states ------------------------------------------------------------- */
 
+/* An answer-ranked cache lookup; in stale mode expired data counts too. */
+static int lookup(iter_t *it, const ldns_rdf *name, ldns_rr_type type, int64_t now,
+                  struct cache_result *cr) {
+  if (!it->stale_mode)
+    return cache_lookup(it->env->cache, name, type, CACHE_RANK_ANSWER, now, cr);
+  int rc = cache_lookup_stale(it->env->cache, name, type, CACHE_RANK_ANSWER, now,
+                              it->stale_ttl, cr);
+  if (rc == 0 && cr->stale) it->res.stale = true;
+  return rc;
+}
+
 static void st_cache(iter_t *it, struct iter_action *act) {
   const ldns_rdf *cur = current(it);
   if (it->nocache) {
@@ -415,7 +429,7 @@ static void st_cache(iter_t *it, struct iter_action *act) {
   }
   int64_t now = util_now_sec();
   struct cache_result cr;
-  if (cache_lookup(it->env->cache, cur, it->qtype, CACHE_RANK_ANSWER, now, &cr) == 0) {
+  if (lookup(it, cur, it->qtype, now, &cr) == 0) {
     final_step(it, cached_source(it, cur), cr.ttl);
     if (cr.kind == CACHE_RRSET) {
       set_answer(it, cr.rrs);
@@ -429,8 +443,7 @@ static void st_cache(iter_t *it, struct iter_action *act) {
     ldns_rr_list_deep_free(cr.rrs);
     return;
   }
-  if (it->qtype != LDNS_RR_TYPE_CNAME &&
-      cache_lookup(it->env->cache, cur, LDNS_RR_TYPE_CNAME, CACHE_RANK_ANSWER, now, &cr) == 0) {
+  if (it->qtype != LDNS_RR_TYPE_CNAME && lookup(it, cur, LDNS_RR_TYPE_CNAME, now, &cr) == 0) {
     bool ok = cr.kind == CACHE_RRSET && ldns_rr_list_rr_count(cr.rrs) > 0 &&
               ldns_rr_rd_count(ldns_rr_list_rr(cr.rrs, 0)) == 1;
     if (ok && follow(it, ldns_rr_list_rr(cr.rrs, 0), cached_source(it, cur))) {
@@ -440,7 +453,8 @@ static void st_cache(iter_t *it, struct iter_action *act) {
     ldns_rr_list_deep_free(cr.rrs);
     if (ok) return; /* finished by follow() */
   }
-  if (want_fetch(it, cur)) st_fetch(it, act);
+  if (it->stale_mode) finish(it, LDNS_RCODE_SERVFAIL, EDE_NONE, NULL); /* nothing kept */
+  else if (want_fetch(it, cur)) st_fetch(it, act);
   else it->state = IS_FIND_ZONE;
 }
 
@@ -846,4 +860,9 @@ void iter_set_trace(iter_t *it, struct trace *t, bool nocache) {
 
 struct trace *iter_trace(const iter_t *it) { return it->trace; }
 bool iter_nocache(const iter_t *it) { return it->nocache; }
+
+void iter_set_stale(iter_t *it, uint32_t stale_ttl) {
+  it->stale_mode = true;
+  it->stale_ttl = stale_ttl;
+}
 bool iter_done(const iter_t *it) { return it->state == IS_DONE; }

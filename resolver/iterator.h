@@ -94,6 +94,7 @@ struct iter_action {
 /* Extended DNS Error codes used (RFC 8914). */
 #define EDE_NONE (-1)
 #define EDE_OTHER 0
+#define EDE_STALE_ANSWER 3
 #define EDE_NO_REACHABLE_AUTHORITY 22
 
 struct iter_result {
@@ -108,6 +109,7 @@ struct iter_result {
   uint32_t upstream_queries;      /* by this iterator (sub-lookups not included) */
   bool timed_out;                 /* ended by the request's deadline */
   bool from_shared_tier;          /* the shared tier supplied data */
+  bool stale;                     /* stale mode used expired data (RFC 8767) */
   enum chain_source source;       /* where the answer came from: the network
                                      if any upstream query was made for the
                                      request, else the shared tier if it
@@ -150,6 +152,12 @@ struct trace;
 void iter_set_trace(iter_t *it, struct trace *t, bool nocache);
 struct trace *iter_trace(const iter_t *it);
 bool iter_nocache(const iter_t *it);
+
+/* Stale mode (serve-stale, RFC 8767): answer only from the memory cache,
+ * entries expired within its stale window included (their TTLs become
+ * stale_ttl); never a query, never a fetch. Ends with SERVFAIL when the
+ * cache cannot answer the whole chain. Set before the first iter_next. */
+void iter_set_stale(iter_t *it, uint32_t stale_ttl);
 bool iter_done(const iter_t *it);
 
 #endif

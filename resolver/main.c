@@ -152,7 +152,7 @@ static int trace_main(int argc, char **argv) {
   cfg.nlisten = 0;
   cfg.metrics = false;
   struct hints *hints = load_hints(&cfg);
-  struct cache_limits limits = {cfg.cache_size, cfg.min_ttl, cfg.max_ttl, cfg.max_negative_ttl};
+  struct cache_limits limits = {cfg.cache_size, cfg.min_ttl, cfg.max_ttl, cfg.max_negative_ttl, 0};
   cache_t *cache = hints ? cache_new(&limits) : NULL;
   struct iter_config icfg = iter_config_of(&cfg);
   static struct worker w;
@@ -200,7 +200,7 @@ int main(int argc, char **argv) {
   /* The RRset cache gets four fifths of cache-size; the workers' answer
    * caches share the last fifth (worker.c). */
   struct cache_limits limits = {cfg.cache_size / 5 * 4, cfg.min_ttl, cfg.max_ttl,
-                                cfg.max_negative_ttl};
+                                cfg.max_negative_ttl, cfg.serve_stale};
   cache_t *cache = cache_new(&limits);
   struct iter_config icfg = iter_config_of(&cfg);
   struct worker *workers = calloc(cfg.threads, sizeof *workers);

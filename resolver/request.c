@@ -179,6 +179,30 @@ static void finish_traced(struct request *r, const struct iter_result *res, cons
   free_request(r);
 }
 
+/* Serve-stale (RFC 8767): when a resolution fails for want of answers
+ * (not a loop or an over-long chain), answer from cached data that expired
+ * within the stale window, if the cache holds the whole chain. Returns the
+ * stale-mode iterator that answered, or NULL. */
+static iter_t *stale_answer(struct request *r) {
+  const struct config *cfg = r->w->cfg;
+  const struct iter_result *res = iter_result(r->it);
+  if (!cfg->serve_stale || res->rcode != LDNS_RCODE_SERVFAIL ||
+      res->chain_status == CHAIN_LOOP || res->chain_status == CHAIN_TOO_LONG)
+    return NULL;
+  iter_t *it = iter_new(&r->w->env, iter_chain(r->it)->start, iter_qtype(r->it), 0, NULL);
+  if (!it) return NULL;
+  iter_set_stale(it, cfg->stale_answer_ttl);
+  struct iter_action act;
+  iter_next(it, &act);
+  const struct iter_result *sr = iter_result(it);
+  if (act.kind != IA_DONE || !sr->stale ||
+      (sr->rcode != LDNS_RCODE_NOERROR && sr->rcode != LDNS_RCODE_NXDOMAIN)) {
+    iter_free(it);
+    return NULL;
+  }
+  return it;
+}
+
 static void finish(struct request *r) {
   const struct iter_result *res = iter_result(r->it);
   cancel_children(r); /* lookups still out are of no use now */
@@ -195,6 +219,23 @@ static void finish(struct request *r) {
   const chain_t *ch = iter_chain(r->it);
   if (r->traced) {
     finish_traced(r, res, ch);
+    return;
+  }
+  iter_t *stale = stale_answer(r);
+  if (stale) {
+    /* The stale answer, with EDE 3 saying so and why. */
+    struct iter_result sres = *iter_result(stale);
+    const chain_t *sch = iter_chain(stale);
+    char n[256];
+    sres.ede = EDE_STALE_ANSWER;
+    snprintf(sres.ede_text, sizeof sres.ede_text, "stale answer for %s: %.300s",
+             name_str(ch->start, n, sizeof n), res->ede_text[0] ? res->ede_text : "SERVFAIL");
+    r->w->stats.stale_answers++;
+    count_outcome(r, &sres, sch);
+    log_info("%s", sres.ede_text);
+    for (struct req_client *c = r->clients; c; c = c->next) c->cb(c->arg, &sres, sch);
+    iter_free(stale);
+    free_request(r);
     return;
   }
   count_outcome(r, res, ch);

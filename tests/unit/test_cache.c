@@ -130,6 +130,46 @@ static void test_ttl_countdown_and_expiry(void **state) {
   cache_free(c);
 }
 
+static void test_stale_window(void **state) {
+  (void)state;
+  struct cache_limits l = {.max_bytes = 1u << 20, .max_ttl = 86400, .max_neg_ttl = 3600,
+                           .stale_window = 50};
+  cache_t *c = cache_new(&l);
+  assert_non_null(c);
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW, "a.example. 100 IN A 192.0.2.1", NULL), 0);
+  ldns_rdf *name = dn("a.example.");
+  struct cache_result r;
+  /* Live: both lookups answer as usual, not stale. */
+  assert_int_equal(cache_lookup_stale(c, name, LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW + 10, 30,
+                                      &r), 0);
+  assert_false(r.stale);
+  assert_int_equal(r.ttl, 90);
+  ldns_rr_list_deep_free(r.rrs);
+  /* Expired: a miss for normal lookups, which leave it in place... */
+  assert_int_equal(cache_lookup(c, name, LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW + 120, &r), -1);
+  /* ...and stale, with the stale TTL, within the window. */
+  assert_int_equal(cache_lookup_stale(c, name, LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW + 149, 30,
+                                      &r), 0);
+  assert_true(r.stale);
+  assert_int_equal(r.ttl, 30);
+  assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(r.rrs, 0)), 30);
+  ldns_rr_list_deep_free(r.rrs);
+  /* A fresh store replaces it. */
+  assert_int_equal(store(c, CACHE_RANK_ANSWER, NOW + 130, "a.example. 100 IN A 192.0.2.2", NULL),
+                   0);
+  assert_int_equal(cache_lookup(c, name, LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW + 131, &r), 0);
+  assert_int_equal(r.ttl, 99);
+  ldns_rr_list_deep_free(r.rrs);
+  /* Past the window it is gone for good. */
+  assert_int_equal(cache_lookup_stale(c, name, LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW + 280, 30,
+                                      &r), -1);
+  struct cache_stats st;
+  cache_get_stats(c, &st);
+  assert_int_equal(st.entries, 0);
+  ldns_rdf_deep_free(name);
+  cache_free(c);
+}
+
 static void test_ttl_is_minimum_of_set(void **state) {
   (void)state;
   cache_t *c = mk_default();
@@ -585,6 +625,7 @@ int main(void) {
       cmocka_unit_test(test_empty_rrset_not_stored),
       cmocka_unit_test(test_case_insensitive_keys),
       cmocka_unit_test(test_ttl_countdown_and_expiry),
+      cmocka_unit_test(test_stale_window),
       cmocka_unit_test(test_ttl_is_minimum_of_set),
       cmocka_unit_test(test_ttl_clamps),
       cmocka_unit_test(test_negative_nxdomain_any_type),

@@ -30,7 +30,7 @@ static void test_decisions(void **state) {
 
 static void test_cache_budget_evicts_at_once(void **state) {
   (void)state;
-  struct cache_limits lim = {4 * MIB, 0, 86400, 3600};
+  struct cache_limits lim = {4 * MIB, 0, 86400, 3600, 0};
   cache_t *c = cache_new(&lim);
   for (int i = 0; i < 20000; i++) {
     char text[96];

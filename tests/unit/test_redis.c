@@ -88,7 +88,7 @@ static void test_tier_without_server(void **state) {
   (void)state;
   uv_loop_t loop;
   uv_loop_init(&loop);
-  struct cache_limits lim = {1 << 20, 0, 86400, 3600};
+  struct cache_limits lim = {1 << 20, 0, 86400, 3600, 0};
   cache_t *mem = cache_new(&lim);
   struct redis_config rc;
   redis_config_defaults(&rc);
