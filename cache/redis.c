@@ -496,10 +496,26 @@ static void fifo_remove(struct redis_conn *c, struct redis_lookup *l) {
 
 static void arm_cmd_timer(struct redis_conn *c);
 
+/* Has the server reset or closed the connection behind hiredis's back?
+ * hiredis 0.14's libuv adapter ignores poll errors: after a reset with
+ * commands in flight (a Redis killed under load) libuv stops polling and
+ * no disconnect callback ever comes, so a timeout looks here. */
+static bool conn_broken(const struct redis_conn *c) {
+  if (!c->ac || c->ac->c.fd < 0) return false;
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(c->ac->c.fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) return true;
+  char b;
+  return recv(c->ac->c.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 /* Report every lookup whose deadline passed as a miss. */
 static void on_cmd_timeout(uv_timer_t *timer) {
   struct redis_conn *c = timer->data;
   uint64_t now = now_ms();
+  if (c->cursor && c->cursor->deadline_ms <= now && c->state == CS_READY && conn_broken(c)) {
+    conn_drop(c, "connection reset"); /* reports nothing: the lookups follow */
+  }
   while (c->cursor && c->cursor->deadline_ms <= now) {
     struct redis_lookup *l = c->cursor;
     c->cursor = l->next;

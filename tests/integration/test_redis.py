@@ -81,6 +81,7 @@ class SharedCache(IntegrationTest):
         self.assertChainA(ra, CHAIN)
         self.wait_key("t1:v1:chain:www.example.com.")
         self.wait_key("t1:v1:rr:edge.edge.org.:A")
+        self.wait_key("t1:v1:rr:www.example.com.cdn.net.:CNAME")  # writes are pipelined
         before = b.stats()
         rb = b.udp("www.example.com")
         self.assertChainA(rb, CHAIN)

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The shared cache when Redis misbehaves or moves: killed mid-run (every
-query still answered, no added latency), restarted (sharing resumes by
+query still answered, no added latency), killed and restarted under load
+from four clients (every query answered), restarted (sharing resumes by
 itself), asleep (DEBUG SLEEP: at most the command timeout added, then the
 breaker stops asking), reached over a unix socket with a password, read
 replicas, and a Sentinel failover of the primary. Real redis-server
@@ -8,13 +9,15 @@ processes on 127.55.22.x, each test with its own."""
 
 import os
 import signal
+import socket
+import struct
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (IntegrationTest, RedisServer, answers, main,
+from harness import (IntegrationTest, RedisServer, answers, main, rcode,
                      redis_addr, stats_delta, wait_for)  # noqa: E402
 
 BASE = 22
@@ -75,6 +78,99 @@ class RedisFaults(IntegrationTest):
         self.assertResolved(c.udp("n30.example.com"))
         self.assertTrue(wait_for(lambda: r.client().exists("k:v1:rr:n30.example.com.:A"), 3))
         self.assertIn("connected", c.log)
+
+    def test_killed_and_restarted_under_load(self):
+        r = self.start_redis(30)
+        c = self.start_resolver(["--redis-url", r.url, "--redis-prefix", "L"], n=30)
+        stop = threading.Event()
+        results = []  # (name, rcode or None for no answer)
+        lock = threading.Lock()
+
+        def load(worker):
+            # Hits, and names nobody asked before (each a Redis lookup, a
+            # resolution and a Redis write), until told to stop; bounded.
+            for i in range(3000):
+                if stop.is_set():
+                    return
+                name = ("n%d.example.com" % (i % NAMES) if i % 2 else
+                        "miss-%d-%d.example.com" % (worker, i))
+                try:
+                    rc = rcode(c.udp(name, timeout=4))
+                except Exception:  # noqa: BLE001
+                    rc = None
+                with lock:
+                    results.append((name, rc))
+        threads = [threading.Thread(target=load, args=(w,)) for w in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
+        r.stop(signal.SIGKILL)
+        time.sleep(2.0)
+        r.start()
+        time.sleep(2.0)
+        stop.set()
+        for t in threads:
+            t.join(15)
+        self.assertTrue(c.alive())
+        bad = [x for x in results if x[1] not in ("NOERROR", "NXDOMAIN")]
+        self.assertGreater(len(results), 200)
+        self.assertEqual(bad, [], "%d of %d queries unanswered or failed" % (len(bad),
+                                                                           len(results)))
+        # Sharing resumed by itself after the restart.
+        self.assertTrue(wait_for(lambda: c.stats()["redis.connects"] >= 2, 10), c.log[-2000:])
+        self.assertEqual(rcode(c.udp("miss-after.example.com")), "NXDOMAIN")
+        self.assertTrue(wait_for(lambda: any(r.client().scan_iter("L:*miss-after*")), 5))
+
+    def test_reset_with_lookups_in_flight(self):
+        # A server that answers the set-up PING, then resets the connection
+        # (RST) when a lookup arrives. hiredis's libuv adapter drops the
+        # poll error on the floor; the resolver must notice by itself and
+        # reconnect, not keep a dead connection forever.
+        addr = redis_addr(BASE, 40)
+        srv = socket.socket()
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind((addr, 6379))
+        srv.listen(8)
+        srv.settimeout(0.2)
+        done = threading.Event()
+        conns = []
+
+        def serve():
+            while not done.is_set():
+                try:
+                    conn, _ = srv.accept()
+                except socket.timeout:
+                    continue
+                conns.append(conn)
+                conn.settimeout(3)
+                try:
+                    while True:
+                        data = conn.recv(65536)
+                        if not data:
+                            break
+                        if b"MGET" in data:
+                            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                            struct.pack("ii", 1, 0))
+                            break
+                        conn.sendall(b"+PONG\r\n" * data.count(b"PING"))
+                except OSError:
+                    pass
+                conn.close()
+        t = threading.Thread(target=serve)
+        t.start()
+        try:
+            c = self.start_resolver(["--redis-url", "redis://%s:6379" % addr,
+                                     "--redis-prefix", "rst"], n=40)
+            self.assertTrue(wait_for(lambda: c.stats()["redis.connects"] >= 1, 5), c.log)
+            for i in range(5):
+                self.assertResolved(c.udp("s%d.example.com" % i))
+                time.sleep(0.3)
+            self.assertGreaterEqual(c.stats()["redis.connects"], 2, c.log[-3000:])
+            self.assertIn("connection reset", c.log)
+        finally:
+            done.set()
+            t.join(5)
+            srv.close()
 
     def test_asleep_then_awake(self):
         r = self.start_redis(3)
