@@ -49,6 +49,7 @@ void config_defaults(struct config *cfg) {
   cfg->edns_buffer_size = 1232;
   redis_config_defaults(&cfg->redis);
   cfg->metrics_top_zones = 20;
+  cfg->trace_rate = 6;
   cfg->instrumentation = true;
   cfg->case_randomization = true;
 }
@@ -276,6 +277,9 @@ static const char *set_key(struct config *cfg, struct setctx *sc, const char *ke
     if (parse_bool(v, &cfg->case_randomization)) return "expected on or off";
   } else if (!strcmp(key, "instrumentation")) {
     if (parse_bool(v, &cfg->instrumentation)) return "expected on or off";
+  } else if (!strcmp(key, "trace-rate")) {
+    if (parse_uint(v, 0, 600, &u)) return "expected traces per minute from 0 (off) to 600";
+    cfg->trace_rate = (uint32_t)u;
   } else if (!strcmp(key, "metrics-top-zones")) {
     if (parse_uint(v, 1, 1000, &u)) return "expected a number from 1 to 1000";
     cfg->metrics_top_zones = (uint32_t)u;
@@ -310,6 +314,7 @@ static const struct key_def keys[] = {
     {"serve-stale", false, NULL}, {"stale-answer-ttl", false, NULL},
     {"edns-buffer-size", false, NULL}, {"metrics", false, NULL},
     {"metrics-top-zones", false, NULL}, {"instrumentation", false, NULL},
+    {"trace-rate", false, NULL},
     {"case-randomization", false, NULL},
     {"redis-url", false, NULL}, {"redis-user", false, NULL}, {"redis-password", false, NULL},
     {"redis-password-file", false, NULL}, {"redis-db", false, NULL},
@@ -486,6 +491,8 @@ void config_usage(FILE *out) {
           "  --metrics ADDR:PORT      serve /metrics, /chains and /trace over HTTP (off by\n"
           "                           default; a bare port means 127.0.0.1, e.g. 5399)\n"
           "  --metrics-top-zones K    zones with a latency series of their own (default 20)\n"
+          "  --trace-rate N           /trace requests per minute, one at a time (default 6;\n"
+          "                           0 turns /trace off)\n"
           "  --instrumentation off    no latency histograms or chain records (to measure\n"
           "                           their cost; counters stay)\n"
           "Shared cache (Redis), off unless a URL or sentinels are given:\n"

@@ -50,6 +50,7 @@ struct config {
   bool metrics;                /* serve /metrics, /chains, /trace */
   struct sockaddr_storage metrics_addr;
   uint32_t metrics_top_zones;  /* zones with a latency series of their own */
+  uint32_t trace_rate;         /* /trace requests per minute; 0: /trace off */
   bool case_randomization;     /* 0x20 on outbound names */
   bool instrumentation;        /* latency histograms and chain observations; off
                                   only to measure what they cost */

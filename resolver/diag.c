@@ -21,7 +21,27 @@ struct diag {
   zone_export_t *zones;
   metrics_http_t *http;
   unsigned next_worker; /* traces go round the workers */
+  /* /trace makes the resolver query authorities on an HTTP client's
+   * behalf: one at a time, and trace-rate per minute (a token bucket
+   * holding at most a burst of five), guarded by lock. */
+  bool tracing;
+  double trace_tokens;
+  uint64_t trace_refill_us;
 };
+
+/* May a trace start now? Takes a token and the single trace slot. */
+static bool trace_admit(struct diag *d) {
+  uint32_t rate = d->cfg->trace_rate;
+  double cap = rate < 5 ? rate : 5;
+  uint64_t now = util_mono_us();
+  d->trace_tokens += (double)(now - d->trace_refill_us) * rate / 60e6;
+  if (d->trace_tokens > cap) d->trace_tokens = cap;
+  d->trace_refill_us = now;
+  if (d->tracing || d->trace_tokens < 1.0) return false;
+  d->trace_tokens -= 1.0;
+  d->tracing = true;
+  return true;
+}
 
 static char *busy(int *status) {
   *status = 503;
@@ -68,9 +88,23 @@ static char *on_trace(void *ctx, const char *name, const char *type, bool nocach
                       int *status) {
   struct diag *d = ctx;
   pthread_mutex_lock(&d->lock);
+  bool ok = trace_admit(d);
   struct worker *w = &d->workers[d->next_worker++ % d->n];
   pthread_mutex_unlock(&d->lock);
-  return trace_run_json(w, name, type, nocache, d->cfg->request_timeout_ms + 1000, status);
+  if (!ok) {
+    char msg[160];
+    *status = 429;
+    snprintf(msg, sizeof msg,
+             "too many traces: one at a time, at most %u a minute (trace-rate); try later\n",
+             d->cfg->trace_rate);
+    return strdup(msg);
+  }
+  char *out = trace_run_json(w, name, type, nocache, d->cfg->request_timeout_ms + 1000, status);
+  pthread_mutex_lock(&d->lock);
+  d->tracing = false;
+  if (*status == 400) d->trace_tokens += 1.0; /* nothing was asked upstream */
+  pthread_mutex_unlock(&d->lock);
+  return out;
 }
 
 diag_t *diag_start(struct worker *workers, unsigned n, cache_t *cache,
@@ -81,6 +115,8 @@ diag_t *diag_start(struct worker *workers, unsigned n, cache_t *cache,
   d->n = n;
   d->cache = cache;
   d->cfg = cfg;
+  d->trace_tokens = cfg->trace_rate < 5 ? cfg->trace_rate : 5;
+  d->trace_refill_us = util_mono_us();
   pthread_mutex_init(&d->lock, NULL);
   d->zones = zone_export_new(cfg->metrics_top_zones);
   struct metrics_ops ops = {on_metrics, on_chains, on_trace, d};

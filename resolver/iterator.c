@@ -528,7 +528,8 @@ static void st_select(iter_t *it, struct iter_action *act) {
   if (*it->budget == 0) {
     set_answer(it, NULL);
     finish(it, LDNS_RCODE_SERVFAIL, EDE_OTHER,
-           "upstream query limit of %u reached", it->env->cfg->max_upstream_queries);
+           "upstream query limit of %u reached (max-upstream-queries)",
+           it->env->cfg->max_upstream_queries);
     return;
   }
   const struct iter_config *cfg = it->env->cfg;

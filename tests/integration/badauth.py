@@ -31,6 +31,15 @@ JSON description:
         "cname_other": true,        # at a name with CNAME + other data,
                                     # also return the other data of the
                                     # asked type next to the CNAME
+        "mangle": null,             # "garbage": random bytes instead of
+                                    # the answer; "txid": the answer with
+                                    # another TXID; "question": the answer
+                                    # to another name
+        "referral": null,           # "deeper": every answer is a referral
+                                    # one label further down the name
+                                    # asked, to this server again (an
+                                    # endless delegation chain); "upward":
+                                    # a referral to the served zone's parent
         "lowercase_question": false,  # answer with the question name
                                     # lowercased (a server that does not
                                     # echo 0x20 case)
@@ -156,6 +165,7 @@ class Server:
         self.trunc_names = {n.lower() for n in self.b.get("truncate_names", [])}
         self.rcode_names = {k.lower(): v for k, v in
                             self.b.get("rcode_names", {}).items()}
+        self.referrals_given = {}  # qname -> referrals sent for it ("deeper")
 
     # -- logging --------------------------------------------------------
     def log(self, transport, src, msg):
@@ -183,6 +193,9 @@ class Server:
             return resp
         q = query.question[0]
         qname_l = q.name.to_text().lower()
+        if self.b.get("referral") and self.data.zone_for(q.name) is not None:
+            self.referral(resp, q.name)
+            return resp
         forced = self.b.get("rcode") or self.rcode_names.get(qname_l)
         if forced:
             resp.set_rcode(dns.rcode.from_text(forced))
@@ -192,6 +205,39 @@ class Server:
             resp.question = [dns.rrset.RRset(dns.name.from_text(qname_l),
                                              q.rdclass, q.rdtype)]
         return resp
+
+    def referral(self, resp, qname):
+        origin = self.data.zone_for(qname)
+        if self.b["referral"] == "upward":
+            cut = origin.parent()
+        else:
+            n = self.referrals_given.get(qname, 0) + 1
+            self.referrals_given[qname] = n
+            depth = min(len(origin.labels) + n, len(qname.labels))
+            cut = dns.name.Name(qname.labels[-depth:])
+        ns = dns.name.Name((b"ns",) + cut.labels)
+        resp.flags &= ~dns.flags.AA
+        resp.authority.append(dns.rrset.from_text(cut, 300, "IN", "NS", ns.to_text()))
+        resp.additional.append(dns.rrset.from_text(ns, 300, "IN", "A", self.addr))
+
+    def mangle(self, query, wire):
+        """The reply as the "mangle" behaviour spoils it."""
+        how = self.b.get("mangle")
+        if how == "garbage":
+            return os.urandom(max(12, len(wire)))
+        if how == "txid":
+            return struct.pack("!H", (query.id + 1) & 0xffff) + wire[2:]
+        if how == "question" and query.question:
+            q = query.question[0]
+            other = dns.message.make_query(dns.name.Name((b"other",) + q.name.labels),
+                                           q.rdtype)
+            other.id = query.id
+            r = dns.message.make_response(other)
+            r.flags |= dns.flags.AA
+            r.answer.append(dns.rrset.from_text(other.question[0].name, 300, "IN", "A",
+                                                "192.0.2.250"))
+            return r.to_wire()
+        return wire
 
     def answer(self, resp, qname, qtype):
         data = self.data
@@ -326,7 +372,7 @@ class UDPProto(asyncio.DatagramProtocol):
                     sock.bind(source)
                     sock.sendto(wire_f, addr)
         resp = self.s.build(query)
-        wire_out = self.s.udp_wire(query, resp, trunc)
+        wire_out = self.s.mangle(query, self.s.udp_wire(query, resp, trunc))
         if delay > 0:
             asyncio.get_running_loop().call_later(
                 delay, self.transport.sendto, wire_out, addr)
@@ -343,7 +389,7 @@ async def handle_tcp(server, reader, writer):
         if delay > 0:
             await asyncio.sleep(delay)
         resp = server.build(query)
-        wire = resp.to_wire(max_size=65535)
+        wire = server.mangle(query, resp.to_wire(max_size=65535))
         async with lock:
             writer.write(struct.pack("!H", len(wire)) + wire)
             await writer.drain()

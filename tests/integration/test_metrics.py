@@ -258,6 +258,19 @@ class ChainMetrics(IntegrationTest):
             self.assertEqual(status, 400, q)
         self.assertEqual(self.resolver.http("/nope")[0], 404)
 
+    def test_trace_is_rate_limited(self):
+        # /trace makes the resolver query authorities for an HTTP client:
+        # one at a time, trace-rate a minute.
+        res = self.start_resolver(["--trace-rate", "2"], n=5, metrics=True)
+        statuses = [res.http("/trace?name=a.chain.com&nocache=1")[0] for _ in range(2)]
+        self.assertEqual(statuses, [200, 200])
+        status, body = res.http("/trace?name=a.chain.com&nocache=1")
+        self.assertEqual(status, 429, body)
+        self.assertIn("trace-rate", body)
+        self.assertEqual(res.http("/metrics")[0], 200)  # scrapes are not limited
+        off = self.start_resolver(["--trace-rate", "0"], n=6, metrics=True)
+        self.assertEqual(off.http("/trace?name=a.chain.com")[0], 429)
+
     def test_trace_command(self):
         p = subprocess.run([resolver_bin(), "trace", "a.chain.com", "A", "--root-hints",
                             self.h.hints, "--upstream-port", str(self.h.port), "--no-ipv6"],
