@@ -9,6 +9,9 @@
 #   bench/run.sh shared [ARGS]   the shared Redis tier (shared_cache.py)
 #   bench/run.sh instr [ARGS]    what chain instrumentation costs
 #                                (instrumentation.py, callgrind + dnsperf)
+#   bench/run.sh soak [SECONDS] [RATE]
+#                                the soak test for longer (default 180 s at
+#                                5000 q/s): RSS and descriptors over time
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suite="${1:-all}"
@@ -21,11 +24,14 @@ case "$suite" in
   perf) exec /usr/bin/python3 bench/perf.py --binary "$bin" "$@" ;;
   shared) exec /usr/bin/python3 bench/shared_cache.py --binary "$bin" "$@" ;;
   instr) exec /usr/bin/python3 bench/instrumentation.py --binary "$bin" "$@" ;;
+  soak)
+    CHAINDNS_BIN="$bin" CHAINDNS_SOAK_SECONDS="${1:-180}" CHAINDNS_SOAK_RATE="${2:-5000}" \
+      exec /usr/bin/python3 tests/integration/test_soak.py ;;
   all)
     /usr/bin/python3 bench/perf.py --binary "$bin"
     echo
     /usr/bin/python3 bench/shared_cache.py --binary "$bin"
     echo
     /usr/bin/python3 bench/instrumentation.py --binary "$bin" ;;
-  *) echo "usage: $0 [perf|shared|instr|all] [args]" >&2; exit 2 ;;
+  *) echo "usage: $0 [perf|shared|instr|soak|all] [args]" >&2; exit 2 ;;
 esac
