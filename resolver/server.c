@@ -15,6 +15,7 @@
 #include "resolver/request.h"
 #include "resolver/udp.h"
 #include "resolver/util.h"
+#include "resolver/wire.h"
 #include "resolver/worker.h"
 
 #define TCP_MAX_INFLIGHT 64 /* queries outstanding on one connection */
@@ -223,7 +224,7 @@ static void handle_query(struct client *cl, const uint8_t *data, size_t len,
   }
   ldns_pkt *pkt = NULL;
   enum stats_transport t = cl->tcp ? ST_TCP : ST_UDP;
-  if (ldns_wire2pkt(&pkt, data, len) != LDNS_STATUS_OK) {
+  if (wire_parse(&pkt, data, len) != LDNS_STATUS_OK) {
     cl->w->stats.queries[t][SQ_OTHER]++;
     reply_header_only(cl, data, len, LDNS_RCODE_FORMERR);
     client_free(cl);

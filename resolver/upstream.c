@@ -253,7 +253,7 @@ static enum match match_reply(struct up_query *q, uint8_t *data, size_t len, ldn
   }
   memcpy(data + 12, ldns_rdf_data(q->qname), n);
   ldns_pkt *pkt = NULL;
-  if (ldns_wire2pkt(&pkt, data, len) != LDNS_STATUS_OK) return M_NO;
+  if (wire_parse(&pkt, data, len) != LDNS_STATUS_OK) return M_NO;
   ldns_rr *question = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
   if (!question || ldns_rr_get_type(question) != q->qtype ||
       ldns_rr_get_class(question) != LDNS_RR_CLASS_IN) {

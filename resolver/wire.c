@@ -142,3 +142,50 @@ void wire_opt(struct wire *w, uint16_t payload, uint8_t ext_rcode, bool do_bit, 
   wire_u16(w, (uint16_t)ede);
   wire_bytes(w, ede_text, tl);
 }
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* Step over a name at *off (labels, maybe ending in a pointer). */
+static bool skip_name(const uint8_t *p, size_t len, size_t *off) {
+  while (*off < len) {
+    uint8_t l = p[*off];
+    if ((l & 0xc0) == 0xc0) {
+      *off += 2;
+      return *off <= len;
+    }
+    if (l & 0xc0) return false;
+    *off += 1 + (size_t)l;
+    if (l == 0) return *off <= len;
+  }
+  return false;
+}
+
+/* At most one OPT and one TSIG in the additional section. A message that
+ * cannot be walked passes: ldns rejects it on its own. */
+static bool singletons_ok(const uint8_t *p, size_t len) {
+  if (len < 12) return true;
+  unsigned qd = (unsigned)p[4] << 8 | p[5], an = (unsigned)p[6] << 8 | p[7];
+  unsigned ns = (unsigned)p[8] << 8 | p[9], ar = (unsigned)p[10] << 8 | p[11];
+  size_t off = 12;
+  for (unsigned i = 0; i < qd; i++) {
+    if (!skip_name(p, len, &off) || off + 4 > len) return true;
+    off += 4;
+  }
+  unsigned opt = 0, tsig = 0;
+  for (unsigned i = 0; i < an + ns + ar; i++) {
+    if (!skip_name(p, len, &off) || off + 10 > len) return true;
+    uint16_t type = (uint16_t)(p[off] << 8 | p[off + 1]);
+    size_t rdlen = (size_t)p[off + 8] << 8 | p[off + 9];
+    if (i >= an + ns && ((type == LDNS_RR_TYPE_OPT && ++opt > 1) ||
+                         (type == LDNS_RR_TYPE_TSIG && ++tsig > 1)))
+      return false;
+    off += 10 + rdlen;
+  }
+  return true;
+}
+
+ldns_status wire_parse(ldns_pkt **pkt, const uint8_t *data, size_t len) {
+  *pkt = NULL;
+  if (!singletons_ok(data, len)) return LDNS_STATUS_WIRE_RDATA_ERR;
+  return ldns_wire2pkt(pkt, data, len);
+}

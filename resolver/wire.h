@@ -48,4 +48,12 @@ void wire_rr(struct wire *w, const ldns_rr *rr);
 void wire_opt(struct wire *w, uint16_t payload, uint8_t ext_rcode, bool do_bit, int ede,
               const char *ede_text);
 
+/* Parse a message with ldns, refusing first what ldns 1.8.3 mishandles: a
+ * second OPT or a second TSIG in the additional section makes
+ * ldns_wire2pkt drop the first without freeing it (found by fuzzing), a
+ * leak an attacker could repeat per query or per response. Such a message
+ * is malformed anyway (RFC 6891 §6.1.1, RFC 8945 §5.1). Returns
+ * LDNS_STATUS_OK with *pkt set, or an error with *pkt NULL. */
+ldns_status wire_parse(ldns_pkt **pkt, const uint8_t *data, size_t len);
+
 #endif

@@ -135,12 +135,61 @@ static void test_random_round_trip(void **state) {
   }
 }
 
+/* A query for a. A with these additional records (type, rdlen 0 each). */
+static size_t query_with(uint8_t *buf, const uint16_t *types, size_t n) {
+  struct wire w;
+  wire_init(&w, buf, 512);
+  wire_u16(&w, 0x1234);
+  wire_u16(&w, 0x0100);
+  wire_u16(&w, 1);
+  wire_u16(&w, 0);
+  wire_u16(&w, 0);
+  wire_u16(&w, (uint16_t)n);
+  wire_bytes(&w, "\1a\0", 3);
+  wire_u16(&w, LDNS_RR_TYPE_A);
+  wire_u16(&w, LDNS_RR_CLASS_IN);
+  for (size_t i = 0; i < n; i++) {
+    wire_u8(&w, 0);
+    wire_u16(&w, types[i]);
+    wire_u16(&w, types[i] == LDNS_RR_TYPE_OPT ? 1232 : LDNS_RR_CLASS_ANY);
+    wire_u32(&w, 0);
+    wire_u16(&w, 0);
+  }
+  assert_false(w.overflow);
+  return w.len;
+}
+
+static void test_parse_refuses_repeated_opt_and_tsig(void **state) {
+  (void)state;
+  uint8_t buf[512];
+  ldns_pkt *p;
+  /* ldns 1.8.3 leaks the first of two TSIGs (or OPTs): never hand it those. */
+  static const uint16_t two_tsig[] = {LDNS_RR_TYPE_TSIG, LDNS_RR_TYPE_TSIG};
+  static const uint16_t two_opt[] = {LDNS_RR_TYPE_OPT, LDNS_RR_TYPE_OPT};
+  static const uint16_t one_each[] = {LDNS_RR_TYPE_OPT, LDNS_RR_TYPE_TSIG};
+  static const uint16_t others[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_A, LDNS_RR_TYPE_OPT};
+  assert_int_not_equal(wire_parse(&p, buf, query_with(buf, two_tsig, 2)), LDNS_STATUS_OK);
+  assert_null(p);
+  assert_int_not_equal(wire_parse(&p, buf, query_with(buf, two_opt, 2)), LDNS_STATUS_OK);
+  assert_null(p);
+  assert_int_equal(wire_parse(&p, buf, query_with(buf, one_each, 2)), LDNS_STATUS_OK);
+  assert_true(ldns_pkt_edns(p));
+  ldns_pkt_free(p);
+  assert_int_equal(wire_parse(&p, buf, query_with(buf, others, 3)), LDNS_STATUS_OK);
+  ldns_pkt_free(p);
+  /* Truncated messages are still ldns's to reject. */
+  size_t n = query_with(buf, others, 3);
+  assert_int_not_equal(wire_parse(&p, buf, n - 5), LDNS_STATUS_OK);
+  assert_null(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_name_compression),
       cmocka_unit_test(test_records_round_trip),
       cmocka_unit_test(test_overflow),
       cmocka_unit_test(test_random_round_trip),
+      cmocka_unit_test(test_parse_refuses_repeated_opt_and_tsig),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
