@@ -99,7 +99,10 @@ static bool find_referral(const ldns_pkt *resp, const ldns_rdf *name, const ldns
   const ldns_rdf *child = NULL;
   for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
     ldns_rr *rr = ldns_rr_list_rr(auth, i);
-    if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS) continue;
+    /* Class IN only, as resp_rrset() collects: an NS of another class
+     * would make a referral with no servers (found by fuzzing). */
+    if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS || ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
+      continue;
     const ldns_rdf *owner = ldns_rr_owner(rr);
     if (name_in(name, owner) && name_in(owner, zone) && !name_equal(owner, zone)) {
       child = owner;

@@ -202,6 +202,14 @@ static void test_sideways_referral_is_lame(void **state) {
   assert_int_equal(info.cls, RESP_LAME);
   done(p, &info, qn, zn);
 
+  /* An NS of another class is no delegation at all (fuzzing found it
+   * made a referral without servers). */
+  p = mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false);
+  pkt_add(p, NS, "example.com. 172800 CH NS ns1.example.com.");
+  classify(p, "www.example.com.", LDNS_RR_TYPE_A, "com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_LAME);
+  done(p, &info, qn, zn);
+
   /* A delegation below the zone but not above the question. */
   p = mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false);
   pkt_add(p, NS, "example2.com. 172800 IN NS ns1.example2.com.");
