@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what is missing, then build twice and run every test each time:
 #   1. -Wall -Wextra -Werror, all unit and integration tests;
-#   2. AddressSanitizer + UndefinedBehaviorSanitizer, the same tests.
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer, the same tests;
+#   3. the libFuzzer targets for a bounded time (FUZZ_SECONDS, default 20).
 # Integration tests start their own NSD and test servers on 127.53.x.y.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,3 +22,8 @@ echo "== tests under ASan+UBSan =="
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j"$jobs")
+
+# 3. libFuzzer (clang, ASan+UBSan): the saved regressions and seeds, then a
+#    bounded run per target (query, response, record, config).
+echo "== fuzzing (${FUZZ_SECONDS:-20} s per target) =="
+scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
