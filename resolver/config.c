@@ -327,6 +327,12 @@ static const struct key_def keys[] = {
 
 #define NKEYS (sizeof keys / sizeof keys[0])
 
+const char *config_key(size_t i, bool *in_file_as_list) {
+  if (i >= NKEYS) return NULL;
+  if (in_file_as_list) *in_file_as_list = keys[i].list;
+  return keys[i].name;
+}
+
 /* The key written `name` in a file, or NULL. */
 static const struct key_def *file_key(const char *name) {
   for (size_t i = 0; i < NKEYS; i++)
@@ -472,6 +478,9 @@ void config_usage(FILE *out) {
           "  --no-ipv4, --no-ipv6     never query authorities over that family\n"
           "  --upstream-port N        port authoritative servers are asked on (default 53)\n"
           "  --request-timeout MS     overall deadline of one request (default 5000)\n"
+          "  --min-ttl S, --max-ttl S clamps on positive TTLs (default 0 and 86400)\n"
+          "  --max-negative-ttl S     clamp on negative TTLs (default 3600)\n"
+          "  --edns-buffer-size N     UDP size advertised and sent at most (default 1232)\n"
           "  --max-upstream-queries N upstream queries per request (default 100)\n"
           "  --case-randomization off send names to authorities as asked, not in random\n"
           "                           letter case (0x20; default on)\n"
@@ -574,4 +583,66 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err, size_
     if (why) return fail(err, errlen, "--%s: %s (got '%s')", long_opts[idx].name, why, optarg);
   }
   return check_config(cfg, err, errlen);
+}
+
+struct config *config_reload(const struct config *running, const struct config *next,
+                             char *restart_keys, size_t len) {
+  struct config *c = malloc(sizeof *c);
+  if (!c) return NULL;
+  *c = *running;
+  c->refs = 0;
+  /* What the workers read afresh on every use. */
+  c->acl = next->acl;
+  c->log_level = next->log_level;
+  c->request_timeout_ms = next->request_timeout_ms;
+  c->tcp_idle_timeout_ms = next->tcp_idle_timeout_ms;
+  c->tcp_read_timeout_ms = next->tcp_read_timeout_ms;
+  c->tcp_max_connections = next->tcp_max_connections;
+  c->tcp_max_per_client = next->tcp_max_per_client;
+  c->max_requests = next->max_requests;
+  c->max_upstream_in_flight = next->max_upstream_in_flight;
+  c->ratelimit = next->ratelimit;
+  c->ratelimit_slip = next->ratelimit_slip;
+  c->stale_answer_ttl = next->stale_answer_ttl;
+  c->trace_rate = next->trace_rate;
+  /* What was built from the configuration at start-up. */
+  struct {
+    const char *key;
+    bool changed;
+  } fixed[] = {
+      {"listen", running->nlisten != next->nlisten ||
+                     memcmp(running->listen, next->listen, sizeof next->listen)},
+      {"root-hints", strcmp(running->root_hints, next->root_hints) != 0},
+      {"threads", running->threads != next->threads},
+      {"cache-size", running->cache_size != next->cache_size},
+      {"max-chain-length", running->max_chain_length != next->max_chain_length},
+      {"ipv4/ipv6", running->ipv4 != next->ipv4 || running->ipv6 != next->ipv6},
+      {"upstream-port", running->upstream_port != next->upstream_port},
+      {"min-ttl/max-ttl/max-negative-ttl", running->min_ttl != next->min_ttl ||
+                                               running->max_ttl != next->max_ttl ||
+                                               running->max_negative_ttl != next->max_negative_ttl},
+      {"max-upstream-queries", running->max_upstream_queries != next->max_upstream_queries},
+      {"edns-buffer-size", running->edns_buffer_size != next->edns_buffer_size},
+      {"serve-stale", running->serve_stale != next->serve_stale},
+      {"case-randomization", running->case_randomization != next->case_randomization},
+      {"metrics", running->metrics != next->metrics ||
+                      memcmp(&running->metrics_addr, &next->metrics_addr,
+                             sizeof next->metrics_addr)},
+      {"metrics-top-zones", running->metrics_top_zones != next->metrics_top_zones},
+      {"instrumentation", running->instrumentation != next->instrumentation},
+      {"redis", memcmp(&running->redis, &next->redis, sizeof next->redis) != 0},
+  };
+  size_t used = 0;
+  if (len) restart_keys[0] = 0;
+  for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+    if (!fixed[i].changed || used >= len) continue;
+    int n = snprintf(restart_keys + used, len - used, "%s%s", used ? ", " : "", fixed[i].key);
+    if (n > 0) used += (size_t)n;
+  }
+  return c;
+}
+
+void config_unref(const struct config *cfg) {
+  struct config *c = (struct config *)cfg;
+  if (c && c->refs && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0) free(c);
 }

@@ -54,6 +54,8 @@ struct config {
   bool case_randomization;     /* 0x20 on outbound names */
   bool instrumentation;        /* latency histograms and chain observations; off
                                   only to measure what they cost */
+  int refs; /* a reloaded configuration: the workers still holding it (atomic);
+               0 for the start-up one, which lives as long as the process */
 };
 
 void config_defaults(struct config *cfg);
@@ -68,5 +70,19 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err, size_
 int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
 
 void config_usage(FILE *out);
+
+/* SIGHUP: the running configuration with the keys that can change while
+ * running taken from next (the access list, log level, timeouts and
+ * limits). The others keep their running values; each one next changes
+ * is named in *restart_keys (", "-separated) so the operator can be told.
+ * Returns a new malloc'd configuration with refs = 0. */
+struct config *config_reload(const struct config *running, const struct config *next,
+                             char *restart_keys, size_t len);
+/* Drop a worker's hold on a reloaded configuration; the last one frees it. */
+void config_unref(const struct config *cfg);
+
+/* The i-th configuration key as a flag name ("redis-url"), NULL past the
+ * last: for tests that check the sample file and --help cover them all. */
+const char *config_key(size_t i, bool *list);
 
 #endif

@@ -25,13 +25,14 @@ struct diag {
    * behalf: one at a time, and trace-rate per minute (a token bucket
    * holding at most a burst of five), guarded by lock. */
   bool tracing;
+  uint32_t trace_rate;
   double trace_tokens;
   uint64_t trace_refill_us;
 };
 
 /* May a trace start now? Takes a token and the single trace slot. */
 static bool trace_admit(struct diag *d) {
-  uint32_t rate = d->cfg->trace_rate;
+  uint32_t rate = d->trace_rate;
   double cap = rate < 5 ? rate : 5;
   uint64_t now = util_mono_us();
   d->trace_tokens += (double)(now - d->trace_refill_us) * rate / 60e6;
@@ -96,7 +97,7 @@ static char *on_trace(void *ctx, const char *name, const char *type, bool nocach
     *status = 429;
     snprintf(msg, sizeof msg,
              "too many traces: one at a time, at most %u a minute (trace-rate); try later\n",
-             d->cfg->trace_rate);
+             d->trace_rate);
     return strdup(msg);
   }
   char *out = trace_run_json(w, name, type, nocache, d->cfg->request_timeout_ms + 1000, status);
@@ -115,6 +116,7 @@ diag_t *diag_start(struct worker *workers, unsigned n, cache_t *cache,
   d->n = n;
   d->cache = cache;
   d->cfg = cfg;
+  d->trace_rate = cfg->trace_rate;
   d->trace_tokens = cfg->trace_rate < 5 ? cfg->trace_rate : 5;
   d->trace_refill_us = util_mono_us();
   pthread_mutex_init(&d->lock, NULL);
@@ -127,6 +129,13 @@ diag_t *diag_start(struct worker *workers, unsigned n, cache_t *cache,
     return NULL;
   }
   return d;
+}
+
+void diag_set_trace_rate(diag_t *d, uint32_t per_minute) {
+  if (!d) return;
+  pthread_mutex_lock(&d->lock);
+  d->trace_rate = per_minute;
+  pthread_mutex_unlock(&d->lock);
 }
 
 void diag_stop(diag_t *d) {

@@ -18,5 +18,7 @@ diag_t *diag_start(struct worker *workers, unsigned n, cache_t *cache,
                    const struct config *cfg, char *err, size_t errlen);
 /* Stop serving; call before the workers stop. */
 void diag_stop(diag_t *d);
+/* SIGHUP: a new trace-rate (from the main thread). */
+void diag_set_trace_rate(diag_t *d, uint32_t per_minute);
 
 #endif

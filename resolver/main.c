@@ -27,7 +27,10 @@ struct fleet {
   unsigned n;
   bool redis;
   cache_t *cache;
-  const struct config *cfg;
+  const struct config *cfg;  /* the running configuration */
+  diag_t *diag;
+  int argc;                  /* to read the configuration again on SIGHUP */
+  char **argv;
 };
 
 /* Counters of every worker, copied on each worker's thread. */
@@ -49,22 +52,62 @@ static void on_signal(uv_signal_t *s, int signum) {
 /* SIGUSR1: log the counters now, and keep running. */
 static void on_usr1(uv_signal_t *s, int signum) { log_totals(s->data); }
 
+/* In each worker's thread: take the reloaded configuration. */
+static void take_config(struct worker *w, void *arg) {
+  const struct config *old = w->cfg;
+  worker_set_config(w, arg);
+  config_unref(old);
+}
+
+/* SIGHUP: read the file and flags again; apply what can change while
+ * running, keep the cache, say what needs a restart. A bad file changes
+ * nothing. */
+static void on_hup(uv_signal_t *s, int signum) {
+  struct fleet *f = s->data;
+  char err[1024] = "", restart[512];
+  struct config *next = malloc(sizeof *next);
+  if (!next) return;
+  config_defaults(next);
+  int rc = config_from_args(next, f->argc, f->argv, err, sizeof err);
+  if (rc != 0) {
+    log_error("SIGHUP: %s; keeping the running configuration", rc < 0 ? err : "no change");
+    free(next);
+    return;
+  }
+  struct config *c = config_reload(f->cfg, next, restart, sizeof restart);
+  free(next);
+  if (!c) return;
+  c->refs = (int)f->n;
+  log_set_level(c->log_level);
+  for (unsigned i = 0; i < f->n; i++)
+    if (worker_post(&f->workers[i], take_config, c)) config_unref(c);
+  diag_set_trace_rate(f->diag, c->trace_rate);
+  f->cfg = c;
+  log_info("SIGHUP: configuration reloaded (access list, log level, timeouts, limits); "
+           "the cache is kept");
+  if (restart[0]) log_warn("SIGHUP: changed but needing a restart, kept as running: %s", restart);
+}
+
 static void run_until_signal(struct fleet *f) {
   uv_loop_t *loop = uv_default_loop();
   memgov_t *gov = memgov_start(loop, f->cache, f->cfg->cache_size, cache_budget(f->cache));
-  uv_signal_t sigterm, sigint, sigusr1;
+  uv_signal_t sigterm, sigint, sigusr1, sighup;
   uv_signal_init(loop, &sigterm);
   uv_signal_init(loop, &sigint);
   uv_signal_init(loop, &sigusr1);
+  uv_signal_init(loop, &sighup);
   sigusr1.data = f;
+  sighup.data = f;
   uv_signal_start(&sigterm, on_signal, SIGTERM);
   uv_signal_start(&sigint, on_signal, SIGINT);
   uv_signal_start(&sigusr1, on_usr1, SIGUSR1);
+  uv_signal_start(&sighup, on_hup, SIGHUP);
   uv_run(loop, UV_RUN_DEFAULT);
   memgov_stop(gov);
   uv_close((uv_handle_t *)&sigterm, NULL);
   uv_close((uv_handle_t *)&sigint, NULL);
   uv_close((uv_handle_t *)&sigusr1, NULL);
+  uv_close((uv_handle_t *)&sighup, NULL);
   uv_run(loop, UV_RUN_DEFAULT);
   uv_loop_close(loop);
 }
@@ -244,7 +287,8 @@ int main(int argc, char **argv) {
       else log_error("cannot serve metrics on %s: %s", where, err);
       if (!diag) status = 1;
     }
-    struct fleet f = {workers, cfg.threads, redis_enabled(&cfg.redis), cache, &cfg};
+    struct fleet f = {workers, cfg.threads, redis_enabled(&cfg.redis), cache, &cfg,
+                      diag, argc, argv};
     if (status == 0) run_until_signal(&f);
     diag_stop(diag); /* before the workers it asks */
   }
@@ -254,7 +298,11 @@ int main(int argc, char **argv) {
   struct stats total = {0};
   for (unsigned i = 0; i < cfg.threads; i++) stats_add(&total, &workers[i].stats);
   if (status == 0) stats_log(&total, redis_enabled(&cfg.redis));
-  for (unsigned i = 0; i < cfg.threads; i++) worker_destroy(&workers[i]);
+  for (unsigned i = 0; i < cfg.threads; i++) {
+    const struct config *held = workers[i].cfg; /* a reloaded one, maybe */
+    worker_destroy(&workers[i]);
+    config_unref(held);
+  }
   free(workers);
   cache_free(cache);
   hints_free(hints);

@@ -31,6 +31,11 @@ ratelimit_t *ratelimit_new(uint32_t qps, uint32_t slip) {
 
 void ratelimit_free(ratelimit_t *rl) { free(rl); }
 
+void ratelimit_set(ratelimit_t *rl, uint32_t qps, uint32_t slip) {
+  rl->qps = qps;
+  rl->slip = slip;
+}
+
 static void client_key(const struct sockaddr *sa, uint8_t key[9]) {
   memset(key, 0, 9);
   key[0] = (uint8_t)sa->sa_family;

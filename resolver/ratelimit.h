@@ -23,6 +23,8 @@ enum rl_verdict { RL_PASS, RL_DROP, RL_SLIP };
  * slip: 0 never sends TC, N sends it for every N-th limited query. */
 ratelimit_t *ratelimit_new(uint32_t qps, uint32_t slip);
 void ratelimit_free(ratelimit_t *rl);
+/* New rate and slip; clients keep their buckets (capped to the new burst). */
+void ratelimit_set(ratelimit_t *rl, uint32_t qps, uint32_t slip);
 
 enum rl_verdict ratelimit_check(ratelimit_t *rl, const struct sockaddr *from, uint64_t now_ms);
 

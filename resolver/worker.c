@@ -169,6 +169,19 @@ void worker_destroy(struct worker *w) {
   w->chains = NULL;
 }
 
+void worker_set_config(struct worker *w, const struct config *cfg) {
+  w->cfg = cfg;
+  upstream_set_max_in_flight(w->up, cfg->max_upstream_in_flight);
+  if (!cfg->ratelimit) {
+    ratelimit_free(w->rl);
+    w->rl = NULL;
+  } else if (w->rl) {
+    ratelimit_set(w->rl, cfg->ratelimit, cfg->ratelimit_slip);
+  } else {
+    w->rl = ratelimit_new(cfg->ratelimit, cfg->ratelimit_slip);
+  }
+}
+
 void worker_stats(const struct worker *w, struct stats *out) {
   *out = w->stats;
   if (w->up) {

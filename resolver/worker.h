@@ -87,6 +87,9 @@ void worker_stats(const struct worker *w, struct stats *out);
  * -1 if the worker has stopped taking jobs (fn will not run). A job posted
  * while the worker stops still runs, with w->stopping set. */
 int worker_post(struct worker *w, worker_job_fn fn, void *arg);
+/* In the worker's thread: run with cfg from now on (SIGHUP), and resize
+ * what was sized from the old one (upstream limit, rate limiter). */
+void worker_set_config(struct worker *w, const struct config *cfg);
 
 /* Copies of every worker's metrics, each made on its worker's thread. */
 enum { COLLECT_ZONES = 1, COLLECT_CHAINS = 2 };

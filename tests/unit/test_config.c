@@ -481,8 +481,46 @@ static void test_redis_flags(void **state) {
   }
 }
 
+/* docker/chaindns.sample.yaml names every key, and sets each one it does
+ * not comment out to its default: loaded over the defaults it changes
+ * nothing. --help names every key too. */
+static void test_sample_file_and_help_cover_every_key(void **state) {
+  (void)state;
+  char path[512], err[512];
+  snprintf(path, sizeof path, "%s/docker/chaindns.sample.yaml", CHAINDNS_SOURCE_DIR);
+  struct config def, cfg;
+  config_defaults(&def);
+  config_defaults(&cfg);
+  if (config_load_file(&cfg, path, err, sizeof err)) fail_msg("%s", err);
+  assert_memory_equal(&def, &cfg, sizeof cfg);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  static char sample[16384];
+  size_t n = fread(sample, 1, sizeof sample - 1, f);
+  sample[n] = 0;
+  fclose(f);
+  char *help = NULL;
+  size_t hlen = 0;
+  FILE *h = open_memstream(&help, &hlen);
+  config_usage(h);
+  fclose(h);
+  bool list;
+  const char *k;
+  for (size_t i = 0; (k = config_key(i, &list)); i++) {
+    char want[128];
+    const char *in_file = strncmp(k, "redis-", 6) ? k : k + 6;
+    snprintf(want, sizeof want, "%s%s:", in_file, list && !strncmp(k, "redis-", 6) ? "s" : "");
+    if (!strstr(sample, want)) fail_msg("the sample file lacks '%s'", want);
+    if (!strcmp(k, "ipv4") || !strcmp(k, "ipv6")) snprintf(want, sizeof want, "--no-%s", k);
+    else snprintf(want, sizeof want, "--%s ", k);
+    if (!strstr(help, want)) fail_msg("--help lacks '%s'", want);
+  }
+  free(help);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_sample_file_and_help_cover_every_key),
       cmocka_unit_test(test_defaults),
       cmocka_unit_test(test_valid_file),
       cmocka_unit_test(test_empty_file_keeps_defaults),
