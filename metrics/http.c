@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include "metrics/waterfall.h"
 
 struct metrics_http {
   struct MHD_Daemon *d;
@@ -15,12 +19,13 @@ struct metrics_http {
 static const char *const INDEX =
     "chaindns\n\n"
     "/metrics                   Prometheus metrics (text format 0.0.4)\n"
-    "/chains                    recent, slowest, dangling and broken CNAME chains (JSON)\n"
+    "/chains                    recent, slowest, dangling and broken CNAME chains (JSON;\n"
+    "                           a browser gets the slowest as waterfalls: HTML)\n"
     "/trace?name=N&type=T       a fresh resolution, hop by hop, with every upstream query\n"
     "                           (JSON; &nocache=1 bypasses the caches)\n";
 
-static enum MHD_Result respond(struct MHD_Connection *c, int status, char *body,
-                               const char *type) {
+static enum MHD_Result respond_vary(struct MHD_Connection *c, int status, char *body,
+                                    const char *type, const char *vary) {
   if (!body) {
     status = MHD_HTTP_INTERNAL_SERVER_ERROR;
     body = strdup("out of memory\n");
@@ -36,9 +41,45 @@ static enum MHD_Result respond(struct MHD_Connection *c, int status, char *body,
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                           status == MHD_HTTP_OK ? type : "text/plain; charset=utf-8");
   MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  if (vary) MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, vary);
   enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
   MHD_destroy_response(r);
   return ret;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *c, int status, char *body,
+                               const char *type) {
+  return respond_vary(c, status, body, type, NULL);
+}
+
+/* The q of a media type in an Accept header: exact matches only (a
+ * wildcard states no preference); -1 when absent. */
+static double accept_q(const char *accept, const char *type) {
+  size_t tlen = strlen(type);
+  for (const char *p = accept; p && *p;) {
+    p += strspn(p, " \t,");
+    size_t len = strcspn(p, ",;"), mlen = len;
+    while (mlen && (p[mlen - 1] == ' ' || p[mlen - 1] == '\t')) mlen--;
+    bool match = mlen == tlen && !strncasecmp(p, type, tlen);
+    double q = 1;
+    for (p += len; *p == ';';) { /* parameters */
+      p += 1 + strspn(p + 1, " \t");
+      if ((*p == 'q' || *p == 'Q') && p[1] == '=') q = strtod(p + 2, NULL);
+      p += strcspn(p, ",;");
+    }
+    if (match) return q;
+  }
+  return -1;
+}
+
+/* /chains: HTML for a browser (text/html preferred to JSON in Accept),
+ * JSON otherwise; ?format=json or ?format=html decides. -1: a bad format. */
+static int chains_html(struct MHD_Connection *c) {
+  const char *format = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+  if (format && *format) return !strcmp(format, "html") ? 1 : !strcmp(format, "json") ? 0 : -1;
+  const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+  double html = accept_q(accept, "text/html");
+  return html > 0 && html >= accept_q(accept, "application/json");
 }
 
 static enum MHD_Result route(struct metrics_http *h, struct MHD_Connection *c, const char *url) {
@@ -46,8 +87,19 @@ static enum MHD_Result route(struct metrics_http *h, struct MHD_Connection *c, c
   if (!strcmp(url, "/metrics"))
     return respond(c, status, h->ops.metrics(h->ops.ctx, &status),
                    "text/plain; version=0.0.4; charset=utf-8");
-  if (!strcmp(url, "/chains"))
-    return respond(c, status, h->ops.chains(h->ops.ctx, &status), "application/json");
+  if (!strcmp(url, "/chains")) {
+    int html = chains_html(c);
+    if (html < 0)
+      return respond(c, MHD_HTTP_BAD_REQUEST, strdup("?format= is json or html\n"), NULL);
+    char *body = h->ops.chains(h->ops.ctx, &status);
+    if (!html || !body || status != MHD_HTTP_OK)
+      return respond_vary(c, status, body, "application/json", "Accept");
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    char *page = waterfall_html(body, (int64_t)now.tv_sec * 1000000 + now.tv_usec);
+    free(body);
+    return respond_vary(c, status, page, "text/html; charset=utf-8", "Accept");
+  }
   if (!strcmp(url, "/trace")) {
     const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "name");
     const char *type = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "type");

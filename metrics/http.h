@@ -3,6 +3,10 @@
  * never a worker's): GET /metrics (Prometheus text format), /chains and
  * /trace?name=N[&type=T][&nocache=1] (JSON), and / (an index).
  *
+ * /chains is JSON unless the client prefers text/html (a browser): then a
+ * page of waterfalls made from that JSON (metrics/waterfall.h);
+ * ?format=json or ?format=html overrides the Accept header.
+ *
  * What it serves comes from callbacks (struct metrics_ops), so this module
  * knows nothing of workers; the callbacks run on the endpoint's threads and
  * may block (they wait for the workers' copies, or for a trace).
