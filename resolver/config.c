@@ -215,6 +215,10 @@ static const char *set_key(struct config *cfg, struct setctx *sc, const char *ke
   } else if (!strcmp(key, "upstream-port")) {
     if (parse_uint(v, 1, 65535, &u)) return "expected a port from 1 to 65535";
     cfg->upstream_port = (uint16_t)u;
+  } else if (!strcmp(key, "log-format")) {
+    if (log_parse_format(v, &cfg->log_format)) return "expected text or json";
+  } else if (!strcmp(key, "query-log")) {
+    if (parse_bool(v, &cfg->query_log)) return "expected on or off";
   } else if (!strcmp(key, "log-level")) {
     if (log_parse_level(v, &cfg->log_level)) return "expected debug, info, warn or error";
   } else if (!strcmp(key, "min-ttl")) {
@@ -305,6 +309,7 @@ static const struct key_def keys[] = {
     {"threads", false, NULL}, {"cache-size", false, NULL},
     {"max-chain-length", false, NULL}, {"ipv4", false, NULL}, {"ipv6", false, NULL},
     {"upstream-port", false, NULL}, {"log-level", false, NULL}, {"min-ttl", false, NULL},
+    {"log-format", false, NULL}, {"query-log", false, NULL},
     {"max-ttl", false, NULL}, {"max-negative-ttl", false, NULL},
     {"request-timeout", false, NULL}, {"max-upstream-queries", false, NULL},
     {"tcp-idle-timeout", false, NULL}, {"tcp-max-connections", false, NULL},
@@ -485,6 +490,9 @@ void config_usage(FILE *out) {
           "  --case-randomization off send names to authorities as asked, not in random\n"
           "                           letter case (0x20; default on)\n"
           "  --log-level LEVEL        debug, info, warn or error (default info)\n"
+          "  --log-format FORMAT      text or json: one JSON object per line (default text)\n"
+          "  --query-log on           a log line per answered query: client, name, type,\n"
+          "                           rcode, chain length, duration, source (default off)\n"
           "  --serve-stale SECONDS    answer data expired up to this long ago when the\n"
           "                           authorities fail (RFC 8767; default 0 = off)\n"
           "  --stale-answer-ttl S     TTL of stale records in such answers (default 30)\n"
@@ -594,6 +602,8 @@ struct config *config_reload(const struct config *running, const struct config *
   /* What the workers read afresh on every use. */
   c->acl = next->acl;
   c->log_level = next->log_level;
+  c->log_format = next->log_format;
+  c->query_log = next->query_log;
   c->request_timeout_ms = next->request_timeout_ms;
   c->tcp_idle_timeout_ms = next->tcp_idle_timeout_ms;
   c->tcp_read_timeout_ms = next->tcp_read_timeout_ms;

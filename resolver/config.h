@@ -32,6 +32,8 @@ struct config {
   bool ipv4, ipv6;             /* families used towards authorities */
   uint16_t upstream_port;
   enum log_level log_level;
+  enum log_format log_format;  /* text or json lines */
+  bool query_log;              /* a log line per answered query */
   uint32_t min_ttl, max_ttl, max_negative_ttl;
   uint32_t request_timeout_ms; /* overall deadline of one client request */
   uint32_t max_upstream_queries;

@@ -7,7 +7,31 @@
 #ifndef CHAINDNS_LOG_H
 #define CHAINDNS_LOG_H
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* text: "TIME LEVEL message"; json: one object per line,
+ * {"ts": ..., "level": ..., "msg": ...} (query lines carry their fields). */
+enum log_format { LOG_TEXT = 0, LOG_JSON };
+void log_set_format(enum log_format f);
+int log_parse_format(const char *s, enum log_format *out);
+
+/* One answered query, for the query log. */
+struct query_log {
+  const struct sockaddr *client;
+  bool tcp;
+  const uint8_t *qname; /* wire format, uncompressed */
+  size_t qname_len;
+  uint16_t qtype;
+  unsigned rcode;
+  unsigned chain_len;   /* CNAMEs in the answer */
+  double ms;            /* query received to answer sent */
+  const char *source;   /* memory, redis, network, or none (refused, malformed) */
+};
+void log_query(const struct query_log *q);
 
 /* Set the minimum level printed. Called once at start-up, before workers. */
 void log_set_level(enum log_level level);

@@ -79,11 +79,12 @@ static void on_hup(uv_signal_t *s, int signum) {
   if (!c) return;
   c->refs = (int)f->n;
   log_set_level(c->log_level);
+  log_set_format(c->log_format);
   for (unsigned i = 0; i < f->n; i++)
     if (worker_post(&f->workers[i], take_config, c)) config_unref(c);
   diag_set_trace_rate(f->diag, c->trace_rate);
   f->cfg = c;
-  log_info("SIGHUP: configuration reloaded (access list, log level, timeouts, limits); "
+  log_info("SIGHUP: configuration reloaded (access list, logging, timeouts, limits); "
            "the cache is kept");
   if (restart[0]) log_warn("SIGHUP: changed but needing a restart, kept as running: %s", restart);
 }
@@ -236,6 +237,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   log_set_level(cfg.log_level);
+  log_set_format(cfg.log_format);
   signal(SIGPIPE, SIG_IGN);
 
   struct hints *hints = load_hints(&cfg);

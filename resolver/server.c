@@ -153,6 +153,25 @@ static void client_free(struct client *cl) {
   free(cl);
 }
 
+/* The query log's line for a reply sent on the full path. */
+static void log_reply(const struct client *cl, unsigned rcode, unsigned chain_len,
+                      const char *source) {
+  if (!cl->q.qname) return;
+  struct query_log ql = {
+      .client = cl->tcp ? (const struct sockaddr *)&cl->conn->peer
+                        : (const struct sockaddr *)&cl->from,
+      .tcp = cl->tcp,
+      .qname = ldns_rdf_data(cl->q.qname),
+      .qname_len = ldns_rdf_size(cl->q.qname),
+      .qtype = (uint16_t)cl->q.qtype,
+      .rcode = rcode,
+      .chain_len = chain_len,
+      .ms = cl->start_us ? (double)(util_mono_us() - cl->start_us) / 1000.0 : 0,
+      .source = source,
+  };
+  log_query(&ql);
+}
+
 static void on_resolved(void *arg, const struct iter_result *res, const chain_t *chain) {
   struct client *cl = arg;
   if (res) {
@@ -160,9 +179,12 @@ static void on_resolved(void *arg, const struct iter_result *res, const chain_t 
                                 res->ede_text};
     struct ac_meta meta = reply_meta(res, chain);
     send_reply(cl, &ac, &meta);
-    if (cl->start_us)
+    if (cl->start_us && cl->w->cfg->instrumentation)
       hist_observe(&cl->w->stats.answer_latency[res->source], &hist_latency,
                    util_mono_us() - cl->start_us);
+    if (cl->w->cfg->query_log)
+      log_reply(cl, res->rcode, meta.chain_len,
+                stats_source_name((enum stats_source)res->source));
   }
   client_free(cl);
 }
@@ -239,6 +261,7 @@ static void handle_query(struct client *cl, const uint8_t *data, size_t len,
     } else {
       struct answer_content ac = {(ldns_pkt_rcode)rcode, NULL, NULL, EDE_NONE, NULL};
       send_reply(cl, &ac, NULL);
+      if (cl->w->cfg->query_log) log_reply(cl, (unsigned)rcode, 0, "none");
     }
     client_free(cl);
     return;
@@ -254,7 +277,7 @@ void server_udp_query(struct udp_listener *l, const uint8_t *data, size_t len,
   struct client *cl = calloc(1, sizeof *cl);
   if (!cl) return;
   cl->w = w;
-  if (w->cfg->instrumentation) cl->start_us = util_mono_us();
+  if (w->cfg->instrumentation || w->cfg->query_log) cl->start_us = util_mono_us();
   cl->udp = l;
   memcpy(&cl->from, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                        : sizeof(struct sockaddr_in));
@@ -360,7 +383,7 @@ static void conn_process(struct tcp_conn *c) {
     struct client *cl = calloc(1, sizeof *cl);
     if (!cl) break;
     cl->w = c->w;
-    if (c->w->cfg->instrumentation) cl->start_us = util_mono_us();
+    if (c->w->cfg->instrumentation || c->w->cfg->query_log) cl->start_us = util_mono_us();
     cl->tcp = true;
     cl->conn = c;
     cl->acq_ok = ac_parse(c->buf + off + 2, mlen, c->w->cfg->edns_buffer_size, &cl->acq);

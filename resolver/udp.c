@@ -70,6 +70,14 @@ static bool fast_answer(struct worker *w, struct udp_batch *b, int i, unsigned *
   b->out[*nout].msg_hdr.msg_namelen = b->in[i].msg_hdr.msg_namelen;
   (*nout)++;
   count_fast(w, q, &m, t0);
+  if (w->cfg->query_log) {
+    struct query_log ql = {.client = (struct sockaddr *)&b->from[i], .qname = data + 12,
+                           .qname_len = q->qend > 16 ? q->qend - 16 : 0, .qtype = q->qtype,
+                           .rcode = m.rcode, .chain_len = m.chain_len,
+                           .ms = t0 ? (double)(util_mono_us() - t0) / 1000.0 : 0,
+                           .source = "memory"};
+    log_query(&ql);
+  }
   return true;
 }
 
