@@ -196,6 +196,44 @@ void cache_clear(cache_t *c) {
   }
 }
 
+/* Is the wire name owner (klen bytes, lower case) name itself, or with
+ * below, a name under it? */
+static bool owner_matches(const uint8_t *owner, size_t olen, const uint8_t *name, size_t nlen,
+                          bool below) {
+  if (olen == nlen) return memcmp(owner, name, nlen) == 0;
+  if (!below || olen < nlen) return false;
+  for (size_t off = 0; off < olen && owner[off];) { /* label boundaries only */
+    off += 1 + (size_t)owner[off];
+    if (olen - off == nlen) return memcmp(owner + off, name, nlen) == 0;
+  }
+  return false;
+}
+
+size_t cache_flush(cache_t *c, const ldns_rdf *name, bool below) {
+  uint8_t want[KEY_MAX];
+  size_t wlen = name_key(name, want);
+  if (!wlen) return 0;
+  size_t removed = 0;
+  for (int i = 0; i < CACHE_SHARDS; i++) {
+    struct shard *s = &c->shards[i];
+    pthread_mutex_lock(&s->lock);
+    for (size_t b = 0; b < s->nbuckets; b++) {
+      struct entry **pp = &s->buckets[b];
+      while (*pp) {
+        struct entry *e = *pp;
+        if (e->klen > 2 && owner_matches(e->data, e->klen - 2u, want, wlen, below)) {
+          remove_entry(s, pp);
+          removed++;
+        } else {
+          pp = &e->hnext;
+        }
+      }
+    }
+    pthread_mutex_unlock(&s->lock);
+  }
+  return removed;
+}
+
 void cache_set_budget(cache_t *c, size_t max_bytes) {
   for (int i = 0; i < CACHE_SHARDS; i++) {
     struct shard *s = &c->shards[i];

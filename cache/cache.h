@@ -109,6 +109,10 @@ int cache_lookup_stale(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
                        enum cache_rank min_rank, int64_t now, uint32_t stale_ttl,
                        struct cache_result *res);
 
+/* Remove every entry of name (all types, negative ones included), and with
+ * below every entry under it too (a zone). Returns how many went. */
+size_t cache_flush(cache_t *c, const ldns_rdf *name, bool below);
+
 /* Remove every entry (used by tests and, later, by operators). */
 void cache_clear(cache_t *c);
 

@@ -796,6 +796,114 @@ void redis_tier_close(redis_tier_t *t) {
   for (size_t i = 0; i < n; i++) conn_close(&t->replicas[i]);
 }
 
+/* ---- flushing (operators) ----------------------------------------------------------- */
+
+struct flush_op {
+  redis_tier_t *t;
+  char name[1100]; /* owner as text, lower case, with the final dot */
+  bool below;
+  char match[2400];
+  unsigned long cursor;
+  long deleted;
+  unsigned rounds;
+  redis_flush_cb done;
+  void *arg;
+};
+
+/* A glob matching s literally. */
+static void glob_escape(const char *s, char *out, size_t cap) {
+  size_t n = 0;
+  for (; *s && n + 3 < cap; s++) {
+    if (strchr("*?[]\\", *s)) out[n++] = '\\';
+    out[n++] = *s;
+  }
+  out[n] = 0;
+}
+
+/* Is key one of ours for the name (or, below, a name under it)? Keys are
+ * PREFIX:v1:rr:NAME:TYPE and PREFIX:v1:chain:NAME. */
+static bool flush_key_matches(const struct flush_op *op, const char *key, size_t len) {
+  size_t plen = strlen(op->t->cfg->prefix);
+  if (len < plen + 4 || memcmp(key, op->t->cfg->prefix, plen) || memcmp(key + plen, ":v1:", 4))
+    return false;
+  const char *p = key + plen + 4, *end = key + len, *owner;
+  size_t olen;
+  if (end - p > 6 && !memcmp(p, "chain:", 6)) {
+    owner = p + 6;
+    olen = (size_t)(end - owner);
+  } else if (end - p > 3 && !memcmp(p, "rr:", 3)) {
+    owner = p + 3;
+    const char *colon = end;
+    while (colon > owner && colon[-1] != ':') colon--;
+    if (colon == owner) return false;
+    olen = (size_t)(colon - 1 - owner);
+  } else {
+    return false;
+  }
+  size_t nlen = strlen(op->name);
+  if (olen == nlen) return !memcmp(owner, op->name, nlen);
+  if (!op->below || olen < nlen) return false;
+  if (!strcmp(op->name, ".")) return true;
+  return !memcmp(owner + olen - nlen, op->name, nlen) && owner[olen - nlen - 1] == '.';
+}
+
+static void flush_step(struct flush_op *op);
+
+static void flush_finish(struct flush_op *op, long result) {
+  op->done(op->arg, result);
+  free(op);
+}
+
+static void on_scan_reply(redisAsyncContext *ac, void *r, void *priv) {
+  struct flush_op *op = priv;
+  redisReply *reply = r;
+  if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+      reply->element[0]->type != REDIS_REPLY_STRING ||
+      reply->element[1]->type != REDIS_REPLY_ARRAY) {
+    flush_finish(op, -1);
+    return;
+  }
+  for (size_t i = 0; i < reply->element[1]->elements; i++) {
+    redisReply *k = reply->element[1]->element[i];
+    if (k->type != REDIS_REPLY_STRING || !flush_key_matches(op, k->str, k->len)) continue;
+    if (redisAsyncCommand(ac, NULL, NULL, "UNLINK %b", k->str, k->len) == REDIS_OK)
+      op->deleted++;
+  }
+  op->cursor = strtoul(reply->element[0]->str, NULL, 10);
+  if (op->cursor == 0 || ++op->rounds > 1000000) flush_finish(op, op->deleted);
+  else flush_step(op);
+}
+
+static void flush_step(struct flush_op *op) {
+  struct redis_conn *c = &op->t->primary;
+  if (op->t->closing || c->state != CS_READY || !c->ac ||
+      redisAsyncCommand(c->ac, on_scan_reply, op, "SCAN %lu MATCH %s COUNT 1000", op->cursor,
+                        op->match) != REDIS_OK)
+    flush_finish(op, -1);
+}
+
+void redis_tier_flush(redis_tier_t *t, const ldns_rdf *name, bool below, redis_flush_cb done,
+                      void *arg) {
+  struct flush_op *op = t ? calloc(1, sizeof *op) : NULL;
+  uint8_t key[256];
+  size_t klen = name ? name_key(name, key) : 0;
+  if (!op || !klen || !name_wire_text(key, klen, op->name, sizeof op->name)) {
+    free(op);
+    done(arg, -1);
+    return;
+  }
+  op->t = t;
+  op->below = below;
+  op->done = done;
+  op->arg = arg;
+  char esc_prefix[300], esc_name[2200];
+  glob_escape(t->cfg->prefix, esc_prefix, sizeof esc_prefix);
+  glob_escape(op->name, esc_name, sizeof esc_name);
+  snprintf(op->match, sizeof op->match, below ? "%s:v1:*%s*" : "%s:v1:*:%s*", esc_prefix,
+           esc_name);
+  flush_step(op);
+}
+
 void redis_tier_stats(const redis_tier_t *t, struct redis_stats *out) {
   *out = t->stats;
   out->up = t->primary.state == CS_READY;

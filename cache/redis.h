@@ -124,6 +124,15 @@ void redis_tier_cancel(redis_lookup_t *l);
 void redis_tier_store(void *tier, const struct cache_record *rec);
 
 /* The tier's counters now (the up gauge computed as of this call). */
+/* Operators: delete the shared tier's values for name (all types, the
+ * negative ones and its chain record), and with below for every name under
+ * it too; SCAN over the primary, on the tier's loop. done gets the number
+ * of keys deleted, or -1 when Redis could not be asked (down, or the scan
+ * broke off). */
+typedef void (*redis_flush_cb)(void *arg, long deleted);
+void redis_tier_flush(redis_tier_t *t, const ldns_rdf *name, bool below, redis_flush_cb done,
+                      void *arg);
+
 void redis_tier_stats(const redis_tier_t *t, struct redis_stats *out);
 
 #endif

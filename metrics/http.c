@@ -22,7 +22,10 @@ static const char *const INDEX =
     "/chains                    recent, slowest, dangling and broken CNAME chains (JSON;\n"
     "                           a browser gets the slowest as waterfalls: HTML)\n"
     "/trace?name=N&type=T       a fresh resolution, hop by hop, with every upstream query\n"
-    "                           (JSON; &nocache=1 bypasses the caches)\n";
+    "                           (JSON; &nocache=1 bypasses the caches)\n"
+    "/cache/stats               the cache tiers' counters (JSON)\n"
+    "POST /cache/flush?name=N   forget a name in every tier (memory, answers, Redis);\n"
+    "POST /cache/flush?zone=Z   ... or a whole zone (JSON: what was removed)\n";
 
 static enum MHD_Result respond_vary(struct MHD_Connection *c, int status, char *body,
                                     const char *type, const char *vary) {
@@ -110,6 +113,8 @@ static enum MHD_Result route(struct metrics_http *h, struct MHD_Connection *c, c
     char *body = h->ops.trace(h->ops.ctx, name, type && *type ? type : "A", bypass, &status);
     return respond(c, status, body, "application/json");
   }
+  if (!strcmp(url, "/cache/stats"))
+    return respond(c, status, h->ops.cache_stats(h->ops.ctx, &status), "application/json");
   if (!strcmp(url, "/")) return respond(c, status, strdup(INDEX), "text/plain; charset=utf-8");
   return respond(c, MHD_HTTP_NOT_FOUND, strdup("not found; see /\n"), NULL);
 }
@@ -117,10 +122,23 @@ static enum MHD_Result route(struct metrics_http *h, struct MHD_Connection *c, c
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **state) {
+  struct metrics_http *h = cls;
+  if (*upload_size) return MHD_NO; /* a body: not ours */
+  if (!strcmp(url, "/cache/flush")) {
+    /* It changes state, so POST only (a link or a prefetch cannot flush). */
+    if (strcmp(method, MHD_HTTP_METHOD_POST))
+      return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED, strdup("POST only\n"), NULL);
+    const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "name");
+    const char *zone = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "zone");
+    if (!(name && *name) == !(zone && *zone))
+      return respond(c, MHD_HTTP_BAD_REQUEST, strdup("give ?name= or ?zone=\n"), NULL);
+    int status = MHD_HTTP_OK;
+    char *body = h->ops.flush(h->ops.ctx, name && *name ? name : zone, zone && *zone, &status);
+    return respond(c, status, body, "application/json");
+  }
   if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
     return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED, strdup("GET only\n"), NULL);
-  if (*upload_size) return MHD_NO; /* a GET with a body: not ours */
-  return route(cls, c, url);
+  return route(h, c, url);
 }
 
 metrics_http_t *metrics_http_start(const struct sockaddr *addr, const struct metrics_ops *ops,

@@ -24,6 +24,9 @@ struct metrics_ops {
   char *(*metrics)(void *ctx, int *status);
   char *(*chains)(void *ctx, int *status);
   char *(*trace)(void *ctx, const char *name, const char *type, bool nocache, int *status);
+  /* POST /cache/flush?name=N or ?zone=Z, GET /cache/stats: JSON. */
+  char *(*flush)(void *ctx, const char *name, bool zone, int *status);
+  char *(*cache_stats)(void *ctx, int *status);
   void *ctx;
 };
 

@@ -524,7 +524,13 @@ void config_usage(FILE *out) {
           "  --redis-replica URL      read replica, repeatable\n"
           "  --redis-sentinel ADDR:PORT, repeatable, with --redis-sentinel-master NAME\n"
           "  --redis-max-pending N    commands outstanding per connection (default 1024)\n"
-          "  --help, --version\n");
+          "  --help, --version\n"
+          "Commands:\n"
+          "  chaindns trace NAME [TYPE] [--json] [options]   one resolution from the root,\n"
+          "                           every upstream query and chain hop printed\n"
+          "  chaindns ctl [--metrics ADDR:PORT] flush NAME | flush-zone ZONE | stats\n"
+          "                           cache control through a running resolver's metrics\n"
+          "                           listener (default 127.0.0.1:5399)\n");
 }
 
 enum { OPT_NO_IPV4 = 1000, OPT_NO_IPV6, OPT_HELP, OPT_VERSION, OPT_CONFIG };

@@ -5,6 +5,9 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -223,10 +226,106 @@ static int trace_main(int argc, char **argv) {
   return status;
 }
 
+/* ---- chaindns ctl ------------------------------------------------------------------ */
+
+/* Percent-encode s for a query string. */
+static void url_encode(const char *s, char *out, size_t cap) {
+  size_t n = 0;
+  for (; *s && n + 4 < cap; s++) {
+    unsigned char c = (unsigned char)*s;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        strchr("-._~", c))
+      out[n++] = (char)c;
+    else
+      n += (size_t)snprintf(out + n, cap - n, "%%%02X", c);
+  }
+  out[n] = 0;
+}
+
+/* One HTTP/1.0 request to the metrics listener; the body goes to stdout
+ * (200) or stderr. Returns the exit status. */
+static int ctl_request(const char *where, const char *method, const char *path) {
+  struct sockaddr_storage ss;
+  socklen_t len;
+  if (util_parse_addr_port(where, 5399, &ss, &len)) {
+    fprintf(stderr, "chaindns ctl: bad --metrics address '%s'\n", where);
+    return 2;
+  }
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct timeval tv = {15, 0};
+  if (fd >= 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
+  if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0) {
+    fprintf(stderr, "chaindns ctl: cannot reach %s (is the resolver running with --metrics?)\n",
+            where);
+    if (fd >= 0) close(fd);
+    return 1;
+  }
+  char req[4096];
+  int n = snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: chaindns\r\n\r\n", method, path);
+  if (write(fd, req, (size_t)n) != n) {
+    close(fd);
+    return 1;
+  }
+  size_t cap = 1 << 16, used = 0;
+  char *buf = malloc(cap);
+  ssize_t got;
+  while (buf && (got = read(fd, buf + used, cap - used - 1)) > 0) {
+    used += (size_t)got;
+    if (used + 1 == cap) {
+      char *nb = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+      if (!nb) break;
+      buf = nb;
+      cap *= 2;
+    }
+  }
+  close(fd);
+  if (!buf) return 1;
+  buf[used] = 0;
+  int code = 0;
+  char *body = strstr(buf, "\r\n\r\n");
+  if (sscanf(buf, "HTTP/%*s %d", &code) != 1 || !body) {
+    fprintf(stderr, "chaindns ctl: no HTTP answer from %s\n", where);
+    free(buf);
+    return 1;
+  }
+  fputs(body + 4, code == 200 ? stdout : stderr);
+  free(buf);
+  return code == 200 ? 0 : 1;
+}
+
+static int ctl_main(int argc, char **argv) {
+  const char *where = "127.0.0.1:5399";
+  int i = 2;
+  if (i + 1 < argc && !strcmp(argv[i], "--metrics")) {
+    where = argv[i + 1];
+    i += 2;
+  }
+  char path[3400], enc[1100 * 3];
+  if (i + 1 < argc && (!strcmp(argv[i], "flush") || !strcmp(argv[i], "flush-zone")) &&
+      i + 2 == argc) {
+    url_encode(argv[i + 1], enc, sizeof enc);
+    snprintf(path, sizeof path, "/cache/flush?%s=%s", argv[i][5] ? "zone" : "name", enc);
+    return ctl_request(where, "POST", path);
+  }
+  if (i < argc && !strcmp(argv[i], "stats") && i + 1 == argc)
+    return ctl_request(where, "GET", "/cache/stats");
+  fprintf(stderr,
+          "usage: chaindns ctl [--metrics ADDR:PORT] flush NAME | flush-zone ZONE | stats\n"
+          "  talks to a running resolver's metrics listener (default 127.0.0.1:5399)\n"
+          "  flush NAME       forget NAME (every type) in memory, the answer caches and Redis\n"
+          "  flush-zone ZONE  forget ZONE and every name under it\n"
+          "  stats            the cache tiers' counters (JSON)\n");
+  return 2;
+}
+
 /* ---- the resolver ---------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "trace")) return trace_main(argc, argv);
+  if (argc > 1 && !strcmp(argv[1], "ctl")) return ctl_main(argc, argv);
   static struct config cfg;
   char err[1024] = "";
   config_defaults(&cfg);
