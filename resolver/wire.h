@@ -48,12 +48,14 @@ void wire_rr(struct wire *w, const ldns_rr *rr);
 void wire_opt(struct wire *w, uint16_t payload, uint8_t ext_rcode, bool do_bit, int ede,
               const char *ede_text);
 
-/* Parse a message with ldns, refusing first what ldns 1.8.3 mishandles: a
- * second OPT or a second TSIG in the additional section makes
- * ldns_wire2pkt drop the first without freeing it (found by fuzzing), a
- * leak an attacker could repeat per query or per response. Such a message
- * is malformed anyway (RFC 6891 §6.1.1, RFC 8945 §5.1). Returns
- * LDNS_STATUS_OK with *pkt set, or an error with *pkt NULL. */
+/* Parse a message with ldns, refusing first what ldns 1.8.3 mishandles (all
+ * found by fuzzing, each a leak an attacker could repeat per query or per
+ * response): a second OPT drops the first without freeing it, and a TSIG
+ * record is lost when a second one follows or when the message fails to
+ * parse after it. So: at most one OPT (RFC 6891 §6.1.1), and no TSIG at
+ * all (chaindns neither signs its queries nor verifies clients' keys; a
+ * signed query gets FORMERR). Returns LDNS_STATUS_OK with *pkt set, or an
+ * error with *pkt NULL. */
 ldns_status wire_parse(ldns_pkt **pkt, const uint8_t *data, size_t len);
 
 #endif
