@@ -213,7 +213,9 @@ class Demo(unittest.TestCase):
         others = [float(r[3]) for r in rows if r[1] != "slowcdn.net."]
         self.assertTrue(slow and others, table)
         self.assertGreater(max(slow), 100, table)
-        self.assertGreater(max(slow), 10 * max(others), table)
+        # The authority answers 150 ms late; others answer at once (a loaded CI
+        # machine can still take a few ms per query).
+        self.assertGreater(max(slow), 3 * max(others), table)
         self.assertRegex(s3, r"slowest upstream query: slowcdn\.net\. at 127\.53\.250\.7:10053")
 
         # 4. chain metrics with real values
@@ -227,11 +229,15 @@ class Demo(unittest.TestCase):
         self.assertGreaterEqual(values.get("chaindns_chain_loops_total", 0), 1, sec[4])
         slow_sum = values.get('chaindns_chain_zone_duration_seconds_sum{zone="slowcdn.net."}', 0)
         self.assertGreater(slow_sum, 0.1, sec[4])
-        other_sums = [v for k, v in values.items()
-                      if k.startswith("chaindns_chain_zone_duration_seconds_sum")
-                      and "slowcdn" not in k]
-        self.assertTrue(other_sums, sec[4])
-        self.assertGreater(slow_sum, 10 * max(other_sums), sec[4])
+        # Per hop, the slow zone stands out from every other one.
+        def mean(zone):
+            n = values.get('chaindns_chain_zone_duration_seconds_count{zone="%s"}' % zone, 0)
+            return values['chaindns_chain_zone_duration_seconds_sum{zone="%s"}' % zone] / n
+        zones = [k.split('"')[1] for k in values
+                 if k.startswith("chaindns_chain_zone_duration_seconds_count") and values[k] > 0]
+        others = [mean(z) for z in zones if z != "slowcdn.net."]
+        self.assertTrue(others, sec[4])
+        self.assertGreater(mean("slowcdn.net."), 5 * max(others), sec[4])
 
         # 5. where to look next
         self.assertIn("http://127.0.0.1:5399/chains", sec[5])
