@@ -2,6 +2,7 @@
 #include "resolver/anscache.h"
 
 #include "cache/cache.h"
+#include "resolver/wire.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -236,18 +237,6 @@ size_t anscache_answer(anscache_t *c, const struct ac_query *q, const uint8_t *q
 
 /* ---- storing replies --------------------------------------------------------------- */
 
-/* Offset after the (possibly compressed) name at pos, or 0. */
-static size_t skip_name(const uint8_t *w, size_t len, size_t pos) {
-  while (pos < len) {
-    uint8_t l = w[pos];
-    if ((l & 0xc0) == 0xc0) return pos + 2 <= len ? pos + 2 : 0;
-    if (l > 63) return 0;
-    pos += (size_t)l + 1;
-    if (l == 0) return pos;
-  }
-  return 0;
-}
-
 /* Does this OPT rdata carry an Extended DNS Error? */
 static bool has_ede(const uint8_t *rd, size_t n) {
   for (size_t p = 0; p + 4 <= n; p += 4u + get16(rd + p + 2))
@@ -258,14 +247,14 @@ static bool has_ede(const uint8_t *rd, size_t n) {
 /* Find every TTL in the reply; false when it must not be cached. */
 static bool find_ttls(const uint8_t *w, size_t len, int64_t now, uint16_t *off, uint32_t *exp,
                       uint16_t *nttl, uint32_t *min_ttl) {
-  size_t pos = skip_name(w, len, 12);
+  size_t pos = wire_skip_name(w, len, 12);
   if (!pos || pos + 4 > len || get16(w + 4) != 1) return false;
   pos += 4;
   unsigned nrr = (unsigned)get16(w + 6) + get16(w + 8) + get16(w + 10);
   *nttl = 0;
   *min_ttl = UINT32_MAX;
   for (unsigned i = 0; i < nrr; i++) {
-    pos = skip_name(w, len, pos);
+    pos = wire_skip_name(w, len, pos);
     if (!pos || pos + 10 > len) return false;
     uint16_t type = get16(w + pos), rdlen = get16(w + pos + 8);
     if (pos + 10 + rdlen > len) return false;

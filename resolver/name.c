@@ -5,10 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static inline uint8_t lower(uint8_t c) {
-  return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-}
-
 /* Walk both names label by label, comparing bytes case-insensitively. Label
  * length octets are below 64 so lowering them is harmless. */
 bool name_equal(const ldns_rdf *a, const ldns_rdf *b) {
@@ -16,7 +12,7 @@ bool name_equal(const ldns_rdf *a, const ldns_rdf *b) {
   if (la != lb) return false;
   const uint8_t *x = ldns_rdf_data(a), *y = ldns_rdf_data(b);
   for (size_t i = 0; i < la; i++)
-    if (lower(x[i]) != lower(y[i])) return false;
+    if (name_lower(x[i]) != name_lower(y[i])) return false;
   return true;
 }
 
@@ -34,7 +30,7 @@ bool name_in(const ldns_rdf *sub, const ldns_rdf *parent) {
   }
   if (ls - off != lp) return false;
   for (size_t i = 0; i < lp; i++)
-    if (lower(s[off + i]) != lower(p[i])) return false;
+    if (name_lower(s[off + i]) != name_lower(p[i])) return false;
   return true;
 }
 
@@ -42,7 +38,7 @@ size_t name_key(const ldns_rdf *name, uint8_t *buf) {
   size_t n = ldns_rdf_size(name);
   if (ldns_rdf_get_type(name) != LDNS_RDF_TYPE_DNAME || n == 0 || n > 255) return 0;
   const uint8_t *d = ldns_rdf_data(name);
-  for (size_t i = 0; i < n; i++) buf[i] = lower(d[i]);
+  for (size_t i = 0; i < n; i++) buf[i] = name_lower(d[i]);
   return n;
 }
 
@@ -64,7 +60,7 @@ size_t name_wire_text(const uint8_t *w, size_t wlen, char *out, size_t cap) {
   while (i < wlen && w[i]) {
     uint8_t l = w[i++];
     for (uint8_t k = 0; k < l && i < wlen; k++, i++) {
-      uint8_t c = lower(w[i]);
+      uint8_t c = name_lower(w[i]);
       bool plain = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
       int n = plain ? snprintf(out + o, cap - o, "%c", c)
                     : snprintf(out + o, cap - o, "\\%03u", c);

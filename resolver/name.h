@@ -9,6 +9,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* ASCII lower case of one byte (DNS names fold only A-Z, RFC 4343). */
+static inline uint8_t name_lower(uint8_t c) {
+  return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
 /* Equal, ignoring ASCII case. */
 bool name_equal(const ldns_rdf *a, const ldns_rdf *b);
 

@@ -211,8 +211,6 @@ static void complete(struct up_query *q, enum up_status st, const ldns_pkt *pkt)
   close_query(q);
 }
 
-static inline uint8_t lower(uint8_t c) { return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c; }
-
 /* The length of the uncompressed question name at offset 12, or 0. */
 static size_t question_name_len(const uint8_t *d, size_t len) {
   size_t off = 12;
@@ -244,7 +242,7 @@ static enum match match_reply(struct up_query *q, uint8_t *data, size_t len, ldn
   bool exact = true;
   for (size_t i = 0; i < n; i++) {
     if (data[12 + i] == q->sent_name[i]) continue;
-    if (lower(data[12 + i]) != lower(q->sent_name[i])) return M_NO;
+    if (name_lower(data[12 + i]) != name_lower(q->sent_name[i])) return M_NO;
     exact = false;
   }
   if (!exact && q->caps) {
@@ -413,7 +411,7 @@ static void choose_name(struct up_query *q) {
   uint32_t bits = 0;
   unsigned left = 0;
   for (size_t i = 0; i < q->sent_len; i++) {
-    uint8_t c = lower(q->sent_name[i]);
+    uint8_t c = name_lower(q->sent_name[i]);
     if (c < 'a' || c > 'z') continue;
     if (left == 0) {
       bits = util_random();

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "resolver/name.h"
+
 void wire_init(struct wire *w, uint8_t *buf, size_t cap) {
   w->p = buf;
   w->len = 0;
@@ -39,8 +41,6 @@ void wire_put_u16(struct wire *w, size_t off, uint16_t v) {
   w->p[off + 1] = (uint8_t)v;
 }
 
-static inline uint8_t lower(uint8_t c) { return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c; }
-
 /* Does the name written at buffer offset off (labels, maybe ending in a
  * pointer) equal the uncompressed name s? Only bytes already written are
  * read; pointers in our own output go backwards, and hops are bounded. */
@@ -57,7 +57,7 @@ static bool same_at(const struct wire *w, size_t off, const uint8_t *s) {
     if (l != *s || off + l >= w->len) return false;
     if (l == 0) return true;
     for (uint8_t i = 1; i <= l; i++)
-      if (lower(w->p[off + i]) != lower(s[i])) return false;
+      if (name_lower(w->p[off + i]) != name_lower(s[i])) return false;
     off += (size_t)l + 1;
     s += l + 1;
   }
@@ -145,19 +145,15 @@ void wire_opt(struct wire *w, uint16_t payload, uint8_t ext_rcode, bool do_bit, 
 
 /* ---- reading ------------------------------------------------------------ */
 
-/* Step over a name at *off (labels, maybe ending in a pointer). */
-static bool skip_name(const uint8_t *p, size_t len, size_t *off) {
-  while (*off < len) {
-    uint8_t l = p[*off];
-    if ((l & 0xc0) == 0xc0) {
-      *off += 2;
-      return *off <= len;
-    }
-    if (l & 0xc0) return false;
-    *off += 1 + (size_t)l;
-    if (l == 0) return *off <= len;
+size_t wire_skip_name(const uint8_t *w, size_t len, size_t pos) {
+  while (pos < len) {
+    uint8_t l = w[pos];
+    if ((l & 0xc0) == 0xc0) return pos + 2 <= len ? pos + 2 : 0;
+    if (l > 63) return 0;
+    pos += (size_t)l + 1;
+    if (l == 0) return pos;
   }
-  return false;
+  return 0;
 }
 
 /* At most one OPT in the additional section, and no TSIG anywhere (we
@@ -170,12 +166,12 @@ static bool singletons_ok(const uint8_t *p, size_t len) {
   unsigned ns = (unsigned)p[8] << 8 | p[9], ar = (unsigned)p[10] << 8 | p[11];
   size_t off = 12;
   for (unsigned i = 0; i < qd; i++) {
-    if (!skip_name(p, len, &off) || off + 4 > len) return true;
+    if (!(off = wire_skip_name(p, len, off)) || off + 4 > len) return true;
     off += 4;
   }
   unsigned opt = 0;
   for (unsigned i = 0; i < an + ns + ar; i++) {
-    if (!skip_name(p, len, &off) || off + 10 > len) return true;
+    if (!(off = wire_skip_name(p, len, off)) || off + 10 > len) return true;
     uint16_t type = (uint16_t)(p[off] << 8 | p[off + 1]);
     size_t rdlen = (size_t)p[off + 8] << 8 | p[off + 9];
     if (type == LDNS_RR_TYPE_TSIG || (i >= an + ns && type == LDNS_RR_TYPE_OPT && ++opt > 1))

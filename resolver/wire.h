@@ -48,6 +48,11 @@ void wire_rr(struct wire *w, const ldns_rr *rr);
 void wire_opt(struct wire *w, uint16_t payload, uint8_t ext_rcode, bool do_bit, int ede,
               const char *ede_text);
 
+/* The offset just after the name (labels, maybe ending in a pointer) at
+ * pos in a message of len bytes, or 0 when it is malformed or runs off the
+ * end. */
+size_t wire_skip_name(const uint8_t *w, size_t len, size_t pos);
+
 /* Parse a message with ldns, refusing first what ldns 1.8.3 mishandles (all
  * found by fuzzing, each a leak an attacker could repeat per query or per
  * response): a second OPT drops the first without freeing it, and a TSIG
