@@ -38,8 +38,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import yaml  # noqa: E402  Debian's python3-yaml
 
-from harness import (REPO, IntegrationTest, RedisServer, main, metric,  # noqa: E402
-                     parse_metrics, redis_addr, resolver_addr, resolver_bin,
+from harness import (REPO, IntegrationTest, RedisServer, _live, _terminate, main,  # noqa: E402
+                     metric, parse_metrics, redis_addr, resolver_addr, resolver_bin,
                      wait_for)
 
 BASE = 30
@@ -650,15 +650,11 @@ class Fleet(IntegrationTest):
                               "--web.listen-address=" + PROM_LISTEN],
                              stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                              start_new_session=True)
+        _live.append(p)  # stopped at exit too, should the test be cut short
         try:
             self._fleet_through_prometheus(panel, log.name)
         finally:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(5)
+            _terminate(p, 10.0, group=True)
             log.close()
 
     def _fleet_through_prometheus(self, panel, logname):

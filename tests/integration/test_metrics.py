@@ -19,8 +19,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (IntegrationTest, main, metric, parse_metrics,  # noqa: E402
-                     rcode, redis_addr, resolver_bin, stats_delta, wait_for)
+from harness import (IntegrationTest, _live, _terminate, main, metric,  # noqa: E402
+                     parse_metrics, rcode, redis_addr, resolver_bin, stats_delta, wait_for)
 
 BASE = 23
 SLOW_MS = 150
@@ -204,6 +204,7 @@ class ChainMetrics(IntegrationTest):
                               "--web.listen-address=" + listen],
                              stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                              start_new_session=True)
+        _live.append(p)
         try:
             query = 'chaindns_chain_duration_seconds_count{purpose="dkim",outcome="complete"}'
             url = "http://%s/api/v1/query?%s" % (listen, urllib.parse.urlencode({"query": query}))
@@ -221,8 +222,7 @@ class ChainMetrics(IntegrationTest):
                     self.fail("Prometheus never found the series; its log:\n" + f.read()[-3000:])
             self.assertEqual(result[0]["metric"]["job"], "chaindns")
         finally:
-            p.terminate()
-            p.wait(10)
+            _terminate(p, 10.0, group=True)
             log.close()
 
     # -- diagnostics -------------------------------------------------------
