@@ -453,6 +453,7 @@ static int fetch(cache_t *c, const uint8_t *key, size_t klen, enum cache_rank mi
   res->rank = (enum cache_rank)e->rank;
   res->stale = expired;
   res->ttl = expired ? stale_ttl : (uint32_t)(e->expiry - now);
+  res->orig_ttl = e->orig_ttl;
   vlen = e->vlen;
   val = malloc(vlen ? vlen : 1);
   if (val && vlen) memcpy(val, e->data + e->klen, vlen);

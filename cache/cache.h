@@ -54,6 +54,7 @@ struct cache_result {
   enum cache_kind kind;
   enum cache_rank rank;
   uint32_t ttl;       /* remaining seconds (stale: the stale TTL asked for) */
+  uint32_t orig_ttl;  /* the TTL it was stored with */
   bool stale;         /* expired, within the stale window */
   ldns_rr_list *rrs;  /* RRset, or the SOA of a negative entry (may be
                          empty); owned by the caller: ldns_rr_list_deep_free */

@@ -10,6 +10,7 @@
 
 #include "metrics/jbuf.h"
 #include "metrics/stats.h"
+#include "resolver/chain.h"
 #include "resolver/name.h"
 
 #define NO_NAME 0xffff
@@ -130,6 +131,7 @@ static void json_step(struct jbuf *b, const struct chain_rec *r, const struct ch
   if (s->target != NO_NAME) {
     jbuf_puts(b, ",\"target\":");
     json_name(b, r, s->target);
+    jbuf_printf(b, ",\"kind\":\"%s\"", hop_kind_name((enum hop_kind)s->kind));
   }
   jbuf_printf(b, ",\"source\":\"%s\",\"zone\":", stats_source_name((enum stats_source)s->source));
   json_name(b, r, s->zone);

@@ -37,6 +37,7 @@ struct chain_rec_step {
   uint16_t zone;       /* 0xffff when not from the network */
   uint8_t source;      /* enum stats_source */
   int8_t crossed_zone; /* 1, 0, or -1 unknown */
+  uint8_t kind;        /* a hop's enum hop_kind */
   uint32_t ttl;
   uint64_t elapsed_us;
   uint8_t family;      /* 0, AF_INET or AF_INET6: the server asked */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "metrics/jbuf.h"
+#include "resolver/chain.h"
 
 #define P "chaindns_"
 
@@ -154,6 +155,34 @@ static void chains(struct jbuf *b, const struct stats *s, const struct expo_inpu
          s->cname_with_other_data);
   single(b, "cname_at_apex_total", "counter",
          "Authoritative CNAMEs owned by a zone's apex.", s->cname_at_apex);
+  family(b, "chain_hops_total", "counter",
+         "Chain hops followed, by kind: cname, dname (a CNAME synthesised from a DNAME), "
+         "alias (a local ALIAS flattened).");
+  for (int k = 0; k < 3; k++) {
+    snprintf(labels, sizeof labels, "kind=\"%s\"", hop_kind_name((enum hop_kind)k));
+    sample(b, "chain_hops_total", labels, s->hops[k]);
+  }
+}
+
+static void resolution(struct jbuf *b, const struct stats *s) {
+  char labels[64];
+  single(b, "local_answers_total", "counter",
+         "Chain steps answered from local zones and local data.", s->local_answers);
+  family(b, "qname_minimisation_total", "counter",
+         "QNAME minimisation (RFC 9156): minimised queries sent, and full names sent after "
+         "a bad answer to a minimised one (relaxed mode).");
+  sample(b, "qname_minimisation_total", "event=\"minimised\"", s->qmin_minimised);
+  sample(b, "qname_minimisation_total", "event=\"fallback\"", s->qmin_fallback);
+  single(b, "nxdomain_cut_answers_total", "counter",
+         "NXDOMAINs answered from a cached NXDOMAIN of a name above (RFC 8020).",
+         s->nxdomain_cuts);
+  family(b, "prefetch_total", "counter",
+         "Background refreshes of popular entries near expiry: started, refreshed, failed, "
+         "skipped (prefetch-max reached).");
+  for (int p = 0; p < SPF_N; p++) {
+    snprintf(labels, sizeof labels, "result=\"%s\"", stats_prefetch_name((enum stats_prefetch)p));
+    sample(b, "prefetch_total", labels, s->prefetch[p]);
+  }
 }
 
 static void caches(struct jbuf *b, const struct expo_input *in) {
@@ -243,6 +272,7 @@ char *expo_render(const struct expo_input *in) {
   queries(&b, in->stats);
   requests(&b, in->stats);
   chains(&b, in->stats, in);
+  resolution(&b, in->stats);
   caches(&b, in);
   upstream(&b, in->stats);
   if (in->redis) redis(&b, in);

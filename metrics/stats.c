@@ -41,8 +41,13 @@ enum stats_qtype stats_qtype(uint16_t qtype) {
 
 const char *stats_qtype_name(enum stats_qtype t) { return qtypes[t].name; }
 
+const char *stats_prefetch_name(enum stats_prefetch p) {
+  static const char *names[SPF_N] = {"started", "refreshed", "failed", "skipped"};
+  return (unsigned)p < SPF_N ? names[p] : "?";
+}
+
 const char *stats_source_name(enum stats_source s) {
-  static const char *names[SS_N] = {"memory", "network", "redis"};
+  static const char *names[SS_N] = {"memory", "network", "redis", "local"};
   return names[s];
 }
 

@@ -29,7 +29,7 @@ enum stats_qtype {
 
 /* Where an answer (or a chain step) came from; the values of
  * enum chain_source. */
-enum stats_source { SS_MEMORY, SS_NETWORK, SS_REDIS, SS_N };
+enum stats_source { SS_MEMORY, SS_NETWORK, SS_REDIS, SS_LOCAL, SS_N };
 
 /* How a CNAME chain ended. */
 enum stats_outcome {
@@ -51,6 +51,10 @@ enum stats_limit {
   SL_RATELIMIT_SLIP, /* ratelimit: answered TC=1 */
   SL_N
 };
+
+/* What happened to prefetches (refreshes of popular entries near expiry). */
+enum stats_prefetch { SPF_STARTED, SPF_REFRESHED, SPF_FAILED, SPF_SKIPPED, SPF_N };
+const char *stats_prefetch_name(enum stats_prefetch p);
 
 /* What a chain is for, from its first name. */
 enum stats_purpose { SP_DKIM, SP_MTA_STS, SP_BIMI, SP_OTHER, SP_N };
@@ -74,6 +78,12 @@ struct stats {
   struct hist chain_length;                       /* CNAMEs per chain */
   struct hist chain_duration[SO_N][SP_N];         /* whole chain, by outcome and purpose */
   struct hist hop_duration[SS_N];                 /* each CNAME hop, by source */
+  uint64_t hops[3];            /* hops followed, by enum hop_kind */
+  uint64_t local_answers;      /* chain steps answered from local data */
+  uint64_t qmin_minimised;     /* minimised queries sent (RFC 9156) */
+  uint64_t qmin_fallback;      /* full names sent after a bad answer to a minimised one */
+  uint64_t nxdomain_cuts;      /* NXDOMAINs from a cached NXDOMAIN above (RFC 8020) */
+  uint64_t prefetch[4];        /* by enum stats_prefetch */
   /* Filled in from the worker's upstream and shared tier when collected. */
   uint64_t upstream_udp, upstream_tcp, upstream_timeouts;
   uint64_t upstream_mismatched, upstream_case_mismatched, upstream_case_fallbacks;

@@ -245,10 +245,10 @@ static const char *fmt_ms(char *buf, size_t cap, double ms) {
   return buf;
 }
 
-/* A source as a CSS class suffix: one of the three, else "other". */
+/* A source as a CSS class suffix: one of the four, else "other". */
 static const char *source_class(const char *src) {
-  static const char *known[] = {"memory", "redis", "network"};
-  for (size_t i = 0; i < 3; i++)
+  static const char *known[] = {"memory", "redis", "network", "local"};
+  for (size_t i = 0; i < 4; i++)
     if (src && !strcmp(src, known[i])) return known[i];
   return "other";
 }
@@ -309,7 +309,13 @@ static void bar_row(struct jbuf *b, const struct jv *s, bool answer, double star
   double left = 100 * start / scale, width = 100 * ms / scale, end = left + width;
   fmt_ms(ms_text, sizeof ms_text, ms);
   const char *kind = answer ? "answer" : "hop";
+  const char *hop = answer ? NULL : jstr(s, "kind");
   jbuf_printf(b, "<div class=\"row\"><div class=\"label\">%s", answer ? "answer: " : "");
+  if (hop && strcmp(hop, "cname")) {
+    jbuf_puts(b, "<small>");
+    esc(b, hop, "");
+    jbuf_puts(b, "</small> "); /* a DNAME or ALIAS hop says so */
+  }
   esc(b, jstr(s, "name"), "?");
   jbuf_puts(b, "<br><small>");
   if (zone) {
@@ -434,6 +440,7 @@ static const char STYLE[] =
     ".memory,.hop-memory,.answer-memory{background:#2e9d5b}"
     ".redis,.hop-redis,.answer-redis{background:#d0473a}"
     ".network,.hop-network,.answer-network{background:#3b73c9}"
+    ".local,.hop-local,.answer-local{background:#8a5cc2}"
     ".other,.hop-other,.answer-other{background:#999}"
     ".answer,.sw.ans{opacity:.5}"
     ".wf{position:relative;padding-bottom:1.4em;margin-bottom:1em;"
@@ -483,6 +490,7 @@ char *waterfall_html(const char *json, int64_t now_us) {
                 "<span><i class=\"sw memory\"></i>memory cache</span>"
                 "<span><i class=\"sw redis\"></i>shared cache (Redis)</span>"
                 "<span><i class=\"sw network\"></i>network (zone &middot; server)</span>"
+                "<span><i class=\"sw local\"></i>local data</span>"
                 "<span><i class=\"sw network ans\"></i>pale: the answer at the last name"
                 "</span></p>\n");
 

@@ -232,6 +232,9 @@ size_t anscache_answer(anscache_t *c, const struct ac_query *q, const uint8_t *q
   }
   c->st.hits++;
   *meta = e->meta;
+  /* The first hit in the entry's prefetch window asks for a refresh. */
+  meta->prefetch = e->meta.prefetch_at && now >= e->meta.prefetch_at;
+  if (meta->prefetch) e->meta.prefetch_at = 0;
   return e->wlen;
 }
 

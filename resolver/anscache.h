@@ -47,6 +47,9 @@ struct ac_meta {
   uint8_t chain_len; /* CNAMEs in the answer (0: not a chain) */
   uint8_t outcome;   /* enum stats_outcome of a chain */
   uint8_t purpose;   /* enum stats_purpose of a chain */
+  uint8_t dname_hops, alias_hops; /* of chain_len, the hops of those kinds */
+  bool prefetch;       /* on a hit: time to refresh the question (once) */
+  int64_t prefetch_at; /* stored: when the reply's data nears expiry; 0: never */
 };
 
 typedef struct anscache anscache_t;

@@ -65,14 +65,24 @@ void chain_set_final(chain_t *c, const struct chain_step *step) {
   c->has_final = true;
 }
 
+const char *hop_kind_name(enum hop_kind k) {
+  static const char *names[] = {"cname", "dname", "alias"};
+  return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
+}
+
 enum chain_status chain_add(chain_t *c, const ldns_rdf *owner, const ldns_rdf *target,
                             const struct chain_step *step) {
+  return chain_add_hop(c, HOP_CNAME, owner, target, step);
+}
+
+enum chain_status chain_add_hop(chain_t *c, enum hop_kind kind, const ldns_rdf *owner,
+                                const ldns_rdf *target, const struct chain_step *step) {
   /* names[0] = start, names[i] = hops[i-1].target; a loop is the target
    * matching any of them (a self-loop matches the current name). */
   for (size_t i = 0; i <= c->n; i++) {
     const ldns_rdf *seen = (i == 0) ? c->start : c->hops[i - 1].target;
     if (name_equal(seen, target)) {
-      snprintf(c->why, sizeof c->why, "CNAME loop: ");
+      snprintf(c->why, sizeof c->why, "%s loop: ", kind == HOP_CNAME ? "CNAME" : "chain");
       describe_from(c, i, target);
       return CHAIN_LOOP;
     }
@@ -80,12 +90,14 @@ enum chain_status chain_add(chain_t *c, const ldns_rdf *owner, const ldns_rdf *t
   if (c->n + 1 > c->max_len) {
     char name[256];
     snprintf(c->why, sizeof c->why,
-             "CNAME chain from %s exceeds the limit of %zu (max-chain-length)",
+             "CNAME chain from %s exceeds the limit of %zu (max-chain-length; DNAME and "
+             "ALIAS hops count)",
              name_str(c->start, name, sizeof name), c->max_len);
     return CHAIN_TOO_LONG;
   }
   c->hops = util_grow(c->hops, c->n, &c->cap, sizeof *c->hops, 4);
   struct chain_hop *hop = &c->hops[c->n++];
+  hop->kind = kind;
   hop->owner = ldns_rdf_clone(owner);
   hop->target = ldns_rdf_clone(target);
   hop->step = copy_step(step);

@@ -20,7 +20,13 @@ enum chain_source {
   CHAIN_SRC_CACHE = 0,   /* the memory tier */
   CHAIN_SRC_NETWORK = 1, /* an authoritative server */
   CHAIN_SRC_REDIS = 2,   /* the shared tier, during this request */
+  CHAIN_SRC_LOCAL = 3,   /* local data (local zones) */
 };
+
+/* What made a hop: a CNAME, a CNAME synthesised from a DNAME (RFC 6672), or
+ * a local ALIAS being flattened. Each counts toward the chain bound. */
+enum hop_kind { HOP_CNAME = 0, HOP_DNAME = 1, HOP_ALIAS = 2 };
+const char *hop_kind_name(enum hop_kind k);
 
 /* How one name on the chain was resolved: a CNAME hop, or the final answer
  * at the last name. */
@@ -34,8 +40,9 @@ struct chain_step {
   uint32_t ttl;                   /* of the record that answered it */
 };
 
-/* One CNAME followed. */
+/* One CNAME (DNAME, ALIAS) followed. */
 struct chain_hop {
+  enum hop_kind kind;
   ldns_rdf *owner;  /* the alias (owned) */
   ldns_rdf *target; /* the canonical name it points to (owned) */
   struct chain_step step;
@@ -70,6 +77,9 @@ const ldns_rdf *chain_current(const chain_t *c);
  * is not appended and c->why explains the failure. */
 enum chain_status chain_add(chain_t *c, const ldns_rdf *owner, const ldns_rdf *target,
                             const struct chain_step *step);
+/* As chain_add, for a hop of another kind. */
+enum chain_status chain_add_hop(chain_t *c, enum hop_kind kind, const ldns_rdf *owner,
+                                const ldns_rdf *target, const struct chain_step *step);
 
 /* Record how the last name was answered (the zone is copied). */
 void chain_set_final(chain_t *c, const struct chain_step *step);

@@ -52,11 +52,26 @@ void config_defaults(struct config *cfg) {
   cfg->trace_rate = 6;
   cfg->instrumentation = true;
   cfg->case_randomization = true;
+  cfg->qmin = QMIN_RELAXED;
+  cfg->nxcut = NXCUT_DNSSEC;
+  cfg->prefetch = true;
+  cfg->prefetch_max = 32;
+}
+
+void config_clear(struct config *cfg) {
+  lz_unref(cfg->local);
+  cfg->local = NULL;
+}
+
+static localzones_t *local_zones(struct config *cfg) {
+  if (!cfg->local) cfg->local = lz_new(true);
+  return cfg->local;
 }
 
 /* Setter context: lists given by one source replace the defaults once. */
 struct setctx {
   bool listen_set, allow_set, replica_set, sentinel_set;
+  const char *where; /* where the value comes from: "FILE:LINE: key 'K'" or "--K" */
 };
 
 /* Set-up errors that need more than a static string (file names, errno):
@@ -287,6 +302,26 @@ static const char *set_key(struct config *cfg, struct setctx *sc, const char *ke
   } else if (!strcmp(key, "metrics-top-zones")) {
     if (parse_uint(v, 1, 1000, &u)) return "expected a number from 1 to 1000";
     cfg->metrics_top_zones = (uint32_t)u;
+  } else if (!strcmp(key, "local-zone")) {
+    return local_zones(cfg) ? lz_add_zone(cfg->local, v) : "out of memory";
+  } else if (!strcmp(key, "local-data")) {
+    return local_zones(cfg) ? lz_add_data(cfg->local, v, sc->where ? sc->where : "local-data")
+                            : "out of memory";
+  } else if (!strcmp(key, "qname-minimisation")) {
+    if (!strcmp(v, "relaxed")) cfg->qmin = QMIN_RELAXED;
+    else if (!strcmp(v, "strict")) cfg->qmin = QMIN_STRICT;
+    else if (!strcmp(v, "off")) cfg->qmin = QMIN_OFF;
+    else return "expected relaxed, strict or off";
+  } else if (!strcmp(key, "nothing-below-nxdomain")) {
+    if (!strcmp(v, "dnssec")) cfg->nxcut = NXCUT_DNSSEC;
+    else if (!strcmp(v, "yes")) cfg->nxcut = NXCUT_YES;
+    else if (!strcmp(v, "no")) cfg->nxcut = NXCUT_NO;
+    else return "expected dnssec, yes or no";
+  } else if (!strcmp(key, "prefetch")) {
+    if (parse_bool(v, &cfg->prefetch)) return "expected on or off";
+  } else if (!strcmp(key, "prefetch-max")) {
+    if (parse_uint(v, 1, 10000, &u)) return "expected a number from 1 to 10000";
+    cfg->prefetch_max = (uint32_t)u;
   } else if (!strncmp(key, "redis-", 6)) {
     return set_redis_key(&cfg->redis, sc, key + 6, v);
   } else {
@@ -321,6 +356,9 @@ static const struct key_def keys[] = {
     {"metrics-top-zones", false, NULL}, {"instrumentation", false, NULL},
     {"trace-rate", false, NULL},
     {"case-randomization", false, NULL},
+    {"qname-minimisation", false, NULL}, {"nothing-below-nxdomain", false, NULL},
+    {"prefetch", false, NULL}, {"prefetch-max", false, NULL},
+    {"local-zone", true, NULL}, {"local-data", true, NULL},
     {"redis-url", false, NULL}, {"redis-user", false, NULL}, {"redis-password", false, NULL},
     {"redis-password-file", false, NULL}, {"redis-db", false, NULL},
     {"redis-prefix", false, NULL}, {"redis-connect-timeout", false, NULL},
@@ -387,7 +425,11 @@ static int walk_value(struct yaml_walk *w, const char *v, unsigned long line) {
   if (!w->key)
     return fail(w->err, w->errlen, "%s:%lu: key '%s': expected a mapping of its keys", w->path,
                 line, w->shown);
+  char where[600];
+  snprintf(where, sizeof where, "%s:%lu: key '%s'", w->path, line, w->shown);
+  w->sc.where = where;
   const char *why = set_key(w->cfg, &w->sc, w->key->name, v);
+  w->sc.where = NULL;
   if (why)
     return fail(w->err, w->errlen, "%s:%lu: key '%s': %s (got '%s')", w->path, line, w->shown,
                 why, v);
@@ -496,6 +538,21 @@ void config_usage(FILE *out) {
           "  --serve-stale SECONDS    answer data expired up to this long ago when the\n"
           "                           authorities fail (RFC 8767; default 0 = off)\n"
           "  --stale-answer-ttl S     TTL of stale records in such answers (default 30)\n"
+          "Resolution:\n"
+          "  --qname-minimisation M   relaxed, strict or off: ask each zone only for the\n"
+          "                           next label (RFC 9156; default relaxed: a server that\n"
+          "                           mishandles it is asked the full name)\n"
+          "  --nothing-below-nxdomain M  dnssec, yes or no: an NXDOMAIN also answers names\n"
+          "                           below it (RFC 8020); dnssec: only validated ones\n"
+          "                           (default dnssec)\n"
+          "  --prefetch off           refresh popular entries in their last tenth of TTL\n"
+          "                           in the background (default on)\n"
+          "  --prefetch-max N         prefetches at once per worker (default 32)\n"
+          "Local data (repeatable; flags add to the file's lists):\n"
+          "  --local-zone 'NAME TYPE' static, transparent, redirect, refuse, or nodefault\n"
+          "                           (drops a built-in zone: localhost, private reverse...)\n"
+          "  --local-data 'RR'        a record, e.g. 'router.lan. 300 A 192.168.1.1', or\n"
+          "                           'NAME [TTL] ALIAS TARGET': A/AAAA of TARGET, flattened\n"
           "Limits (per worker thread; over a limit the query is shed and counted):\n"
           "  --max-requests N         resolutions under way (default 1024; REFUSED beyond)\n"
           "  --max-upstream-in-flight N queries to authorities at once (default 2048)\n"
@@ -563,6 +620,12 @@ static int check_config(const struct config *cfg, char *err, size_t errlen) {
   return 0;
 }
 
+/* The local zones, defaults included, checked across records. */
+static int finish_local(struct config *cfg, char *err, size_t errlen) {
+  if (!local_zones(cfg)) return fail(err, errlen, "out of memory");
+  return lz_finish(cfg->local, err, errlen);
+}
+
 int config_from_args(struct config *cfg, int argc, char **argv, char *err, size_t errlen) {
   struct option long_opts[NKEYS + 8];
   build_long_opts(long_opts);
@@ -593,9 +656,16 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err, size_
     const char *why = NULL;
     if (c == OPT_NO_IPV4) cfg->ipv4 = false;
     else if (c == OPT_NO_IPV6) cfg->ipv6 = false;
-    else if (c == 0) why = set_key(cfg, &sc, long_opts[idx].name, optarg);
+    else if (c == 0) {
+      char where[64];
+      snprintf(where, sizeof where, "--%s", long_opts[idx].name);
+      sc.where = where;
+      why = set_key(cfg, &sc, long_opts[idx].name, optarg);
+      sc.where = NULL;
+    }
     if (why) return fail(err, errlen, "--%s: %s (got '%s')", long_opts[idx].name, why, optarg);
   }
+  if (finish_local(cfg, err, errlen)) return -1;
   return check_config(cfg, err, errlen);
 }
 
@@ -621,6 +691,9 @@ struct config *config_reload(const struct config *running, const struct config *
   c->ratelimit_slip = next->ratelimit_slip;
   c->stale_answer_ttl = next->stale_answer_ttl;
   c->trace_rate = next->trace_rate;
+  c->prefetch = next->prefetch;
+  c->prefetch_max = next->prefetch_max;
+  c->local = lz_ref(next->local); /* local data is read on every use */
   /* What was built from the configuration at start-up. */
   struct {
     const char *key;
@@ -641,6 +714,8 @@ struct config *config_reload(const struct config *running, const struct config *
       {"edns-buffer-size", running->edns_buffer_size != next->edns_buffer_size},
       {"serve-stale", running->serve_stale != next->serve_stale},
       {"case-randomization", running->case_randomization != next->case_randomization},
+      {"qname-minimisation", running->qmin != next->qmin},
+      {"nothing-below-nxdomain", running->nxcut != next->nxcut},
       {"metrics", running->metrics != next->metrics ||
                       memcmp(&running->metrics_addr, &next->metrics_addr,
                              sizeof next->metrics_addr)},
@@ -660,5 +735,8 @@ struct config *config_reload(const struct config *running, const struct config *
 
 void config_unref(const struct config *cfg) {
   struct config *c = (struct config *)cfg;
-  if (c && c->refs && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0) free(c);
+  if (c && c->refs && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+    config_clear(c);
+    free(c);
+  }
 }

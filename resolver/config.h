@@ -16,6 +16,8 @@
 
 #include "cache/redis.h"
 #include "resolver/acl.h"
+#include "resolver/iterator.h"
+#include "resolver/localzone.h"
 #include "resolver/log.h"
 
 #define CONFIG_MAX_LISTEN 16
@@ -56,11 +58,20 @@ struct config {
   bool case_randomization;     /* 0x20 on outbound names */
   bool instrumentation;        /* latency histograms and chain observations; off
                                   only to measure what they cost */
+  localzones_t *local;         /* local zones and data (owned: one reference),
+                                  built-in defaults included; NULL until
+                                  config_from_args or a local-* key */
+  enum qmin_mode qmin;         /* QNAME minimisation (RFC 9156) */
+  enum nxcut_mode nxcut;       /* nothing-below-nxdomain (RFC 8020) */
+  bool prefetch;               /* refresh popular entries near expiry */
+  uint32_t prefetch_max;       /* prefetches in flight per worker */
   int refs; /* a reloaded configuration: the workers still holding it (atomic);
                0 for the start-up one, which lives as long as the process */
 };
 
 void config_defaults(struct config *cfg);
+/* Release what a configuration owns (its local zones). */
+void config_clear(struct config *cfg);
 
 /* Parse argv into cfg (reading --config FILE first, then applying the
  * flags). Returns 0 to run, 1 when --help/--version printed and the program

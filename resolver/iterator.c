@@ -19,6 +19,8 @@
 #define MAX_NS 16     /* NS names considered per zone */
 #define MAX_CANDS 32  /* addresses considered per zone */
 #define MAX_TRIES 4   /* tries per server per zone visit */
+#define QMIN_ONE_LABEL 4   /* RFC 9156 2.3: the first minimised steps add one label */
+#define QMIN_MAX_QUERIES 10 /* and at most this many minimised queries per name */
 
 enum iter_state {
   IS_CACHE, IS_WAIT_FETCH, IS_FIND_ZONE, IS_SELECT, IS_WAIT, IS_WAIT_SUB, IS_DONE
@@ -83,6 +85,23 @@ struct iter {
   struct fetch_key *keys;
   size_t nkeys, capkeys;
 
+  /* The next query: the current name, or a minimised one (RFC 9156);
+   * NULL until planned for the current step. Kept across retries. */
+  ldns_rdf *sent;
+  ldns_rr_type sent_type;
+  bool sent_minimised;
+  size_t qmin_labels; /* labels known to exist below the zone (or the zone's) */
+  uint8_t qmin_count; /* minimised queries sent for the current name */
+  bool qmin_full;     /* ask the full name from now on (a fallback) */
+
+  /* ALIAS flattening, from the first ALIAS followed: its owner, how many
+   * answer_chain records came before it, the ALIAS's TTL. */
+  ldns_rdf *flat_owner;
+  size_t flat_from;
+  uint32_t flat_ttl;
+
+  bool refresh; /* prefetch: entries near expiry are misses */
+
   /* Diagnostics: every upstream query recorded here when set. */
   struct trace *trace;
   int trace_idx;  /* the query in flight */
@@ -96,6 +115,12 @@ struct iter {
 /* ---- helpers ------------------------------------------------------------ */
 
 static void share_chain(iter_t *it);
+static void flatten(iter_t *it, ldns_pkt_rcode *rcode);
+
+static void count(const iter_t *it, size_t field_offset) {
+  if (it->env->stats) (*(uint64_t *)((char *)it->env->stats + field_offset))++;
+}
+#define COUNT(it, field) count((it), offsetof(struct stats, field))
 
 static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -103,10 +128,14 @@ static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, .
 static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, ...) {
   if ((rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) && !it->stale_mode)
     share_chain(it);
+  if (it->flat_owner && (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN))
+    flatten(it, &rcode);
   /* The budget is the whole request's: anything spent was spent upstream. */
   bool upstream = *it->budget < it->env->cfg->max_upstream_queries;
+  bool local = it->chain.has_final && it->chain.final.source == CHAIN_SRC_LOCAL;
   it->res.source = upstream ? CHAIN_SRC_NETWORK
-                 : it->res.from_shared_tier ? CHAIN_SRC_REDIS : CHAIN_SRC_CACHE;
+                 : it->res.from_shared_tier ? CHAIN_SRC_REDIS
+                 : local ? CHAIN_SRC_LOCAL : CHAIN_SRC_CACHE;
   it->res.rcode = rcode;
   it->res.ede = ede;
   if (fmt) {
@@ -127,6 +156,7 @@ static void set_answer(iter_t *it, const ldns_rr_list *final) {
   }
   if (it->res.answer) ldns_rr_list_deep_free(it->res.answer);
   it->res.answer = a;
+  it->res.has_data = final && ldns_rr_list_rr_count(final) > 0;
 }
 
 static void set_authority(iter_t *it, const ldns_rr *soa) {
@@ -137,6 +167,19 @@ static void set_authority(iter_t *it, const ldns_rr *soa) {
 
 static const ldns_rdf *current(const iter_t *it) { return chain_current(&it->chain); }
 
+/* Data answering this request expires in `ttl` seconds of `orig`: from
+ * the last tenth of its life on, the answer is worth a prefetch. */
+static void note_expiry(iter_t *it, uint32_t ttl, uint32_t orig) {
+  if (orig < PREFETCH_MIN_TTL || ttl > orig) return;
+  int64_t at = util_now_sec() + ttl - orig / 10;
+  if (!it->res.prefetch_at || at < it->res.prefetch_at) it->res.prefetch_at = at;
+}
+
+static void forget_sent(iter_t *it) {
+  if (it->sent) ldns_rdf_deep_free(it->sent);
+  it->sent = NULL;
+}
+
 /* How the current name was resolved: from the network (the zone and
  * server of the query in flight) or from a cache tier. Restarts the clock
  * for the next name. */
@@ -145,6 +188,7 @@ static struct chain_step take_step(iter_t *it, enum chain_source src, uint32_t t
   struct chain_step step = chain_step_cached(src, now - it->hop_start_us, ttl);
   it->hop_start_us = now;
   if (src == CHAIN_SRC_NETWORK) {
+    note_expiry(it, ttl, ttl);
     step.zone = it->zone;
     memcpy(&step.server, &it->cands[it->cur].addr, sizeof it->cands[it->cur].addr);
   }
@@ -157,20 +201,37 @@ static void final_step(iter_t *it, enum chain_source src, uint32_t ttl) {
   chain_set_final(&it->chain, &step);
 }
 
-/* Follow one CNAME: record the hop, bound the chain, detect loops. Returns
- * false (and finishes) when the chain must end. */
-static bool follow(iter_t *it, const ldns_rr *cname, enum chain_source src) {
-  struct chain_step step = take_step(it, src, ldns_rr_ttl(cname));
-  enum chain_status st = chain_add(&it->chain, ldns_rr_owner(cname), ldns_rr_rdf(cname, 0),
-                                   &step);
+/* Follow one hop from the current name to target: record it, bound the
+ * chain, detect loops; the records that made it (a CNAME; a DNAME and the
+ * CNAME made from it; none for an ALIAS) join the answer. Returns false
+ * (and finishes) when the chain must end. */
+static bool follow_hop(iter_t *it, enum hop_kind kind, const ldns_rdf *target, uint32_t ttl,
+                       const ldns_rr *rr1, const ldns_rr *rr2, enum chain_source src) {
+  struct chain_step step = take_step(it, src, ttl);
+  enum chain_status st = chain_add_hop(&it->chain, kind, current(it), target, &step);
   if (st != CHAIN_OK) {
     it->res.chain_status = st;
     set_answer(it, NULL);
     finish(it, LDNS_RCODE_SERVFAIL, EDE_OTHER, "%s", it->chain.why);
     return false;
   }
-  ldns_rr_list_push_rr(it->answer_chain, ldns_rr_clone(cname));
+  if (rr1) ldns_rr_list_push_rr(it->answer_chain, ldns_rr_clone(rr1));
+  if (rr2) ldns_rr_list_push_rr(it->answer_chain, ldns_rr_clone(rr2));
+  /* A new name: minimisation starts again from the zone found for it. */
+  forget_sent(it);
+  it->qmin_count = 0;
+  it->qmin_full = false;
   return true;
+}
+
+static bool follow(iter_t *it, const ldns_rr *cname, enum chain_source src) {
+  return follow_hop(it, HOP_CNAME, ldns_rr_rdf(cname, 0), ldns_rr_ttl(cname), cname, NULL, src);
+}
+
+/* A DNAME rewrote the current name into synth's target (RFC 6672). */
+static bool follow_dname(iter_t *it, const ldns_rr *dname, const ldns_rr *synth,
+                         enum chain_source src) {
+  return follow_hop(it, HOP_DNAME, ldns_rr_rdf(synth, 0), ldns_rr_ttl(dname), dname, synth, src);
 }
 
 /* Store every RRset in `rrs`, grouping RRs by owner and type. */
@@ -285,6 +346,8 @@ static void load_zone(iter_t *it, const ldns_rdf *zone, const ldns_rr_list *ns,
   it->zone_gen++;
   it->subs_pending = 0;
   it->zone = ldns_rdf_clone(zone);
+  forget_sent(it);
+  it->qmin_labels = ldns_dname_label_count(zone);
   for (size_t i = 0; i < ldns_rr_list_rr_count(ns) && it->nns < MAX_NS; i++) {
     ldns_rr *rr = ldns_rr_list_rr(ns, i);
     if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS || ldns_rr_rd_count(rr) != 1) continue;
@@ -387,9 +450,12 @@ static enum chain_source cached_source(const iter_t *it, const ldns_rdf *name) {
  * another instance can fetch every hop in one round trip. */
 static void share_chain(iter_t *it) {
   const struct cache_sink *sink = it->env->sink;
-  bool learned = false;
-  for (size_t i = 0; i < it->chain.n; i++)
+  bool learned = false, local = false;
+  for (size_t i = 0; i < it->chain.n; i++) {
     learned |= it->chain.hops[i].step.source == CHAIN_SRC_NETWORK;
+    local |= it->chain.hops[i].step.source == CHAIN_SRC_LOCAL;
+  }
+  if (local) return; /* local names and ALIAS owners stay out of the shared tier */
   if (!sink || !learned || it->qtype == LDNS_RR_TYPE_CNAME) return;
   uint32_t ttl = UINT32_MAX;
   for (size_t i = 0; i < ldns_rr_list_rr_count(it->answer_chain); i++) {
@@ -410,19 +476,173 @@ static void share_chain(iter_t *it) {
 
 /* ---- states ------------------------------------------------------------- */
 
-/* An answer-ranked cache lookup; in stale mode expired data counts too. */
-static int lookup(iter_t *it, const ldns_rdf *name, ldns_rr_type type, int64_t now,
-                  struct cache_result *cr) {
-  if (!it->stale_mode)
-    return cache_lookup(it->env->cache, name, type, CACHE_RANK_ANSWER, now, cr);
+/* An answer-ranked cache lookup; in stale mode expired data counts too,
+ * in refresh mode data near expiry does not. The caller notes the expiry
+ * of what it uses (note_expiry). */
+static int lookup_entry(iter_t *it, const ldns_rdf *name, ldns_rr_type type, int64_t now,
+                        struct cache_result *cr) {
+  if (!it->stale_mode) {
+    int rc = cache_lookup(it->env->cache, name, type, CACHE_RANK_ANSWER, now, cr);
+    if (rc == 0 && it->refresh && cr->orig_ttl >= PREFETCH_MIN_TTL &&
+        cr->ttl <= cr->orig_ttl / 10) {
+      ldns_rr_list_deep_free(cr->rrs);
+      return -1;
+    }
+    return rc;
+  }
   int rc = cache_lookup_stale(it->env->cache, name, type, CACHE_RANK_ANSWER, now,
                               it->stale_ttl, cr);
   if (rc == 0 && cr->stale) it->res.stale = true;
   return rc;
 }
 
+/* A lookup whose result, when found, is used. */
+static int lookup(iter_t *it, const ldns_rdf *name, ldns_rr_type type, int64_t now,
+                  struct cache_result *cr) {
+  int rc = lookup_entry(it, name, type, now, cr);
+  if (rc == 0 && !it->stale_mode) note_expiry(it, cr->ttl, cr->orig_ttl);
+  return rc;
+}
+
+/* The SOA for a NODATA at the owner of a flattened ALIAS: local data has
+ * no record of type NULL at that name, so the lookup says NODATA with the
+ * zone's SOA. */
+static void alias_soa(iter_t *it) {
+  struct lz_answer la;
+  if (lz_lookup(it->env->local, it->flat_owner, LDNS_RR_TYPE_NULL, &la) == LZV_NODATA)
+    set_authority(it, la.soa);
+  lz_answer_clear(&la);
+}
+
+/* The answer of a chain that went through an ALIAS: records before the
+ * ALIAS stay; from it on, only the final addresses, owned by the ALIAS's
+ * name, with the smallest TTL met on the way (what ALIAS providers do). A
+ * target without addresses, or without existence, is NODATA at the owner,
+ * which exists. */
+static void flatten(iter_t *it, ldns_pkt_rcode *rcode) {
+  const ldns_rr_list *in = it->res.answer;
+  size_t n = in ? ldns_rr_list_rr_count(in) : 0;
+  ldns_rr_list *out = ldns_rr_list_new();
+  uint32_t ttl = it->flat_ttl;
+  for (size_t i = it->flat_from; i < n; i++)
+    if (ldns_rr_ttl(ldns_rr_list_rr(in, i)) < ttl) ttl = ldns_rr_ttl(ldns_rr_list_rr(in, i));
+  for (size_t i = 0; i < n; i++) {
+    const ldns_rr *rr = ldns_rr_list_rr(in, i);
+    if (i >= it->flat_from &&
+        (ldns_rr_get_type(rr) != it->qtype || !name_equal(ldns_rr_owner(rr), current(it))))
+      continue;
+    ldns_rr *c = ldns_rr_clone(rr);
+    if (i >= it->flat_from) {
+      ldns_rdf_deep_free(ldns_rr_owner(c));
+      ldns_rr_set_owner(c, ldns_rdf_clone(it->flat_owner));
+      ldns_rr_set_ttl(c, ttl);
+    }
+    ldns_rr_list_push_rr(out, c);
+  }
+  bool any = ldns_rr_list_rr_count(out) > it->flat_from;
+  if (it->res.answer) ldns_rr_list_deep_free(it->res.answer);
+  it->res.answer = out;
+  it->res.has_data = any;
+  if (!any) {
+    it->res.dangling = *rcode == LDNS_RCODE_NXDOMAIN;
+    *rcode = LDNS_RCODE_NOERROR;
+    if (it->res.authority) ldns_rr_list_deep_free(it->res.authority);
+    it->res.authority = NULL;
+    alias_soa(it);
+  }
+}
+
+/* Local data at the current name (local zones). Returns true when it
+ * answered or moved the chain on. */
+static bool st_local(iter_t *it) {
+  struct lz_answer la;
+  enum lz_verdict v = lz_lookup(it->env->local, current(it), it->qtype, &la);
+  if (v == LZV_NONE) return false;
+  COUNT(it, local_answers);
+  switch (v) {
+  case LZV_ANSWER:
+    final_step(it, CHAIN_SRC_LOCAL, ldns_rr_ttl(ldns_rr_list_rr(la.rrs, 0)));
+    set_answer(it, la.rrs);
+    finish(it, LDNS_RCODE_NOERROR, EDE_NONE, NULL);
+    break;
+  case LZV_CNAME:
+    follow(it, ldns_rr_list_rr(la.rrs, 0), CHAIN_SRC_LOCAL); /* on in IS_CACHE */
+    break;
+  case LZV_ALIAS:
+    if (!it->flat_owner) {
+      it->flat_owner = ldns_rdf_clone(current(it));
+      it->flat_from = ldns_rr_list_rr_count(it->answer_chain);
+      it->flat_ttl = la.alias_ttl;
+    } else if (la.alias_ttl < it->flat_ttl) {
+      it->flat_ttl = la.alias_ttl;
+    }
+    follow_hop(it, HOP_ALIAS, la.target, la.alias_ttl, NULL, NULL, CHAIN_SRC_LOCAL);
+    break;
+  case LZV_NODATA:
+  case LZV_NXDOMAIN:
+    final_step(it, CHAIN_SRC_LOCAL, la.soa ? ldns_rr_ttl(la.soa) : 0);
+    set_answer(it, NULL);
+    set_authority(it, la.soa);
+    finish(it, v == LZV_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR, EDE_NONE, NULL);
+    break;
+  default: {
+    char z[256];
+    final_step(it, CHAIN_SRC_LOCAL, 0);
+    set_answer(it, NULL);
+    finish(it, LDNS_RCODE_REFUSED, EDE_PROHIBITED, "refused by local zone %s",
+           name_str(la.zone, z, sizeof z));
+    break;
+  }
+  }
+  lz_answer_clear(&la);
+  return true;
+}
+
+/* Above the current name: a cached DNAME rewrites it without a query (RFC
+ * 6672); with nothing-below-nxdomain, a cached NXDOMAIN means it does not
+ * exist either (RFC 8020). One lookup per ancestor finds both, as an
+ * NXDOMAIN entry answers any type. Returns true when it acted. */
+static bool st_cache_above(iter_t *it, int64_t now) {
+  const ldns_rdf *cur = current(it);
+  size_t labels = ldns_dname_label_count(cur);
+  for (size_t skip = 1; skip < labels; skip++) {
+    ldns_rdf *anc = ldns_dname_clone_from(cur, skip);
+    struct cache_result cr;
+    int rc = anc ? lookup_entry(it, anc, LDNS_RR_TYPE_DNAME, now, &cr) : -1;
+    enum chain_source src = rc == 0 ? cached_source(it, anc) : CHAIN_SRC_CACHE;
+    ldns_rdf_deep_free(anc);
+    if (rc != 0) continue;
+    bool acted = false;
+    if (cr.kind == CACHE_RRSET && ldns_rr_list_rr_count(cr.rrs) == 1) {
+      const ldns_rr *dname = ldns_rr_list_rr(cr.rrs, 0);
+      ldns_rr *synth = resp_dname_synth(dname, cur);
+      if (synth) {
+        follow_dname(it, dname, synth, src);
+        ldns_rr_free(synth);
+      } else {
+        final_step(it, src, ldns_rr_ttl(dname));
+        set_answer(it, NULL);
+        finish(it, LDNS_RCODE_YXDOMAIN, EDE_NONE, NULL);
+      }
+      acted = true;
+    } else if (cr.kind == CACHE_NXDOMAIN && it->env->cfg->nxcut == NXCUT_YES) {
+      COUNT(it, nxdomain_cuts);
+      final_step(it, src, cr.ttl);
+      set_answer(it, NULL);
+      if (ldns_rr_list_rr_count(cr.rrs)) set_authority(it, ldns_rr_list_rr(cr.rrs, 0));
+      finish(it, LDNS_RCODE_NXDOMAIN, EDE_NONE, NULL);
+      acted = true;
+    }
+    if (acted && !it->stale_mode) note_expiry(it, cr.ttl, cr.orig_ttl);
+    ldns_rr_list_deep_free(cr.rrs);
+    if (acted) return true;
+  }
+  return false;
+}
+
 static void st_cache(iter_t *it, struct iter_action *act) {
   const ldns_rdf *cur = current(it);
+  if (it->env->local && st_local(it)) return;
   if (it->nocache) {
     it->state = IS_FIND_ZONE;
     return;
@@ -453,6 +673,7 @@ static void st_cache(iter_t *it, struct iter_action *act) {
     ldns_rr_list_deep_free(cr.rrs);
     if (ok) return; /* finished by follow() */
   }
+  if (st_cache_above(it, now)) return;
   if (it->stale_mode) finish(it, LDNS_RCODE_SERVFAIL, EDE_NONE, NULL); /* nothing kept */
   else if (want_fetch(it, cur)) st_fetch(it, act);
   else it->state = IS_FIND_ZONE;
@@ -524,6 +745,52 @@ static void fail_zone(iter_t *it) {
          it->last_failure ? it->last_failure : "no usable server address");
 }
 
+/* The name exists by the cache's word (data or NODATA for type A). */
+static bool known_to_exist(const iter_t *it, const ldns_rdf *name, int64_t now) {
+  struct cache_result cr;
+  if (it->nocache ||
+      cache_lookup(it->env->cache, name, LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, now, &cr) != 0)
+    return false;
+  bool exists = cr.kind != CACHE_NXDOMAIN;
+  ldns_rr_list_deep_free(cr.rrs);
+  return exists;
+}
+
+/* What to ask the zone next (RFC 9156): one label more than is known to
+ * exist below it, for the first QMIN_ONE_LABEL steps, then steps that
+ * reach the full name within QMIN_MAX_QUERIES; type A, which every server
+ * handles. Names the cache knows exist are stepped over without a query.
+ * The last query is the full name with the type asked. */
+static void plan_query(iter_t *it) {
+  const ldns_rdf *cur = current(it);
+  size_t total = ldns_dname_label_count(cur);
+  it->sent_type = it->qtype;
+  it->sent_minimised = false;
+  if (it->env->cfg->qmin != QMIN_OFF && !it->qmin_full) {
+    int64_t now = util_now_sec();
+    size_t labels = it->qmin_labels;
+    while (it->qmin_count < QMIN_MAX_QUERIES) {
+      size_t step = 1;
+      if (it->qmin_count >= QMIN_ONE_LABEL) {
+        size_t left = QMIN_MAX_QUERIES - it->qmin_count;
+        step = (total - labels + left - 1) / left;
+      }
+      labels += step;
+      if (labels >= total) break;
+      ldns_rdf *n = ldns_dname_clone_from(cur, total - labels);
+      if (n && !known_to_exist(it, n, now)) {
+        it->sent = n;
+        it->sent_type = LDNS_RR_TYPE_A;
+        it->sent_minimised = true;
+        return;
+      }
+      ldns_rdf_deep_free(n);
+      it->qmin_labels = labels;
+    }
+  }
+  it->sent = ldns_rdf_clone(cur);
+}
+
 static void st_select(iter_t *it, struct iter_action *act) {
   if (*it->budget == 0) {
     set_answer(it, NULL);
@@ -545,19 +812,23 @@ static void st_select(iter_t *it, struct iter_action *act) {
   int i = pick_candidate(it);
   if (i >= 0) {
     struct candidate *c = &it->cands[i];
+    if (!it->sent) plan_query(it);
     c->tries++;
     (*it->budget)--;
     it->res.upstream_queries++;
     it->cur = (size_t)i;
     it->cur_edns = !servers_no_edns(it->env->servers, (struct sockaddr *)&c->addr);
     act->kind = IA_SEND;
-    if (it->trace)
-      it->trace_idx = trace_begin(it->trace, it->depth, current(it), it->qtype, it->zone,
+    if (it->sent_minimised) COUNT(it, qmin_minimised);
+    if (it->trace) {
+      it->trace_idx = trace_begin(it->trace, it->depth, it->sent, it->sent_type, it->zone,
                                   (struct sockaddr *)&c->addr, c->tcp);
+      if (it->trace_idx >= 0) it->trace->q[it->trace_idx].minimised = it->sent_minimised;
+    }
     act->addr = (struct sockaddr *)&c->addr;
     act->addrlen = c->addrlen;
-    act->qname = current(it);
-    act->qtype = it->qtype;
+    act->qname = it->sent;
+    act->qtype = it->sent_type;
     act->zone = it->zone;
     act->tcp = c->tcp;
     act->edns = it->cur_edns;
@@ -634,6 +905,8 @@ iter_t *iter_new(const struct iter_env *env, const ldns_rdf *qname, ldns_rr_type
 void iter_free(iter_t *it) {
   if (!it) return;
   clear_zone(it);
+  forget_sent(it);
+  if (it->flat_owner) ldns_rdf_deep_free(it->flat_owner);
   chain_free(&it->chain);
   ldns_rr_list_deep_free(it->answer_chain);
   for (size_t i = 0; i < it->nfetched; i++) ldns_rdf_deep_free(it->fetched[i].name);
@@ -673,8 +946,10 @@ void iter_next(iter_t *it, struct iter_action *act) {
   }
 }
 
-/* An answer, CNAME, NODATA or NXDOMAIN from the zone: cache and advance. */
-static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info) {
+/* Cache what an answer, CNAME, NODATA or NXDOMAIN from the zone says
+ * (qtype: the type asked). */
+static void store_answer(iter_t *it, const ldns_pkt *resp, const struct resp_info *info,
+                         ldns_rr_type qtype) {
   int64_t now = util_now_sec();
   if (info->cname_with_other_data) {
     char n[256];
@@ -683,10 +958,13 @@ static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info
               name_str(it->zone, n, sizeof n));
   }
   for (size_t i = 0; i < info->ncnames; i++) {
+    /* A synthesised CNAME is not stored: its DNAME is, and answers for
+     * every name below its owner. */
+    const ldns_rr *made = info->dnames[i] ? info->dnames[i] : info->cnames[i];
+    ldns_rr_type t = info->dnames[i] ? LDNS_RR_TYPE_DNAME : LDNS_RR_TYPE_CNAME;
     /* A CNAME at a zone apex cannot coexist with the apex SOA and NS. */
-    if (name_equal(ldns_rr_owner(info->cnames[i]), it->zone)) it->res.cname_at_apex++;
-    ldns_rr_list *one = resp_rrset(ldns_pkt_answer(resp), ldns_rr_owner(info->cnames[i]),
-                                   LDNS_RR_TYPE_CNAME);
+    if (!info->dnames[i] && name_equal(ldns_rr_owner(made), it->zone)) it->res.cname_at_apex++;
+    ldns_rr_list *one = resp_rrset(ldns_pkt_answer(resp), ldns_rr_owner(made), t);
     if (one) {
       cache_store_rrset(it->env->cache, one, CACHE_RANK_ANSWER, now, it->env->sink);
       ldns_rr_list_free(one);
@@ -694,15 +972,23 @@ static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info
   }
   if (info->answer) store_grouped(it, info->answer, CACHE_RANK_ANSWER);
   if (info->cls == RESP_NXDOMAIN || info->cls == RESP_NODATA)
-    cache_store_negative(it->env->cache, info->final_name, it->qtype,
+    cache_store_negative(it->env->cache, info->final_name, qtype,
                          info->cls == RESP_NXDOMAIN, info->soa, CACHE_RANK_ANSWER, now,
                          it->env->sink);
   if (info->ns)
     cache_store_rrset(it->env->cache, info->ns, CACHE_RANK_REFERRAL, now, it->env->sink);
   if (info->glue) store_grouped(it, info->glue, CACHE_RANK_GLUE);
+}
 
-  for (size_t i = 0; i < info->ncnames; i++)
-    if (!follow(it, info->cnames[i], CHAIN_SRC_NETWORK)) return;
+/* An answer, CNAME, NODATA or NXDOMAIN from the zone: cache and advance. */
+static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info) {
+  store_answer(it, resp, info, it->qtype);
+  for (size_t i = 0; i < info->ncnames; i++) {
+    bool ok = info->dnames[i] ? follow_dname(it, info->dnames[i], info->cnames[i],
+                                             CHAIN_SRC_NETWORK)
+                              : follow(it, info->cnames[i], CHAIN_SRC_NETWORK);
+    if (!ok) return;
+  }
 
   switch (info->cls) {
   case RESP_ANSWER:
@@ -717,6 +1003,11 @@ static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info
     set_authority(it, info->soa);
     finish(it, info->cls == RESP_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR,
            EDE_NONE, NULL);
+    break;
+  case RESP_YXDOMAIN:
+    final_step(it, CHAIN_SRC_NETWORK, 0);
+    set_answer(it, NULL);
+    finish(it, LDNS_RCODE_YXDOMAIN, EDE_NONE, NULL);
     break;
   default: /* RESP_CNAME: the chain continues in another zone */
     if (it->chain.n) it->chain.hops[it->chain.n - 1].crossed_zone = true;
@@ -751,11 +1042,70 @@ static void trace_response(iter_t *it, const ldns_pkt *resp, const struct resp_i
   case RESP_LAME:
     trace_end(it->trace, it->trace_idx, "lame (%s): trying another server", info->why);
     break;
+  case RESP_YXDOMAIN:
+    trace_end(it->trace, it->trace_idx, "YXDOMAIN: a DNAME makes the name too long");
+    break;
   default:
     trace_end(it->trace, it->trace_idx, "%s%s after %zu CNAME(s)", cls,
               ldns_pkt_aa(resp) ? "" : " (no AA)", info->ncnames);
     break;
   }
+}
+
+/* The answer to a minimised query, but a referral: the name asked exists
+ * below the zone without a cut (go one step deeper), or it does not exist,
+ * or the server mishandled the minimised name. */
+static void on_minimised(iter_t *it, struct candidate *c, const ldns_pkt *resp,
+                         struct resp_info *info) {
+  const struct iter_config *cfg = it->env->cfg;
+  char name[256];
+  name_str(it->sent, name, sizeof name);
+  switch (info->cls) {
+  case RESP_ANSWER:
+  case RESP_NODATA:
+  case RESP_CNAME:
+    store_answer(it, resp, info, it->sent_type);
+    if (it->trace)
+      trace_end(it->trace, it->trace_idx, "%s: %s exists, no zone cut there: one label more",
+                resp_class_name(info->cls), name);
+    it->qmin_labels = ldns_dname_label_count(it->sent);
+    it->qmin_count++;
+    c->tries--; /* progress, not a failed try: the server may be asked again */
+    forget_sent(it);
+    return;
+  case RESP_NXDOMAIN:
+    if (cfg->qmin == QMIN_STRICT || cfg->nxcut == NXCUT_YES) {
+      store_answer(it, resp, info, it->sent_type);
+      if (it->trace)
+        trace_end(it->trace, it->trace_idx, "nxdomain: nothing exists below %s (RFC 8020)",
+                  name);
+      final_step(it, CHAIN_SRC_NETWORK, info->soa ? ldns_rr_ttl(info->soa) : 0);
+      set_answer(it, NULL);
+      set_authority(it, info->soa);
+      finish(it, LDNS_RCODE_NXDOMAIN, EDE_NONE, NULL);
+      return;
+    }
+    break;
+  default: /* error, lame, YXDOMAIN */
+    if (cfg->qmin == QMIN_STRICT) {
+      if (it->trace) trace_response(it, resp, info);
+      c->failed = true;
+      it->last_failure = info->cls == RESP_LAME ? "lame server" : "server failure";
+      return;
+    }
+    break;
+  }
+  /* Relaxed (RFC 9156 2.3): some servers mishandle names that are not
+   * the full one (NXDOMAIN for empty non-terminals, errors); ask this one
+   * the full name. */
+  COUNT(it, qmin_fallback);
+  if (it->trace)
+    trace_end(it->trace, it->trace_idx, "%s for the minimised name: asking the full name",
+              resp_class_name(info->cls));
+  it->qmin_full = true;
+  forget_sent(it);
+  c->tries--;
+  it->retry_same = (int)it->cur;
 }
 
 void iter_on_response(iter_t *it, const ldns_pkt *resp, uint32_t rtt_ms) {
@@ -780,7 +1130,12 @@ void iter_on_response(iter_t *it, const ldns_pkt *resp, uint32_t rtt_ms) {
     return;
   }
   struct resp_info info;
-  resp_classify(resp, current(it), it->qtype, it->zone, &info);
+  resp_classify(resp, it->sent, it->sent_type, it->zone, &info);
+  if (it->sent_minimised && info.cls != RESP_REFERRAL) {
+    on_minimised(it, c, resp, &info);
+    resp_info_clear(&info);
+    return;
+  }
   if (it->trace) trace_response(it, resp, &info);
   char zn[256], sa[64];
   log_debug("response from %s for zone %s: %s", util_addr_str(addr, sa, sizeof sa),
@@ -861,6 +1216,8 @@ void iter_set_trace(iter_t *it, struct trace *t, bool nocache) {
 
 struct trace *iter_trace(const iter_t *it) { return it->trace; }
 bool iter_nocache(const iter_t *it) { return it->nocache; }
+
+void iter_set_refresh(iter_t *it) { it->refresh = true; }
 
 void iter_set_stale(iter_t *it, uint32_t stale_ttl) {
   it->stale_mode = true;

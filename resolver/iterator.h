@@ -31,9 +31,24 @@
 #include <sys/socket.h>
 
 #include "cache/cache.h"
+#include "metrics/stats.h"
 #include "resolver/chain.h"
 #include "resolver/hints.h"
+#include "resolver/localzone.h"
 #include "resolver/servers.h"
+
+/* QNAME minimisation (RFC 9156). Relaxed: a minimised query that gets an
+ * error, a lame answer or (without nothing-below-nxdomain: yes) NXDOMAIN
+ * is asked again with the full name. Strict: such answers stand. */
+enum qmin_mode { QMIN_OFF, QMIN_RELAXED, QMIN_STRICT };
+
+/* Which NXDOMAINs mean nothing exists below the name (RFC 8020): only
+ * DNSSEC-validated ones, every one, or none. */
+enum nxcut_mode { NXCUT_DNSSEC, NXCUT_YES, NXCUT_NO };
+
+/* Prefetch: an entry is near expiry in the last tenth of its original
+ * TTL, for TTLs of at least this many seconds. */
+#define PREFETCH_MIN_TTL 10
 
 struct iter_config {
   size_t max_chain_length;      /* CNAMEs accepted on one chain */
@@ -46,6 +61,8 @@ struct iter_config {
   bool ipv4, ipv6;
   bool shared_tier;             /* ask the shared (Redis) tier on memory misses */
   bool no_timing;               /* leave chain steps untimed (instrumentation off) */
+  enum qmin_mode qmin;
+  enum nxcut_mode nxcut;
 };
 
 /* Iterators are big (a few kB: above malloc's fast bins), so a worker
@@ -62,6 +79,8 @@ struct iter_env {
   servers_t *servers;
   const struct hints *hints;
   const struct iter_config *cfg;
+  const struct localzones *local; /* local zones and data, or NULL */
+  struct stats *stats;            /* the worker's counters, or NULL */
 };
 
 enum iter_action_kind {
@@ -95,6 +114,7 @@ struct iter_action {
 #define EDE_NONE (-1)
 #define EDE_OTHER 0
 #define EDE_STALE_ANSWER 3
+#define EDE_PROHIBITED 18
 #define EDE_NO_REACHABLE_AUTHORITY 22
 
 struct iter_result {
@@ -110,6 +130,10 @@ struct iter_result {
   bool timed_out;                 /* ended by the request's deadline */
   bool from_shared_tier;          /* the shared tier supplied data */
   bool stale;                     /* stale mode used expired data (RFC 8767) */
+  bool has_data;                  /* NOERROR with the final RRset (not NODATA) */
+  bool dangling;                  /* an ALIAS target that does not exist */
+  int64_t prefetch_at;            /* wall-clock second from which the answer's
+                                     first record is near expiry; 0: never */
   enum chain_source source;       /* where the answer came from: the network
                                      if any upstream query was made for the
                                      request, else the shared tier if it
@@ -159,5 +183,9 @@ bool iter_nocache(const iter_t *it);
  * cache cannot answer the whole chain. Set before the first iter_next. */
 void iter_set_stale(iter_t *it, uint32_t stale_ttl);
 bool iter_done(const iter_t *it);
+
+/* Refresh mode (prefetch): cached entries near expiry count as misses, so
+ * they are asked for again and replaced. Set before the first iter_next. */
+void iter_set_refresh(iter_t *it);
 
 #endif

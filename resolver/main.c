@@ -74,10 +74,12 @@ static void on_hup(uv_signal_t *s, int signum) {
   int rc = config_from_args(next, f->argc, f->argv, err, sizeof err);
   if (rc != 0) {
     log_error("SIGHUP: %s; keeping the running configuration", rc < 0 ? err : "no change");
+    config_clear(next);
     free(next);
     return;
   }
   struct config *c = config_reload(f->cfg, next, restart, sizeof restart);
+  config_clear(next);
   free(next);
   if (!c) return;
   c->refs = (int)f->n;
@@ -87,8 +89,8 @@ static void on_hup(uv_signal_t *s, int signum) {
     if (worker_post(&f->workers[i], take_config, c)) config_unref(c);
   diag_set_trace_rate(f->diag, c->trace_rate);
   f->cfg = c;
-  log_info("SIGHUP: configuration reloaded (access list, logging, timeouts, limits); "
-           "the cache is kept");
+  log_info("SIGHUP: configuration reloaded (access list, logging, timeouts, limits, local "
+           "zones and data); the cache is kept");
   if (restart[0]) log_warn("SIGHUP: changed but needing a restart, kept as running: %s", restart);
 }
 
@@ -128,6 +130,8 @@ static struct iter_config iter_config_of(const struct config *cfg) {
       .ipv6 = cfg->ipv6,
       .shared_tier = redis_enabled(&cfg->redis),
       .no_timing = !cfg->instrumentation,
+      .qmin = cfg->qmin,
+      .nxcut = cfg->nxcut,
   };
 }
 

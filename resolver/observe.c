@@ -13,10 +13,9 @@ enum stats_outcome observe_outcome(const struct iter_result *res, const chain_t 
   if (res->chain_status == CHAIN_LOOP) return SO_LOOP;
   if (res->chain_status == CHAIN_TOO_LONG) return SO_TOO_LONG;
   if (res->timed_out) return SO_TIMEOUT;
-  if (res->rcode == LDNS_RCODE_NXDOMAIN) return SO_DANGLING;
+  if (res->rcode == LDNS_RCODE_NXDOMAIN || res->dangling) return SO_DANGLING;
   if (res->rcode != LDNS_RCODE_NOERROR) return SO_SERVFAIL;
-  size_t n = res->answer ? ldns_rr_list_rr_count(res->answer) : 0;
-  return n > ch->n ? SO_COMPLETE : SO_NODATA;
+  return res->has_data ? SO_COMPLETE : SO_NODATA;
 }
 
 static struct chain_rec_step rec_step(struct chain_rec *rec, const struct chain_step *st,
@@ -40,6 +39,7 @@ void observe_chain_rec(const struct iter_result *res, const chain_t *ch, uint16_
   for (size_t i = 0; i < ch->n && i < CHAIN_REC_HOPS; i++) {
     const struct chain_hop *h = &ch->hops[i];
     rec->hops[rec->nhops] = rec_step(rec, &h->step, h->owner, h->target);
+    rec->hops[rec->nhops].kind = (uint8_t)h->kind;
     rec->hops[rec->nhops++].crossed_zone = h->crossed_zone;
   }
   if (ch->has_final) {
@@ -76,6 +76,7 @@ static void observe_chain(struct worker *w, const struct iter_result *res, const
   for (size_t i = 0; i < ch->n; i++) {
     const struct chain_step *st = &ch->hops[i].step;
     hist_observe(&s->hop_duration[st->source], &hist_latency, st->elapsed_us);
+    s->hops[ch->hops[i].kind]++;
     observe_zone(w, st);
   }
   if (ch->has_final) observe_zone(w, &ch->final);
@@ -97,4 +98,7 @@ void observe_cached_chain(struct stats *s, const struct ac_meta *m, uint64_t us)
   hist_observe(&s->chain_duration[m->outcome][m->purpose], &hist_latency, us);
   for (uint8_t i = 0; i < m->chain_len; i++)
     hist_observe(&s->hop_duration[SS_MEMORY], &hist_latency, 0);
+  s->hops[HOP_DNAME] += m->dname_hops;
+  s->hops[HOP_ALIAS] += m->alias_hops;
+  s->hops[HOP_CNAME] += (uint64_t)(m->chain_len - m->dname_hops - m->alias_hops);
 }

@@ -42,6 +42,7 @@ struct request {
   uv_timer_t deadline;   /* top-level only */
   bool has_timer;
   uint64_t start_us;     /* when the resolution began */
+  bool prefetch;         /* a background refresh (no clients) */
   trace_done_cb traced;  /* a traced request: its callback, and the trace */
   void *traced_arg;
   struct trace *trace;
@@ -106,8 +107,16 @@ static void free_request(struct request *r) {
   }
 }
 
+/* Traced requests and prefetches have lists of their own: no client joins
+ * them. */
+static struct request **list_of(struct request *r) {
+  if (r->traced) return &r->w->traced;
+  if (r->prefetch) return &r->w->prefetches;
+  return &r->w->requests[r->hash % WORKER_REQ_BUCKETS];
+}
+
 static void table_insert(struct request *r) {
-  struct request **b = r->traced ? &r->w->traced : &r->w->requests[r->hash % WORKER_REQ_BUCKETS];
+  struct request **b = list_of(r);
   r->hnext = *b;
   *b = r;
   r->in_table = true;
@@ -116,7 +125,7 @@ static void table_insert(struct request *r) {
 
 static void table_remove(struct request *r) {
   if (!r->in_table) return;
-  struct request **pp = r->traced ? &r->w->traced : &r->w->requests[r->hash % WORKER_REQ_BUCKETS];
+  struct request **pp = list_of(r);
   while (*pp && *pp != r) pp = &(*pp)->hnext;
   if (*pp) *pp = r->hnext;
   r->in_table = false;
@@ -221,6 +230,13 @@ static void finish(struct request *r) {
     finish_traced(r, res, ch);
     return;
   }
+  if (r->prefetch) {
+    r->w->nprefetch--;
+    bool ok = res->rcode == LDNS_RCODE_NOERROR || res->rcode == LDNS_RCODE_NXDOMAIN;
+    r->w->stats.prefetch[ok ? SPF_REFRESHED : SPF_FAILED]++;
+    free_request(r);
+    return;
+  }
   iter_t *stale = stale_answer(r);
   if (stale) {
     /* The stale answer, with EDE 3 saying so and why. */
@@ -244,7 +260,17 @@ static void finish(struct request *r) {
     log_info("SERVFAIL for %s: %s", name_str(ch->start, n, sizeof n), res->ede_text);
   }
   for (struct req_client *c = r->clients; c; c = c->next) c->cb(c->arg, res, ch);
+  /* Served from the caches with a record near expiry: refresh it now. */
+  bool refresh = res->source != CHAIN_SRC_NETWORK && res->prefetch_at &&
+                 util_now_sec() >= res->prefetch_at;
+  ldns_rdf *qname = refresh ? ldns_rdf_clone(ch->start) : NULL;
+  ldns_rr_type qtype = iter_qtype(r->it);
+  struct worker *w = r->w;
   free_request(r);
+  if (qname) {
+    request_prefetch(w, qname, qtype);
+    ldns_rdf_deep_free(qname);
+  }
 }
 
 static void on_upstream(void *arg, enum up_status st, const ldns_pkt *resp, uint32_t rtt_ms) {
@@ -423,6 +449,32 @@ void request_trace(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype, 
   drive(r);
 }
 
+void request_prefetch(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype) {
+  if (!w->cfg->prefetch || w->stopping) return;
+  uint8_t key[258];
+  size_t klen = make_key(qname, qtype, key);
+  for (struct request *p = w->prefetches; p; p = p->hnext)
+    if (p->klen == klen && memcmp(p->key, key, klen) == 0) return; /* one per question */
+  if (w->nprefetch >= w->cfg->prefetch_max) {
+    w->stats.prefetch[SPF_SKIPPED]++;
+    return;
+  }
+  struct request *r = new_request(w, qname, qtype, 0, NULL);
+  if (!r) return;
+  iter_set_refresh(r->it);
+  r->prefetch = true;
+  memcpy(r->key, key, klen);
+  r->klen = klen;
+  w->nprefetch++;
+  w->stats.prefetch[SPF_STARTED]++;
+  table_insert(r);
+  uv_timer_init(&w->loop, &r->deadline);
+  r->deadline.data = r;
+  r->has_timer = true;
+  uv_timer_start(&r->deadline, on_deadline, w->cfg->request_timeout_ms, 0);
+  drive(r);
+}
+
 static void abort_one(struct request *r) {
   table_remove(r);
   cancel_descendants(r);
@@ -433,6 +485,10 @@ static void abort_one(struct request *r) {
 
 void request_abort_all(struct worker *w) {
   while (w->traced) abort_one(w->traced);
+  while (w->prefetches) {
+    w->nprefetch--;
+    abort_one(w->prefetches);
+  }
   for (size_t i = 0; i < WORKER_REQ_BUCKETS; i++) {
     while (w->requests[i]) abort_one(w->requests[i]);
   }

@@ -34,6 +34,11 @@ typedef void (*trace_done_cb)(void *arg, struct trace_result *res);
 void request_trace(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype, bool nocache,
                    trace_done_cb done, void *arg);
 
+/* Prefetch: refresh (qname, qtype) in the background, re-asking whatever
+ * cached data on its chain is near expiry, at most prefetch-max at once per
+ * worker and one per question. No client waits for it. */
+void request_prefetch(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype);
+
 /* Shutdown: end every request, calling each client's callback with NULL. */
 void request_abort_all(struct worker *w);
 

@@ -7,7 +7,7 @@
 
 const char *resp_class_name(enum resp_class c) {
   static const char *names[] = {"answer", "cname", "nxdomain", "nodata",
-                                "referral", "lame", "error"};
+                                "referral", "lame", "error", "yxdomain"};
   return (unsigned)c < sizeof names / sizeof names[0] ? names[c] : "?";
 }
 
@@ -55,13 +55,69 @@ static bool seen_owner(const struct resp_info *info, const ldns_rdf *name) {
   return false;
 }
 
-/* Walk the answer section from qname following in-zone CNAMEs. Stops at a
- * repeated owner so an in-answer loop reaches the caller's loop detector. */
+ldns_rr *resp_dname_synth(const ldns_rr *dname, const ldns_rdf *name) {
+  if (ldns_rr_rd_count(dname) != 1) return NULL;
+  const ldns_rdf *target = ldns_rr_rdf(dname, 0);
+  if (ldns_rdf_get_type(target) != LDNS_RDF_TYPE_DNAME) return NULL;
+  /* The labels of name above the owner are replaced by the target. */
+  size_t keep = ldns_dname_label_count(name) - ldns_dname_label_count(ldns_rr_owner(dname));
+  const uint8_t *w = ldns_rdf_data(name);
+  size_t off = 0;
+  for (size_t i = 0; i < keep; i++) off += 1u + w[off];
+  size_t len = off + ldns_rdf_size(target);
+  if (len > LDNS_MAX_DOMAINLEN) return NULL;
+  uint8_t buf[LDNS_MAX_DOMAINLEN + 1];
+  memcpy(buf, w, off);
+  memcpy(buf + off, ldns_rdf_data(target), ldns_rdf_size(target));
+  ldns_rr *rr = ldns_rr_new(); /* not _frm_type: that one makes empty rdata slots */
+  ldns_rdf *owner = ldns_rdf_clone(name), *rd = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, len, buf);
+  if (!rr || !owner || !rd) {
+    ldns_rr_free(rr);
+    ldns_rdf_deep_free(owner);
+    ldns_rdf_deep_free(rd);
+    return NULL;
+  }
+  ldns_rr_set_owner(rr, owner);
+  ldns_rr_set_type(rr, LDNS_RR_TYPE_CNAME);
+  ldns_rr_set_ttl(rr, ldns_rr_ttl(dname));
+  ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+  ldns_rr_push_rdf(rr, rd);
+  return rr;
+}
+
+/* A DNAME in the answer owned by a proper ancestor of name, inside zone. */
+static ldns_rr *find_dname(const ldns_rr_list *an, const ldns_rdf *name, const ldns_rdf *zone) {
+  for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+    ldns_rr *rr = ldns_rr_list_rr(an, i);
+    const ldns_rdf *owner = ldns_rr_owner(rr);
+    if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNAME && ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+        name_in(name, owner) && !name_equal(name, owner) && name_in(owner, zone))
+      return rr;
+  }
+  return NULL;
+}
+
+/* Walk the answer section from qname following in-zone CNAMEs and DNAMEs.
+ * Stops at a repeated owner so an in-answer loop reaches the caller's loop
+ * detector. */
 static void walk_answer(const ldns_pkt *resp, const ldns_rdf *qname, ldns_rr_type qtype,
                         const ldns_rdf *zone, struct resp_info *info) {
   const ldns_rr_list *an = ldns_pkt_answer(resp);
   const ldns_rdf *cur = qname;
   while (name_in(cur, zone)) {
+    ldns_rr *dname = find_dname(an, cur, zone);
+    if (dname) { /* RFC 6672 3.2: the DNAME wins over a CNAME at the name */
+      if (seen_owner(info, cur) || info->ncnames == RESP_MAX_CNAMES) break;
+      ldns_rr *synth = resp_dname_synth(dname, cur);
+      if (!synth) {
+        info->yxdomain = true;
+        break;
+      }
+      info->dnames[info->ncnames] = dname;
+      info->cnames[info->ncnames++] = synth;
+      cur = ldns_rr_rdf(synth, 0);
+      continue;
+    }
     bool want_cname = qtype == LDNS_RR_TYPE_CNAME || qtype == LDNS_RR_TYPE_ANY;
     ldns_rr *cname = want_cname ? NULL : find_one(an, cur, LDNS_RR_TYPE_CNAME);
     if (cname && ldns_rr_rd_count(cname) == 1) {
@@ -169,12 +225,23 @@ void resp_classify(const ldns_pkt *resp, const ldns_rdf *qname, ldns_rr_type qty
   memset(info, 0, sizeof *info);
   info->rcode = ldns_pkt_get_rcode(resp);
   info->final_name = qname;
+  if (info->rcode == LDNS_RCODE_YXDOMAIN) {
+    /* Believed only when the DNAME in the answer makes the name too long. */
+    walk_answer(resp, qname, qtype, zone, info);
+    info->cls = info->yxdomain ? RESP_YXDOMAIN : RESP_ERROR;
+    info->why = "error rcode";
+    return;
+  }
   if (info->rcode != LDNS_RCODE_NOERROR && info->rcode != LDNS_RCODE_NXDOMAIN) {
     info->cls = RESP_ERROR;
     info->why = "error rcode";
     return;
   }
   walk_answer(resp, qname, qtype, zone, info);
+  if (info->yxdomain) {
+    info->cls = RESP_YXDOMAIN;
+    return;
+  }
   if (info->rcode == LDNS_RCODE_NOERROR) {
     classify_noerror(resp, zone, info);
     return;
@@ -195,6 +262,9 @@ void resp_classify(const ldns_pkt *resp, const ldns_rdf *qname, ldns_rr_type qty
 }
 
 void resp_info_clear(struct resp_info *info) {
+  for (size_t i = 0; i < info->ncnames; i++)
+    if (info->dnames[i]) ldns_rr_free(info->cnames[i]);
+  info->ncnames = 0;
   if (info->answer) ldns_rr_list_free(info->answer);
   if (info->ns) ldns_rr_list_free(info->ns);
   if (info->glue) ldns_rr_list_free(info->glue);

@@ -24,14 +24,18 @@ enum resp_class {
   RESP_REFERRAL, /* delegation to a zone below the one asked */
   RESP_LAME,     /* not authoritative, upward/sideways referral, junk */
   RESP_ERROR,    /* SERVFAIL, REFUSED, NOTIMP, FORMERR or another RCODE */
+  RESP_YXDOMAIN, /* a DNAME substitution made a name too long (RFC 6672 2.2) */
 };
 
 #define RESP_MAX_CNAMES 64
 
 struct resp_info {
   enum resp_class cls;
-  /* CNAMEs from the question name, in chain order (in-zone only). */
+  /* CNAMEs from the question name, in chain order (in-zone only). Where
+   * dnames[i] is set, cnames[i] was synthesised here from that DNAME (RFC
+   * 6672 3.2; the server's own CNAME is ignored) and is owned by info. */
   ldns_rr *cnames[RESP_MAX_CNAMES];
+  ldns_rr *dnames[RESP_MAX_CNAMES];
   size_t ncnames;
   /* The name after the in-answer chain (the question name if none). */
   const ldns_rdf *final_name;
@@ -45,6 +49,7 @@ struct resp_info {
   ldns_rr_list *glue;
   /* A name on the chain held a CNAME plus other data (RFC 1034 §3.6.2). */
   bool cname_with_other_data;
+  bool yxdomain; /* a DNAME substitution would exceed 255 octets */
   ldns_pkt_rcode rcode;
   const char *why; /* short reason for LAME/ERROR, static string */
 };
@@ -54,6 +59,11 @@ struct resp_info {
 void resp_classify(const ldns_pkt *resp, const ldns_rdf *qname, ldns_rr_type qtype,
                    const ldns_rdf *zone, struct resp_info *info);
 void resp_info_clear(struct resp_info *info);
+
+/* The CNAME a DNAME makes for `name`, a name strictly below the DNAME's
+ * owner (RFC 6672 2.2): owner `name`, the DNAME's TTL. NULL when the new
+ * name would be longer than 255 octets (YXDOMAIN) or on a bad record. */
+ldns_rr *resp_dname_synth(const ldns_rr *dname, const ldns_rdf *name);
 
 /* Collect the RRs in `section` with this owner and type (shallow list, NULL if
  * none). */

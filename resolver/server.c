@@ -131,8 +131,14 @@ static void send_reply(struct client *cl, const struct answer_content *ac,
 static struct ac_meta reply_meta(const struct iter_result *res, const chain_t *ch) {
   struct ac_meta m = {0};
   uint8_t start[256];
+  /* A refresh already asked for on the way (request.c) is not asked twice. */
+  if (res->prefetch_at > util_now_sec()) m.prefetch_at = res->prefetch_at;
   if (!ch || !ch->n) return m;
   m.chain_len = (uint8_t)(ch->n > 255 ? 255 : ch->n);
+  for (size_t i = 0; i < m.chain_len; i++) {
+    m.dname_hops += ch->hops[i].kind == HOP_DNAME;
+    m.alias_hops += ch->hops[i].kind == HOP_ALIAS;
+  }
   m.outcome = (uint8_t)observe_outcome(res, ch);
   m.purpose = (uint8_t)stats_purpose_of(start, name_key(ch->start, start));
   return m;

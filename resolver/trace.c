@@ -102,9 +102,10 @@ static void json_query(struct jbuf *b, const struct trace_query *q) {
   jbuf_printf(b, ",\"server\":\"%s\",\"qname\":",
               util_addr_str((const struct sockaddr *)&q->server, server, sizeof server));
   jbuf_json_str(b, q->qname);
-  jbuf_printf(b, ",\"qtype\":\"%s\",\"transport\":\"%s\",\"start_ms\":%.3f,\"rtt_ms\":",
-              type_name(q->qtype, tn, sizeof tn), q->tcp ? "tcp" : "udp",
-              (double)q->start_us / 1000.0);
+  jbuf_printf(b, ",\"qtype\":\"%s\",\"minimised\":%s,\"transport\":\"%s\","
+              "\"start_ms\":%.3f,\"rtt_ms\":",
+              type_name(q->qtype, tn, sizeof tn), q->minimised ? "true" : "false",
+              q->tcp ? "tcp" : "udp", (double)q->start_us / 1000.0);
   if (q->rtt_us) jbuf_printf(b, "%.3f", (double)q->rtt_us / 1000.0);
   else jbuf_puts(b, "null");
   jbuf_puts(b, ",\"result\":");
@@ -162,12 +163,12 @@ static const char *step_server(const struct chain_rec_step *s, char *buf, size_t
 
 static void print_step(FILE *out, const struct chain_rec *r, const struct chain_rec_step *s,
                        const char *label) {
-  static const char *sources[] = {"memory", "network", "redis"};
   char name[1100], target[1100], zone[1100], server[80];
-  fprintf(out, "  %-6s %-34s %-34s %-8s %-20s %-22s %9.3f %7u  %s\n", label,
+  fprintf(out, "  %-6s %-5s %-34s %-34s %-8s %-20s %-22s %9.3f %7u  %s\n", label,
+          s->target == 0xffff ? "" : hop_kind_name((enum hop_kind)s->kind),
           rec_name(r, s->name, name, sizeof name),
           s->target == 0xffff ? "" : rec_name(r, s->target, target, sizeof target),
-          s->source < 3 ? sources[s->source] : "?", rec_name(r, s->zone, zone, sizeof zone),
+          stats_source_name((enum stats_source)s->source), rec_name(r, s->zone, zone, sizeof zone),
           step_server(s, server, sizeof server), (double)s->elapsed_us / 1000.0, s->ttl,
           s->target == 0xffff ? "" : s->crossed_zone > 0 ? "yes" : s->crossed_zone ? "?" : "no");
 }
@@ -183,8 +184,9 @@ void trace_print(FILE *out, const char *name, const char *type, const struct tra
   for (size_t i = 0; t && i < t->n; i++) {
     const struct trace_query *q = &t->q[i];
     char question[300];
-    snprintf(question, sizeof question, "%s %s%s", q->qname, type_name(q->qtype, tn, sizeof tn),
-             q->tcp ? " (tcp)" : "");
+    snprintf(question, sizeof question, "%s %s%s%s", q->qname,
+             type_name(q->qtype, tn, sizeof tn), q->tcp ? " (tcp)" : "",
+             q->minimised ? " (minimised)" : "");
     char rtt[16] = "-";
     if (q->rtt_us) snprintf(rtt, sizeof rtt, "%.3f", (double)q->rtt_us / 1000.0);
     fprintf(out, "  %3zu %-5u %-22s %-22s %-40s %9s  %s\n", i + 1, q->depth, q->zone,
@@ -196,8 +198,8 @@ void trace_print(FILE *out, const char *name, const char *type, const struct tra
   if (c->length) {
     static const char *outcomes[] = {"complete", "nodata", "dangling", "loop",
                                      "too long", "servfail", "timeout"};
-    fprintf(out, "\nchain: %u CNAME(s), %s\n  %-6s %-34s %-34s %-8s %-20s %-22s %9s %7s  %s\n",
-            c->length, c->outcome < 7 ? outcomes[c->outcome] : "?", "hop", "name", "target",
+    fprintf(out, "\nchain: %u hop(s), %s\n  %-6s %-5s %-34s %-34s %-8s %-20s %-22s %9s %7s  %s\n",
+            c->length, c->outcome < 7 ? outcomes[c->outcome] : "?", "hop", "kind", "name", "target",
             "source", "zone", "server", "ms", "ttl", "crossed");
     for (size_t i = 0; i < c->nhops; i++) {
       char label[8];

@@ -22,6 +22,7 @@
 struct trace_query {
   uint8_t depth;                  /* 0, or the nesting of a glueless sub-lookup */
   bool tcp;
+  bool minimised;                 /* a QNAME-minimised query (RFC 9156) */
   uint16_t qtype;
   char qname[256], zone[256];
   struct sockaddr_storage server;

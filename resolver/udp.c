@@ -9,6 +9,7 @@
 
 #include "resolver/anscache.h"
 #include "resolver/observe.h"
+#include "resolver/request.h"
 #include "resolver/server.h"
 #include "resolver/util.h"
 #include "resolver/worker.h"
@@ -54,6 +55,15 @@ static void count_fast(struct worker *w, const struct ac_query *q, const struct 
   if (m->chain_len) observe_cached_chain(&w->stats, m, us);
 }
 
+/* A hot answer near expiry: refresh its question in the background. */
+static void prefetch_question(struct worker *w, const uint8_t *query, const struct ac_query *q) {
+  ldns_rdf *qname = NULL;
+  size_t pos = 12;
+  if (q->qend < 17 || ldns_wire2dname(&qname, query, q->qend, &pos) != LDNS_STATUS_OK) return;
+  request_prefetch(w, qname, q->qtype);
+  ldns_rdf_deep_free(qname);
+}
+
 /* Answer datagram i from the answer cache into tx[*nout]; false on a miss
  * (q is then parsed when *parsed). */
 static bool fast_answer(struct worker *w, struct udp_batch *b, int i, unsigned *nout,
@@ -70,6 +80,7 @@ static bool fast_answer(struct worker *w, struct udp_batch *b, int i, unsigned *
   b->out[*nout].msg_hdr.msg_namelen = b->in[i].msg_hdr.msg_namelen;
   (*nout)++;
   count_fast(w, q, &m, t0);
+  if (m.prefetch) prefetch_question(w, data, q);
   if (w->cfg->query_log) {
     struct query_log ql = {.client = (struct sockaddr *)&b->from[i], .qname = data + 12,
                            .qname_len = q->qend > 16 ? q->qend - 16 : 0, .qtype = q->qtype,

@@ -38,6 +38,8 @@ int worker_init(struct worker *w, unsigned index, const struct config *cfg,
   w->env.servers = w->servers;
   w->env.hints = hints;
   w->env.cfg = icfg;
+  w->env.local = cfg->local;
+  w->env.stats = &w->stats;
   w->zones = malloc(sizeof *w->zones);
   w->chains = malloc(sizeof *w->chains);
   if (!w->zones || !w->chains) return -1;
@@ -170,6 +172,9 @@ void worker_destroy(struct worker *w) {
 }
 
 void worker_set_config(struct worker *w, const struct config *cfg) {
+  /* Replies made from the old local data must not outlive it. */
+  if (w->env.local != cfg->local && w->answers) anscache_clear(w->answers);
+  w->env.local = cfg->local;
   w->cfg = cfg;
   upstream_set_max_in_flight(w->up, cfg->max_upstream_in_flight);
   if (!cfg->ratelimit) {

@@ -55,6 +55,8 @@ struct worker {
   bool jobs_closed;
   struct request *requests[WORKER_REQ_BUCKETS]; /* top-level, by question */
   struct request *traced;  /* traced requests (never joined) */
+  struct request *prefetches; /* background refreshes (never joined) */
+  uint32_t nprefetch;         /* how many */
   struct request *start_queue; /* sub-lookups to start on the next turn */
   uv_timer_t start_timer;
   struct udp_listener udp[CONFIG_MAX_LISTEN];

@@ -3,7 +3,8 @@
  * config_load_file (resolver/config.c): the event walk (top mapping, lists,
  * the redis: section), every key's setter and the parsers behind them
  * (addresses and ports, CIDR prefixes in resolver/acl.c, sizes, Redis URLs
- * in cache/redis.c, secrets) and the error messages. A file that loads is
+ * in cache/redis.c, secrets, local zones and data in resolver/localzone.c)
+ * and the error messages. A file that loads is
  * then given to config_from_args as --config FILE, which also runs the checks
  * across keys.
  *
@@ -84,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (rc == -1) {
     if (!memchr(err, 0, sizeof err)) die("error message not terminated", "");
     if (strncmp(err, path, strlen(path)) != 0) die("error message without the file", err);
+    config_clear(&cfg);
     return 0;
   }
   if (cfg.nlisten == 0 || cfg.nlisten > CONFIG_MAX_LISTEN) die("listen addresses", "");
@@ -97,5 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   err[0] = 0;
   rc = config_from_args(&cfg2, 3, argv, err, sizeof err);
   if (rc != 0 && rc != -1) die("config_from_args returned", err);
+  config_clear(&cfg);
+  config_clear(&cfg2);
   return 0;
 }

@@ -43,6 +43,9 @@ JSON description:
         "lowercase_question": false,  # answer with the question name
                                     # lowercased (a server that does not
                                     # echo 0x20 case)
+        "ent_nxdomain": false,      # true: NXDOMAIN for empty non-terminals
+                                    # (names with data only below them), as
+                                    # broken servers answer minimised queries
         "forge": null               # {"address": "192.0.2.66",
                                     #  "from": "127.53.9.99"}: before each
                                     # UDP answer, send four forged answers
@@ -264,7 +267,7 @@ class Server:
             first = False
             node = data.nodes.get(qname)
             if node is None:
-                if not data.exists_below(qname):
+                if not data.exists_below(qname) or self.b.get("ent_nxdomain"):
                     resp.set_rcode(dns.rcode.NXDOMAIN)
                 soa = data.soa(origin)
                 if soa is not None:

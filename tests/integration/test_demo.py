@@ -206,7 +206,7 @@ class Demo(unittest.TestCase):
         s3 = sec[3]
         self.assertIn("chaindns trace shop.example.com A: NOERROR", s3)
         table = s3[s3.index("upstream queries:"):s3.index("chain:")]
-        rows = re.findall(r"^\s+(\d+)\s+\d+\s+(\S+)\s+(\S+:\d+)\s+\S+\s+\S+\s+([\d.]+)\s",
+        rows = re.findall(r"^\s+(\d+)\s+\d+\s+(\S+)\s+(\S+:\d+)\s+\S+\s+\S+(?:\s+\(\w+\))*\s+([\d.]+)\s",
                           table, flags=re.M)
         self.assertGreaterEqual(len(rows), 5, table)
         slow = [float(r[3]) for r in rows if r[1] == "slowcdn.net."]

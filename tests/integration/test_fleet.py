@@ -408,7 +408,7 @@ class Fleet(IntegrationTest):
                             "--upstream-port", str(self.h.port)],
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        self.assertIn("chain: 3 CNAME(s), complete", p.stdout)
+        self.assertIn("chain: 3 hop(s), complete", p.stdout)
 
     def test_operator_config_file(self):
         """B has a file at /etc/chaindns/chaindns.yaml (cache-size: 32m); A

@@ -103,7 +103,7 @@ static void test_store_and_answer(void **state) {
   uint8_t *r = reply_wire("alias.example.com.", LDNS_RR_TYPE_A, 0, true, -1, &rlen,
                           "alias.example.com. 300 IN CNAME www.example.com.",
                           "www.example.com. 60 IN A 192.0.2.1", NULL);
-  struct ac_meta meta = {0, 1, 0, 3};
+  struct ac_meta meta = {.rcode = 0, .chain_len = 1, .outcome = 0, .purpose = 3};
   anscache_store(c, &q, r, rlen, NOW, &meta);
   /* Another client, other case, other ID, 10 s later. */
   size_t q2len;

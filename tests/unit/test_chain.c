@@ -199,6 +199,87 @@ static void test_long_names_in_why_bounded(void **state) {
   chain_free(&c);
 }
 
+/* chain_add_hop by text, with a cached step. */
+static enum chain_status add_kind(chain_t *c, enum hop_kind kind, const char *owner,
+                                  const char *target) {
+  ldns_rdf *o = dn(owner), *t = dn(target);
+  struct chain_step step = chain_step_cached(CHAIN_SRC_LOCAL, 0, 300);
+  enum chain_status st = chain_add_hop(c, kind, o, t, &step);
+  ldns_rdf_deep_free(o);
+  ldns_rdf_deep_free(t);
+  return st;
+}
+
+static void test_hop_kinds_recorded(void **state) {
+  (void)state;
+  chain_t c;
+  init(&c, "shop.example.", 8);
+  assert_int_equal(add_kind(&c, HOP_ALIAS, "shop.example.", "lb.example.com."), CHAIN_OK);
+  assert_int_equal(add(&c, "lb.example.com.", "x.old.example.net."), CHAIN_OK);
+  assert_int_equal(add_kind(&c, HOP_DNAME, "x.old.example.net.", "x.new.example.org."),
+                   CHAIN_OK);
+  assert_int_equal(add_kind(&c, HOP_CNAME, "x.new.example.org.", "edge.example.org."),
+                   CHAIN_OK);
+  assert_int_equal(c.n, 4);
+  assert_int_equal(c.hops[0].kind, HOP_ALIAS);
+  assert_int_equal(c.hops[1].kind, HOP_CNAME); /* chain_add is a CNAME hop */
+  assert_int_equal(c.hops[2].kind, HOP_DNAME);
+  assert_int_equal(c.hops[3].kind, HOP_CNAME);
+  assert_name(c.hops[0].owner, "shop.example.");
+  assert_name(c.hops[0].target, "lb.example.com.");
+  assert_int_equal(c.hops[0].step.source, CHAIN_SRC_LOCAL);
+  assert_null(c.hops[0].step.zone);
+  assert_int_equal(c.hops[0].crossed_zone, -1); /* no zone: unknown */
+  assert_name(c.hops[2].owner, "x.old.example.net.");
+  assert_name(c.hops[2].target, "x.new.example.org.");
+  assert_name(chain_current(&c), "edge.example.org.");
+  chain_free(&c);
+}
+
+static void test_hop_kind_names(void **state) {
+  (void)state;
+  assert_string_equal(hop_kind_name(HOP_CNAME), "cname");
+  assert_string_equal(hop_kind_name(HOP_DNAME), "dname");
+  assert_string_equal(hop_kind_name(HOP_ALIAS), "alias");
+  assert_string_equal(hop_kind_name((enum hop_kind)3), "?");
+  assert_string_equal(hop_kind_name((enum hop_kind)-1), "?");
+}
+
+/* a DNAME maps x.a. to x.b., another maps it back: a loop made of DNAME
+ * hops is reported as a loop, not as a CNAME loop, with the names. */
+static void test_dname_loop_message(void **state) {
+  (void)state;
+  chain_t c;
+  init(&c, "x.a.example.", 8);
+  assert_int_equal(add_kind(&c, HOP_DNAME, "x.a.example.", "x.b.example."), CHAIN_OK);
+  assert_int_equal(add_kind(&c, HOP_DNAME, "x.b.example.", "X.A.example."), CHAIN_LOOP);
+  assert_int_equal(c.n, 1);
+  assert_name(chain_current(&c), "x.b.example.");
+  assert_string_equal(c.why, "chain loop: x.a.example. -> x.b.example. -> X.A.example.");
+  /* A self-mapping ALIAS is a loop too. */
+  chain_t d;
+  init(&d, "self.example.", 8);
+  assert_int_equal(add_kind(&d, HOP_ALIAS, "self.example.", "self.example."), CHAIN_LOOP);
+  assert_int_equal(d.n, 0);
+  assert_string_equal(d.why, "chain loop: self.example. -> self.example.");
+  chain_free(&d);
+  chain_free(&c);
+}
+
+/* DNAME and ALIAS hops count toward the bound like CNAMEs. */
+static void test_every_kind_counts_toward_limit(void **state) {
+  (void)state;
+  chain_t c;
+  init(&c, "a.example.", 2);
+  assert_int_equal(add_kind(&c, HOP_ALIAS, "a.example.", "b.example."), CHAIN_OK);
+  assert_int_equal(add_kind(&c, HOP_DNAME, "b.example.", "c.example."), CHAIN_OK);
+  assert_int_equal(add_kind(&c, HOP_DNAME, "c.example.", "d.example."), CHAIN_TOO_LONG);
+  assert_int_equal(c.n, 2);
+  assert_non_null(strstr(c.why, "limit of 2"));
+  assert_non_null(strstr(c.why, "a.example."));
+  chain_free(&c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_empty_chain),
@@ -211,6 +292,10 @@ int main(void) {
       cmocka_unit_test(test_limit_exact_ok),
       cmocka_unit_test(test_limit_zero_and_one),
       cmocka_unit_test(test_long_names_in_why_bounded),
+      cmocka_unit_test(test_hop_kinds_recorded),
+      cmocka_unit_test(test_hop_kind_names),
+      cmocka_unit_test(test_dname_loop_message),
+      cmocka_unit_test(test_every_kind_counts_toward_limit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -255,7 +255,59 @@ static int args(struct config *cfg, char *err, size_t errlen, int argc, ...) {
   for (int i = 1; i < argc; i++) argv[i] = va_arg(ap, char *);
   va_end(ap);
   argv[argc] = NULL;
-  return config_from_args(cfg, argc, argv, err, errlen);
+  int rc = config_from_args(cfg, argc, argv, err, errlen);
+  config_clear(cfg); /* these tests look at other keys than the local zones */
+  return rc;
+}
+
+/* Local zones and data from a file and flags: per-line errors name the file,
+ * line and key; errors across lines name the line of the record at fault. */
+static void test_local_data(void **state) {
+  (void)state;
+  char path[64], err[512] = "";
+  struct config cfg;
+  write_file(path, "local-zone: [\"lan. static\"]\nlocal-data:\n"
+                   "  - \"router.lan. 300 A 192.168.1.1\"\n"
+                   "  - \"www.lan. CNAME router.lan.\"\n");
+  config_defaults(&cfg);
+  char *argv[] = {(char *)"chaindns", (char *)"--config", path, (char *)"--local-data",
+                  (char *)"nas.lan. A 192.168.1.2", NULL};
+  assert_int_equal(config_from_args(&cfg, 5, argv, err, sizeof err), 0);
+  struct lz_answer a;
+  ldns_rdf *n = ldns_dname_new_frm_str("nas.lan.");
+  assert_int_equal(lz_lookup(cfg.local, n, LDNS_RR_TYPE_A, &a), LZV_ANSWER); /* flags add */
+  lz_answer_clear(&a);
+  ldns_rdf_deep_free(n);
+  n = ldns_dname_new_frm_str("printer.lan.");
+  assert_int_equal(lz_lookup(cfg.local, n, LDNS_RR_TYPE_A, &a), LZV_NXDOMAIN);
+  lz_answer_clear(&a);
+  ldns_rdf_deep_free(n);
+  config_clear(&cfg);
+
+  write_file(path, "local-data:\n  - \"router.lan. 300 A\"\n");
+  config_defaults(&cfg);
+  assert_int_equal(config_load_file(&cfg, path, err, sizeof err), -1);
+  assert_non_null(strstr(err, ":2: key 'local-data': "));
+  assert_non_null(strstr(err, "(got 'router.lan. 300 A')"));
+  config_clear(&cfg);
+
+  write_file(path, "local-data:\n  - \"a.lan. CNAME b.lan.\"\n  - \"a.lan. TXT x\"\n");
+  config_defaults(&cfg);
+  char *argv2[] = {(char *)"chaindns", (char *)"--config", path, NULL};
+  assert_int_equal(config_from_args(&cfg, 3, argv2, err, sizeof err), -1);
+  assert_non_null(strstr(err, path));
+  assert_non_null(strstr(err, "key 'local-data'"));
+  config_clear(&cfg);
+
+  config_defaults(&cfg);
+  assert_int_equal(args(&cfg, err, sizeof err, 3, "--local-zone", "lan. stattic"), -1);
+  assert_non_null(strstr(err, "--local-zone: "));
+  assert_int_equal(args(&cfg, err, sizeof err, 3, "--qname-minimisation", "sometimes"), -1);
+  assert_int_equal(args(&cfg, err, sizeof err, 3, "--nothing-below-nxdomain", "maybe"), -1);
+  assert_int_equal(args(&cfg, err, sizeof err, 5, "--qname-minimisation", "strict",
+                        "--nothing-below-nxdomain", "yes"), 0);
+  assert_int_equal(cfg.qmin, QMIN_STRICT);
+  assert_int_equal(cfg.nxcut, NXCUT_YES);
 }
 
 static void test_flags_override_file(void **state) {
@@ -537,6 +589,7 @@ int main(void) {
       cmocka_unit_test(test_redis_section),
       cmocka_unit_test(test_redis_errors_name_file_line_key),
       cmocka_unit_test(test_redis_flags),
+      cmocka_unit_test(test_local_data),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

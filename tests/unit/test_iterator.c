@@ -6,7 +6,9 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include "metrics/stats.h"
 #include "resolver/iterator.h"
+#include "resolver/localzone.h"
 #include "resolver/util.h"
 
 #define AN LDNS_SECTION_ANSWER
@@ -18,6 +20,8 @@
 #define COM2 "192.0.2.31"
 #define NET1 "192.0.2.40"
 #define EXAMPLE1 "192.0.2.53"
+#define EXAMPLE2 "192.0.2.54"
+#define SUB1 "192.0.2.60"
 
 static const char *ROOT_HINTS =
     "; test root hints\n"
@@ -42,6 +46,8 @@ struct fx {
   struct hints *hints;
   struct iter_config cfg;
   struct iter_env env;
+  struct stats *stats;  /* the env's counters */
+  localzones_t *local;  /* set by a test that uses local data */
   iter_t *it; /* freed by teardown, so a failing test does not leak it */
 };
 
@@ -70,8 +76,10 @@ static int setup_with(void **state, const char *hints_text) {
                                 .max_depth = 4, .zone_max_timeouts = 4,
                                 .zone_timeout_budget_ms = 0, .upstream_port = 53,
                                 .ipv4 = true, .ipv6 = false};
+  f->stats = calloc(1, sizeof *f->stats);
+  assert_non_null(f->stats);
   f->env = (struct iter_env){.cache = f->cache, .servers = f->servers, .hints = f->hints,
-                             .cfg = &f->cfg};
+                             .cfg = &f->cfg, .stats = f->stats};
   *state = f;
   return 0;
 }
@@ -82,6 +90,8 @@ static int setup3(void **state) { return setup_with(state, ROOT_HINTS3); }
 static int teardown(void **state) {
   struct fx *f = *state;
   iter_free(f->it);
+  lz_unref(f->local);
+  free(f->stats);
   cache_free(f->cache);
   servers_free(f->servers);
   hints_free(f->hints);
@@ -1019,6 +1029,955 @@ static void test_network_chain_is_shared(void **state) {
   assert_true(k.rrsets >= 3); /* both CNAMEs and the A (and the delegations) */
 }
 
+/* ---- helpers for the issue 8 features --------------------------------------- */
+
+/* A new iterator owned by the fixture (the previous one is freed), so a
+ * failing assertion does not leak it. */
+static iter_t *restart(struct fx *f, const char *qname, ldns_rr_type t) {
+  iter_free(f->it);
+  f->it = NULL;
+  f->it = start(f, qname, t, 0, NULL);
+  return f->it;
+}
+
+/* As expect_send, and the type asked. */
+static void expect_send_t(const struct iter_action *a, const char *ip, const char *qname,
+                          ldns_rr_type t, const char *zone) {
+  expect_send(a, ip, qname, zone);
+  if (a->qtype != t) {
+    char n[300];
+    fail_msg("IA_SEND %s type %d, expected type %d", rdf_text(a->qname, n, sizeof n),
+             a->qtype, t);
+  }
+}
+
+/* `zone` delegated to ns1 (and ns2 if not NULL) with glue, as a referral
+ * would have left it in the cache. */
+static void cache_delegation(struct fx *f, const char *zone, const char *ns1, const char *ip1,
+                             const char *ns2, const char *ip2) {
+  char l1[300], l2[300], g1[300], g2[300];
+  int64_t now = util_now_sec();
+  snprintf(l1, sizeof l1, "%s 172800 IN NS %s", zone, ns1);
+  snprintf(g1, sizeof g1, "%s 172800 IN A %s", ns1, ip1);
+  ldns_rr_list *ns = rrlist(l1, NULL);
+  if (ns2) {
+    snprintf(l2, sizeof l2, "%s 172800 IN NS %s", zone, ns2);
+    ldns_rr_list_push_rr(ns, rr(l2));
+  }
+  assert_int_equal(cache_store_rrset(f->cache, ns, CACHE_RANK_REFERRAL, now, NULL), 0);
+  ldns_rr_list_deep_free(ns);
+  ldns_rr_list *g = rrlist(g1, NULL);
+  assert_int_equal(cache_store_rrset(f->cache, g, CACHE_RANK_GLUE, now, NULL), 0);
+  ldns_rr_list_deep_free(g);
+  if (ns2) {
+    snprintf(g2, sizeof g2, "%s 172800 IN A %s", ns2, ip2);
+    g = rrlist(g2, NULL);
+    assert_int_equal(cache_store_rrset(f->cache, g, CACHE_RANK_GLUE, now, NULL), 0);
+    ldns_rr_list_deep_free(g);
+  }
+}
+
+/* An authoritative negative answer with example.com.'s SOA. */
+static ldns_pkt *negative(const char *qname, ldns_rr_type t, bool nxdomain) {
+  ldns_pkt *p = mkpkt(qname, t, nxdomain ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR, true);
+  pkt_add(p, NS, SOA_EXAMPLE);
+  return p;
+}
+
+/* An answer-ranked RRset stored as if `age` seconds ago. */
+static void fill_aged(struct fx *f, const char *text, int64_t age) {
+  ldns_rr_list *l = rrlist(text, NULL);
+  assert_int_equal(
+      cache_store_rrset(f->cache, l, CACHE_RANK_ANSWER, util_now_sec() - age, NULL), 0);
+  ldns_rr_list_deep_free(l);
+}
+
+/* Local zones from NULL-terminated lists (with the built-in defaults),
+ * installed in the environment. */
+static void set_local(struct fx *f, const char *const *zones, const char *const *data) {
+  localzones_t *z = lz_new(true);
+  assert_non_null(z);
+  for (size_t i = 0; zones && zones[i]; i++) {
+    const char *why = lz_add_zone(z, zones[i]);
+    if (why) fail_msg("lz_add_zone '%s': %s", zones[i], why);
+  }
+  for (size_t i = 0; data && data[i]; i++) {
+    const char *why = lz_add_data(z, data[i], "test");
+    if (why) fail_msg("lz_add_data '%s': %s", data[i], why);
+  }
+  char err[512] = "";
+  if (lz_finish(z, err, sizeof err) != 0) fail_msg("lz_finish: %s", err);
+  lz_unref(f->local);
+  f->local = z;
+  f->env.local = z;
+}
+
+static void assert_rr_type_owner(const ldns_rr *r, ldns_rr_type t, const char *owner) {
+  assert_non_null(r);
+  if (ldns_rr_get_type(r) != t) {
+    char *s = ldns_rr2str(r);
+    fail_msg("record %s: type %d, expected %d", s ? s : "?", ldns_rr_get_type(r), t);
+  }
+  assert_name(ldns_rr_owner(r), owner);
+}
+
+/* ---- QNAME minimisation (RFC 9156) ------------------------------------------ */
+
+static void test_qmin_off_sends_full_name(void **state) {
+  struct fx *f = *state;
+  f->cfg.qmin = QMIN_OFF;
+  iter_t *it = f->it = start(f, "a.b.www.example.com.", LDNS_RR_TYPE_AAAA, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send_t(&a, ROOT1, "a.b.www.example.com.", LDNS_RR_TYPE_AAAA, ".");
+  respond(it, referral("a.b.www.example.com.", LDNS_RR_TYPE_AAAA, "com.", "a.gtld-servers.net.",
+                       COM1), &a);
+  expect_send_t(&a, COM1, "a.b.www.example.com.", LDNS_RR_TYPE_AAAA, "com.");
+  assert_int_equal(f->stats->qmin_minimised, 0);
+}
+
+/* From the root: one label more per query, type A, through referrals; a
+ * NODATA for a minimised name means it exists: one label more; the last
+ * query is the full name with the type asked. */
+static void test_qmin_relaxed_sequence(void **state) {
+  struct fx *f = *state;
+  f->cfg.qmin = QMIN_RELAXED;
+  iter_t *it = f->it = start(f, "a.b.www.example.com.", LDNS_RR_TYPE_AAAA, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send_t(&a, ROOT1, "com.", LDNS_RR_TYPE_A, ".");
+  respond(it, referral("com.", LDNS_RR_TYPE_A, "com.", "a.gtld-servers.net.", COM1), &a);
+  /* A new zone: minimisation goes on from its apex. */
+  expect_send_t(&a, COM1, "example.com.", LDNS_RR_TYPE_A, "com.");
+  respond(it, referral("example.com.", LDNS_RR_TYPE_A, "example.com.", "ns1.example.com.",
+                       EXAMPLE1), &a);
+  expect_send_t(&a, EXAMPLE1, "www.example.com.", LDNS_RR_TYPE_A, "example.com.");
+  respond(it, negative("www.example.com.", LDNS_RR_TYPE_A, false), &a);
+  expect_send_t(&a, EXAMPLE1, "b.www.example.com.", LDNS_RR_TYPE_A, "example.com.");
+  respond(it, negative("b.www.example.com.", LDNS_RR_TYPE_A, false), &a);
+  expect_send_t(&a, EXAMPLE1, "a.b.www.example.com.", LDNS_RR_TYPE_AAAA, "example.com.");
+  respond(it, answer("a.b.www.example.com.", LDNS_RR_TYPE_AAAA,
+                     "a.b.www.example.com. 300 IN AAAA 2001:db8::80", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 1);
+  assert_true(has_rr(r->answer, "a.b.www.example.com. 300 IN AAAA 2001:db8::80"));
+  assert_null(r->authority); /* the minimised NODATAs leave no trace in the answer */
+  assert_int_equal(r->upstream_queries, 5);
+  assert_int_equal(f->stats->qmin_minimised, 4);
+  assert_int_equal(f->stats->qmin_fallback, 0);
+  assert_int_equal(iter_chain(it)->n, 0);
+}
+
+/* A referral answering a minimised query below the first zone: the new
+ * zone's apex is where minimisation starts again. */
+static void test_qmin_referral_restarts_at_apex(void **state) {
+  struct fx *f = *state;
+  f->cfg.qmin = QMIN_RELAXED;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, NULL, NULL);
+  iter_t *it = f->it = start(f, "x.y.z.sub.example.com.", LDNS_RR_TYPE_TXT, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send_t(&a, EXAMPLE1, "sub.example.com.", LDNS_RR_TYPE_A, "example.com.");
+  respond(it, referral("sub.example.com.", LDNS_RR_TYPE_A, "sub.example.com.",
+                       "ns.sub.example.com.", SUB1), &a);
+  expect_send_t(&a, SUB1, "z.sub.example.com.", LDNS_RR_TYPE_A, "sub.example.com.");
+  ldns_pkt *p = mkpkt("z.sub.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, NS, "sub.example.com. 300 IN SOA ns.sub.example.com. h.example.com. 1 2 3 4 60");
+  respond(it, p, &a);
+  expect_send_t(&a, SUB1, "y.z.sub.example.com.", LDNS_RR_TYPE_A, "sub.example.com.");
+  p = mkpkt("y.z.sub.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, NS, "sub.example.com. 300 IN SOA ns.sub.example.com. h.example.com. 1 2 3 4 60");
+  respond(it, p, &a);
+  expect_send_t(&a, SUB1, "x.y.z.sub.example.com.", LDNS_RR_TYPE_TXT, "sub.example.com.");
+  respond(it, answer("x.y.z.sub.example.com.", LDNS_RR_TYPE_TXT,
+                     "x.y.z.sub.example.com. 300 IN TXT \"hello\"", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_NOERROR);
+  assert_true(has_rr(iter_result(it)->answer, "x.y.z.sub.example.com. 300 IN TXT \"hello\""));
+  assert_int_equal(f->stats->qmin_minimised, 3);
+}
+
+/* Relaxed: NXDOMAIN (an empty non-terminal a server gets wrong), REFUSED or
+ * SERVFAIL for a minimised name -> the same server is asked the full name;
+ * the NXDOMAIN is not believed (not cached). */
+static void test_qmin_relaxed_fallback(void **state) {
+  struct fx *f = *state;
+  f->cfg.qmin = QMIN_RELAXED;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, "ns2.example.com.",
+                   EXAMPLE2);
+  static const ldns_pkt_rcode rcodes[] = {LDNS_RCODE_NXDOMAIN, LDNS_RCODE_REFUSED,
+                                          LDNS_RCODE_SERVFAIL};
+  for (size_t i = 0; i < sizeof rcodes / sizeof rcodes[0]; i++) {
+    char q[64], mid[64], txt[128];
+    snprintf(q, sizeof q, "a.b%zu.example.com.", i);
+    snprintf(mid, sizeof mid, "b%zu.example.com.", i);
+    iter_t *it = restart(f, q, LDNS_RR_TYPE_TXT);
+    struct iter_action a;
+    iter_next(it, &a);
+    expect_send_t(&a, NULL, mid, LDNS_RR_TYPE_A, "example.com.");
+    char first[64];
+    addr_ip(a.addr, first, sizeof first);
+    ldns_pkt *p = mkpkt(mid, LDNS_RR_TYPE_A, rcodes[i], rcodes[i] == LDNS_RCODE_NXDOMAIN);
+    if (rcodes[i] == LDNS_RCODE_NXDOMAIN) pkt_add(p, NS, SOA_EXAMPLE);
+    respond(it, p, &a);
+    /* The same server, the full name, the real type. */
+    expect_send_t(&a, first, q, LDNS_RR_TYPE_TXT, "example.com.");
+    snprintf(txt, sizeof txt, "%s 300 IN TXT \"v%zu\"", q, i);
+    respond(it, answer(q, LDNS_RR_TYPE_TXT, txt, NULL), &a);
+    assert_int_equal(a.kind, IA_DONE);
+    assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_NOERROR);
+    assert_true(has_rr(iter_result(it)->answer, txt));
+    assert_int_equal(iter_result(it)->upstream_queries, 2);
+    assert_int_equal(f->stats->qmin_fallback, i + 1);
+
+    /* The minimised name was not taken as nonexistent. */
+    it = restart(f, mid, LDNS_RR_TYPE_A);
+    iter_next(it, &a);
+    expect_send_t(&a, NULL, mid, LDNS_RR_TYPE_A, "example.com.");
+  }
+}
+
+/* Strict: an NXDOMAIN for a minimised name ends the lookup (and is cached). */
+static void test_qmin_strict_nxdomain(void **state) {
+  struct fx *f = *state;
+  f->cfg.qmin = QMIN_STRICT;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, NULL, NULL);
+  iter_t *it = f->it = start(f, "a.b.example.com.", LDNS_RR_TYPE_TXT, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send_t(&a, EXAMPLE1, "b.example.com.", LDNS_RR_TYPE_A, "example.com.");
+  respond(it, negative("b.example.com.", LDNS_RR_TYPE_A, true), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NXDOMAIN);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 0);
+  assert_non_null(r->authority);
+  assert_rr_type_owner(ldns_rr_list_rr(r->authority, 0), LDNS_RR_TYPE_SOA, "example.com.");
+  assert_int_equal(r->upstream_queries, 1);
+  assert_int_equal(f->stats->qmin_fallback, 0);
+  /* The NXDOMAIN stands for the minimised name too. */
+  it = restart(f, "b.example.com.", LDNS_RR_TYPE_MX);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_NXDOMAIN);
+  assert_int_equal(iter_result(it)->upstream_queries, 0);
+}
+
+/* A 30-label name: one label at a time for the first steps, then larger
+ * ones, never more than 10 queries at the zone, the full name last. */
+static void test_qmin_bound_on_deep_name(void **state) {
+  struct fx *f = *state;
+  f->cfg.qmin = QMIN_RELAXED;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, NULL, NULL);
+  char q[256] = "";
+  for (int i = 28; i >= 1; i--) {
+    char l[8];
+    snprintf(l, sizeof l, "l%d.", i);
+    strcat(q, l);
+  }
+  strcat(q, "example.com.");
+  ldns_rdf *full = dn(q);
+  assert_int_equal(ldns_dname_label_count(full), 30);
+  iter_t *it = f->it = start(f, q, LDNS_RR_TYPE_AAAA, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  size_t labels[32], n = 0;
+  bool full_sent = false;
+  while (a.kind == IA_SEND && n < 32) {
+    expect_send(&a, EXAMPLE1, NULL, "example.com.");
+    labels[n++] = ldns_dname_label_count(a.qname);
+    char sent[300];
+    rdf_text(a.qname, sent, sizeof sent);
+    if (ldns_dname_compare(a.qname, full) == 0) {
+      assert_int_equal(a.qtype, LDNS_RR_TYPE_AAAA);
+      full_sent = true;
+      char line[300];
+      snprintf(line, sizeof line, "%s 300 IN AAAA 2001:db8::30", q);
+      respond(it, answer(q, LDNS_RR_TYPE_AAAA, line, NULL), &a);
+      assert_int_equal(a.kind, IA_DONE);
+      assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_NOERROR);
+      assert_true(has_rr(iter_result(it)->answer, line));
+      break;
+    }
+    assert_int_equal(a.qtype, LDNS_RR_TYPE_A);
+    assert_true(ldns_dname_is_subdomain(full, a.qname));
+    respond(it, negative(sent, LDNS_RR_TYPE_A, false), &a);
+  }
+  ldns_rdf_deep_free(full);
+  assert_true(full_sent);
+  if (n > 10) fail_msg("%zu queries at the zone for one name (at most 10)", n);
+  /* One label more for each of the first four, then growing steps. */
+  assert_true(n >= 5);
+  for (size_t i = 0; i < 4; i++) assert_int_equal(labels[i], 3 + i);
+  for (size_t i = 1; i < n; i++) assert_true(labels[i] > labels[i - 1]);
+  assert_int_equal(labels[n - 1], 30);
+  assert_int_equal(f->stats->qmin_minimised, n - 1);
+}
+
+/* Names whose A the cache knows (NODATA or data) are stepped over. */
+static void test_qmin_cached_names_stepped_over(void **state) {
+  struct fx *f = *state;
+  f->cfg.qmin = QMIN_RELAXED;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, NULL, NULL);
+  iter_t *it = restart(f, "a.b.example.com.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send_t(&a, EXAMPLE1, "b.example.com.", LDNS_RR_TYPE_A, "example.com.");
+  respond(it, negative("b.example.com.", LDNS_RR_TYPE_A, false), &a); /* NODATA, cached */
+  expect_send_t(&a, EXAMPLE1, "a.b.example.com.", LDNS_RR_TYPE_A, "example.com.");
+  respond(it, answer("a.b.example.com.", LDNS_RR_TYPE_A, "a.b.example.com. 300 IN A 192.0.2.7",
+                     NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  /* Another name under b.example.com.: b is known to exist, no query for it. */
+  it = restart(f, "c.b.example.com.", LDNS_RR_TYPE_MX);
+  iter_next(it, &a);
+  expect_send_t(&a, EXAMPLE1, "c.b.example.com.", LDNS_RR_TYPE_MX, "example.com.");
+  /* Under a name with a cached A: both known names are stepped over. */
+  fill(f, "d.example.com. 300 IN A 192.0.2.8");
+  fill(f, "e.d.example.com. 300 IN A 192.0.2.9");
+  it = restart(f, "f.e.d.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  expect_send_t(&a, EXAMPLE1, "f.e.d.example.com.", LDNS_RR_TYPE_A, "example.com.");
+  /* A name under an unknown one still gets a minimised query. */
+  it = restart(f, "h.g.d.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  expect_send_t(&a, EXAMPLE1, "g.d.example.com.", LDNS_RR_TYPE_A, "example.com.");
+}
+
+/* ---- DNAME (RFC 6672) ----------------------------------------------------------- */
+
+static void test_dname_from_network_then_cache(void **state) {
+  struct fx *f = *state;
+  iter_t *it = restart(f, "www.old.example.com.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  walk_to_example(it, "www.old.example.com.", LDNS_RR_TYPE_A, &a);
+  respond(it, answer("www.old.example.com.", LDNS_RR_TYPE_A,
+                     "old.example.com. 600 IN DNAME new.example.com.",
+                     "www.old.example.com. 30 IN CNAME www.new.example.com.",
+                     "www.new.example.com. 300 IN A 192.0.2.9", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 3);
+  assert_rr_type_owner(ldns_rr_list_rr(r->answer, 0), LDNS_RR_TYPE_DNAME, "old.example.com.");
+  assert_rr_type_owner(ldns_rr_list_rr(r->answer, 1), LDNS_RR_TYPE_CNAME,
+                       "www.old.example.com.");
+  assert_name(ldns_rr_rdf(ldns_rr_list_rr(r->answer, 1), 0), "www.new.example.com.");
+  assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(r->answer, 1)), 600); /* the DNAME's */
+  assert_rr_type_owner(ldns_rr_list_rr(r->answer, 2), LDNS_RR_TYPE_A, "www.new.example.com.");
+  const chain_t *ch = iter_chain(it);
+  assert_int_equal(ch->n, 1);
+  assert_int_equal(ch->hops[0].kind, HOP_DNAME);
+  assert_name(ch->hops[0].owner, "www.old.example.com.");
+  assert_name(ch->hops[0].target, "www.new.example.com.");
+  assert_int_equal(ch->hops[0].step.source, CHAIN_SRC_NETWORK);
+  assert_int_equal(ch->hops[0].step.ttl, 600);
+  assert_int_equal(ch->hops[0].crossed_zone, 0);
+
+  /* Another name under the DNAME's owner, its target cached: no query. */
+  fill(f, "ftp.new.example.com. 300 IN A 192.0.2.10");
+  it = restart(f, "ftp.old.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(r->upstream_queries, 0);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 3);
+  assert_rr_type_owner(ldns_rr_list_rr(r->answer, 0), LDNS_RR_TYPE_DNAME, "old.example.com.");
+  assert_rr_type_owner(ldns_rr_list_rr(r->answer, 1), LDNS_RR_TYPE_CNAME,
+                       "ftp.old.example.com.");
+  assert_name(ldns_rr_rdf(ldns_rr_list_rr(r->answer, 1), 0), "ftp.new.example.com.");
+  assert_true(ldns_rr_ttl(ldns_rr_list_rr(r->answer, 1)) <= 600);
+  assert_true(ldns_rr_ttl(ldns_rr_list_rr(r->answer, 1)) >= 598);
+  assert_true(has_rr(r->answer, "ftp.new.example.com. 300 IN A 192.0.2.10"));
+  ch = iter_chain(it);
+  assert_int_equal(ch->n, 1);
+  assert_int_equal(ch->hops[0].kind, HOP_DNAME);
+  assert_int_equal(ch->hops[0].step.source, CHAIN_SRC_CACHE);
+
+  /* Its target not cached: the target is asked, not the DNAME's owner. */
+  it = restart(f, "mail.old.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "mail.new.example.com.", "example.com.");
+  respond(it, answer("mail.new.example.com.", LDNS_RR_TYPE_A,
+                     "mail.new.example.com. 300 IN A 192.0.2.11", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  r = iter_result(it);
+  assert_int_equal(r->upstream_queries, 1);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 3);
+  assert_rr_type_owner(ldns_rr_list_rr(r->answer, 0), LDNS_RR_TYPE_DNAME, "old.example.com.");
+  assert_rr_type_owner(ldns_rr_list_rr(r->answer, 2), LDNS_RR_TYPE_A, "mail.new.example.com.");
+}
+
+/* A cached DNAME that would make the name too long: YXDOMAIN, no query. */
+static void test_dname_cached_yxdomain(void **state) {
+  struct fx *f = *state;
+  fill(f, "d.example.com. 300 IN DNAME "
+          "tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt."
+          "tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt."
+          "tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt.example.net.");
+  iter_t *it = restart(f,
+                       "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq.d.example.com.",
+                       LDNS_RR_TYPE_A);
+  struct iter_action a;
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_YXDOMAIN);
+  assert_int_equal(iter_result(it)->upstream_queries, 0);
+}
+
+/* ---- RFC 8020: nothing below an NXDOMAIN ------------------------------------- */
+
+static void store_nxdomain(struct fx *f, const char *name, int64_t age) {
+  ldns_rdf *n = dn(name);
+  ldns_rr *soa = rr(SOA_EXAMPLE);
+  assert_int_equal(cache_store_negative(f->cache, n, LDNS_RR_TYPE_A, true, soa,
+                                        CACHE_RANK_ANSWER, util_now_sec() - age, NULL), 0);
+  ldns_rr_free(soa);
+  ldns_rdf_deep_free(n);
+}
+
+static void test_nxcut_yes_answers_below(void **state) {
+  struct fx *f = *state;
+  f->cfg.nxcut = NXCUT_YES;
+  store_nxdomain(f, "nx.example.com.", 0);
+  iter_t *it = restart(f, "a.b.nx.example.com.", LDNS_RR_TYPE_TXT);
+  struct iter_action a;
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NXDOMAIN);
+  assert_int_equal(r->upstream_queries, 0);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 0);
+  assert_non_null(r->authority);
+  assert_rr_type_owner(ldns_rr_list_rr(r->authority, 0), LDNS_RR_TYPE_SOA, "example.com.");
+  assert_int_equal(f->stats->nxdomain_cuts, 1);
+  /* A name beside it is not affected. */
+  it = restart(f, "a.other.example.com.", LDNS_RR_TYPE_TXT);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_SEND);
+  assert_int_equal(f->stats->nxdomain_cuts, 1);
+}
+
+static void test_nxcut_dnssec_and_no_query(void **state) {
+  struct fx *f = *state;
+  store_nxdomain(f, "nx.example.com.", 0);
+  static const enum nxcut_mode modes[] = {NXCUT_DNSSEC, NXCUT_NO};
+  for (size_t i = 0; i < 2; i++) {
+    f->cfg.nxcut = modes[i];
+    iter_t *it = restart(f, "a.nx.example.com.", LDNS_RR_TYPE_A);
+    struct iter_action a;
+    iter_next(it, &a);
+    expect_send(&a, ROOT1, "a.nx.example.com.", ".");
+    assert_int_equal(f->stats->nxdomain_cuts, 0);
+  }
+}
+
+/* ---- local zones ---------------------------------------------------------------- */
+
+static const char *const CORP_ZONES[] = {"corp.example. static", NULL};
+static const char *const CORP_DATA[] = {
+    "router.corp.example. 300 A 10.0.0.1",
+    "www.corp.example. 300 CNAME www.example.com.",
+    "corp.example. 600 ALIAS lb.example.com.",
+    "corp.example. 300 MX 10 mail.corp.example.",
+    "short.corp.example. 60 ALIAS lb.example.com.",
+    "fin.corp.example. 600 ALIAS edge.example.com.",
+    "gone.corp.example. 600 ALIAS nx.example.com.",
+    "empty.corp.example. 600 ALIAS empty.example.com.",
+    NULL};
+
+static void test_local_answer(void **state) {
+  struct fx *f = *state;
+  set_local(f, CORP_ZONES, CORP_DATA);
+  iter_t *it = restart(f, "router.corp.example.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_true(r->has_data);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 1);
+  assert_true(has_rr(r->answer, "router.corp.example. 300 IN A 10.0.0.1"));
+  assert_int_equal(r->source, CHAIN_SRC_LOCAL);
+  assert_int_equal(r->upstream_queries, 0);
+  assert_true(iter_chain(it)->has_final);
+  assert_int_equal(iter_chain(it)->final.source, CHAIN_SRC_LOCAL);
+  assert_int_equal(r->prefetch_at, 0); /* local data never expires */
+  assert_int_equal(f->stats->local_answers, 1);
+  /* A name of the static zone without data: NXDOMAIN with the zone's SOA. */
+  it = restart(f, "nope.corp.example.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NXDOMAIN);
+  assert_int_equal(r->source, CHAIN_SRC_LOCAL);
+  assert_non_null(r->authority);
+  assert_rr_type_owner(ldns_rr_list_rr(r->authority, 0), LDNS_RR_TYPE_SOA, "corp.example.");
+}
+
+/* A local CNAME to an internet name: the target is resolved by query. */
+static void test_local_cname_to_internet(void **state) {
+  struct fx *f = *state;
+  set_local(f, CORP_ZONES, CORP_DATA);
+  iter_t *it = restart(f, "www.corp.example.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  walk_to_example(it, "www.example.com.", LDNS_RR_TYPE_A, &a);
+  respond(it, answer("www.example.com.", LDNS_RR_TYPE_A, "www.example.com. 300 IN A 192.0.2.80",
+                     NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 2);
+  assert_true(has_rr(r->answer, "www.corp.example. 300 IN CNAME www.example.com."));
+  assert_rr_type_owner(ldns_rr_list_rr(r->answer, 0), LDNS_RR_TYPE_CNAME, "www.corp.example.");
+  assert_rr_type_owner(ldns_rr_list_rr(r->answer, 1), LDNS_RR_TYPE_A, "www.example.com.");
+  assert_int_equal(r->source, CHAIN_SRC_NETWORK);
+  const chain_t *ch = iter_chain(it);
+  assert_int_equal(ch->n, 1);
+  assert_int_equal(ch->hops[0].kind, HOP_CNAME);
+  assert_int_equal(ch->hops[0].step.source, CHAIN_SRC_LOCAL);
+  assert_int_equal(ch->final.source, CHAIN_SRC_NETWORK);
+}
+
+/* ALIAS: the target's addresses under the owner, no CNAME, TTL the least of
+ * the ALIAS's, the CNAMEs' after it and the final RRset's. */
+static void test_alias_flattened(void **state) {
+  struct fx *f = *state;
+  set_local(f, CORP_ZONES, CORP_DATA);
+  iter_t *it = restart(f, "corp.example.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  walk_to_example(it, "lb.example.com.", LDNS_RR_TYPE_A, &a);
+  respond(it, answer("lb.example.com.", LDNS_RR_TYPE_A,
+                     "lb.example.com. 200 IN CNAME edge.example.com.",
+                     "edge.example.com. 400 IN A 192.0.2.80",
+                     "edge.example.com. 400 IN A 192.0.2.81", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_true(r->has_data);
+  assert_false(r->dangling);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 2);
+  for (size_t i = 0; i < 2; i++) {
+    const ldns_rr *x = ldns_rr_list_rr(r->answer, i);
+    assert_rr_type_owner(x, LDNS_RR_TYPE_A, "corp.example.");
+    assert_int_equal(ldns_rr_ttl(x), 200); /* the CNAME's */
+  }
+  assert_true(has_rr(r->answer, "corp.example. 200 IN A 192.0.2.80"));
+  assert_true(has_rr(r->answer, "corp.example. 200 IN A 192.0.2.81"));
+  const chain_t *ch = iter_chain(it);
+  assert_int_equal(ch->n, 2);
+  assert_int_equal(ch->hops[0].kind, HOP_ALIAS);
+  assert_name(ch->hops[0].owner, "corp.example.");
+  assert_name(ch->hops[0].target, "lb.example.com.");
+  assert_int_equal(ch->hops[0].step.source, CHAIN_SRC_LOCAL);
+  assert_int_equal(ch->hops[1].kind, HOP_CNAME);
+  assert_int_equal(ch->hops[1].step.source, CHAIN_SRC_NETWORK);
+
+  /* Other types at the owner come from local data. */
+  it = restart(f, "corp.example.", LDNS_RR_TYPE_MX);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_true(has_rr(iter_result(it)->answer, "corp.example. 300 IN MX 10 mail.corp.example."));
+
+  /* From cache: an ALIAS shorter than the rest sets the TTL ... */
+  it = restart(f, "short.corp.example.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  r = iter_result(it);
+  assert_int_equal(r->upstream_queries, 0);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 2);
+  for (size_t i = 0; i < 2; i++) {
+    assert_rr_type_owner(ldns_rr_list_rr(r->answer, i), LDNS_RR_TYPE_A, "short.corp.example.");
+    assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(r->answer, i)), 60);
+  }
+  /* ... and without a CNAME, the final RRset's does. */
+  it = restart(f, "fin.corp.example.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  r = iter_result(it);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 2);
+  uint32_t ttl = ldns_rr_ttl(ldns_rr_list_rr(r->answer, 0));
+  assert_true(ttl <= 400 && ttl >= 398);
+  assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(r->answer, 1)), ttl);
+  assert_rr_type_owner(ldns_rr_list_rr(r->answer, 0), LDNS_RR_TYPE_A, "fin.corp.example.");
+  assert_int_equal(iter_chain(it)->hops[0].kind, HOP_ALIAS);
+}
+
+/* A target that does not exist: NOERROR/NODATA at the owner, with the
+ * local zone's SOA, marked dangling; a target without addresses: NODATA,
+ * not dangling. */
+static void test_alias_dangling_and_nodata(void **state) {
+  struct fx *f = *state;
+  set_local(f, CORP_ZONES, CORP_DATA);
+  iter_t *it = restart(f, "gone.corp.example.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  walk_to_example(it, "nx.example.com.", LDNS_RR_TYPE_A, &a);
+  respond(it, negative("nx.example.com.", LDNS_RR_TYPE_A, true), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_true(r->dangling);
+  assert_false(r->has_data);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 0);
+  assert_non_null(r->authority);
+  assert_int_equal(ldns_rr_list_rr_count(r->authority), 1);
+  assert_rr_type_owner(ldns_rr_list_rr(r->authority, 0), LDNS_RR_TYPE_SOA, "corp.example.");
+  assert_int_equal(iter_chain(it)->hops[0].kind, HOP_ALIAS);
+
+  it = restart(f, "empty.corp.example.", LDNS_RR_TYPE_AAAA);
+  iter_next(it, &a);
+  expect_send_t(&a, EXAMPLE1, "empty.example.com.", LDNS_RR_TYPE_AAAA, "example.com.");
+  respond(it, negative("empty.example.com.", LDNS_RR_TYPE_AAAA, false), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_false(r->dangling);
+  assert_false(r->has_data);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 0);
+  assert_non_null(r->authority);
+  assert_int_equal(ldns_rr_list_rr_count(r->authority), 1);
+  assert_rr_type_owner(ldns_rr_list_rr(r->authority, 0), LDNS_RR_TYPE_SOA, "corp.example.");
+}
+
+/* ---- prefetch --------------------------------------------------------------------- */
+
+static void assert_near(int64_t got, int64_t want) {
+  if (got < want - 2 || got > want + 2)
+    fail_msg("got %lld, want %lld (+-2)", (long long)got, (long long)want);
+}
+
+static void test_prefetch_at_from_network(void **state) {
+  struct fx *f = *state;
+  iter_t *it = restart(f, "www.example.com.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  walk_to_example(it, "www.example.com.", LDNS_RR_TYPE_A, &a);
+  respond(it, answer("www.example.com.", LDNS_RR_TYPE_A, "www.example.com. 300 IN A 192.0.2.80",
+                     NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  /* Near expiry from the last tenth of its life on: 270 s from now. */
+  assert_near(iter_result(it)->prefetch_at, util_now_sec() + 270);
+
+  it = restart(f, "tiny.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "tiny.example.com.", "example.com.");
+  respond(it, answer("tiny.example.com.", LDNS_RR_TYPE_A, "tiny.example.com. 5 IN A 192.0.2.5",
+                     NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(iter_result(it)->prefetch_at, 0); /* TTL < 10: never */
+
+  /* Along a chain the shortest-lived record counts. */
+  it = restart(f, "c.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  respond(it, answer("c.example.com.", LDNS_RR_TYPE_A,
+                     "c.example.com. 100 IN CNAME t.example.com.",
+                     "t.example.com. 3600 IN A 192.0.2.6", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_near(iter_result(it)->prefetch_at, util_now_sec() + 90);
+}
+
+static void test_prefetch_at_from_cache(void **state) {
+  struct fx *f = *state;
+  fill(f, "fresh.example.com. 300 IN A 192.0.2.1");
+  fill_aged(f, "old.example.com. 300 IN A 192.0.2.2", 280);
+  fill(f, "tiny.example.com. 5 IN A 192.0.2.3");
+  iter_t *it = restart(f, "fresh.example.com.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_near(iter_result(it)->prefetch_at, util_now_sec() + 270);
+  /* 20 s left of 300: near expiry since 10 s ago. */
+  it = restart(f, "old.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_near(iter_result(it)->prefetch_at, util_now_sec() - 10);
+  it = restart(f, "tiny.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(iter_result(it)->prefetch_at, 0);
+}
+
+/* Only data the answer is made of sets prefetch_at: a cached NXDOMAIN of an
+ * ancestor that is not used (nothing-below-nxdomain: dnssec) must not. */
+static void test_prefetch_at_ignores_unused_entries(void **state) {
+  struct fx *f = *state;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, NULL, NULL);
+  store_nxdomain(f, "b.example.com.", 55); /* 60 s SOA minimum: 5 s left */
+  iter_t *it = restart(f, "a.b.example.com.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "a.b.example.com.", "example.com.");
+  respond(it, answer("a.b.example.com.", LDNS_RR_TYPE_A, "a.b.example.com. 3600 IN A 192.0.2.7",
+                     NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_NOERROR);
+  int64_t now = util_now_sec(), at = iter_result(it)->prefetch_at;
+  if (at < now + 3238 || at > now + 3242)
+    fail_msg("prefetch_at is now%+lld, want now+3240 (from the A's 3600 s): the unused "
+             "NXDOMAIN of b.example.com. (5 s left of 60) was taken into account",
+             (long long)(at - now));
+}
+
+/* Refresh mode: an entry in its last tenth is a miss (and is replaced);
+ * a fresh one, or one with a TTL under 10 s, still answers. */
+static void test_refresh_mode(void **state) {
+  struct fx *f = *state;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, NULL, NULL);
+  fill_aged(f, "old.example.com. 300 IN A 192.0.2.2", 280);
+  fill(f, "fresh.example.com. 300 IN A 192.0.2.1");
+  fill_aged(f, "tiny.example.com. 5 IN A 192.0.2.3", 4);
+  struct iter_action a;
+
+  /* Without refresh the near-expiry entry answers. */
+  iter_t *it = restart(f, "old.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->upstream_queries, 0);
+
+  it = restart(f, "old.example.com.", LDNS_RR_TYPE_A);
+  iter_set_refresh(it);
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "old.example.com.", "example.com.");
+  respond(it, answer("old.example.com.", LDNS_RR_TYPE_A, "old.example.com. 300 IN A 192.0.2.22",
+                     NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_true(has_rr(iter_result(it)->answer, "old.example.com. 300 IN A 192.0.2.22"));
+  /* The fresh answer replaced the old one. */
+  it = restart(f, "old.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_true(has_rr(r->answer, "old.example.com. 300 IN A 192.0.2.22"));
+  assert_true(ldns_rr_ttl(ldns_rr_list_rr(r->answer, 0)) >= 298);
+  assert_near(r->prefetch_at, util_now_sec() + 270);
+
+  it = restart(f, "fresh.example.com.", LDNS_RR_TYPE_A);
+  iter_set_refresh(it);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->upstream_queries, 0);
+  assert_true(has_rr(iter_result(it)->answer, "fresh.example.com. 300 IN A 192.0.2.1"));
+
+  it = restart(f, "tiny.example.com.", LDNS_RR_TYPE_A);
+  iter_set_refresh(it);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->upstream_queries, 0);
+}
+
+/* Strict: an error for a minimised name fails over to another server with
+ * the same minimised name, never the full one. */
+static void test_qmin_strict_error_fails_over(void **state) {
+  struct fx *f = *state;
+  f->cfg.qmin = QMIN_STRICT;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, "ns2.example.com.",
+                   EXAMPLE2);
+  iter_t *it = f->it = start(f, "a.b.example.com.", LDNS_RR_TYPE_TXT, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send_t(&a, NULL, "b.example.com.", LDNS_RR_TYPE_A, "example.com.");
+  char first[64], second[64];
+  addr_ip(a.addr, first, sizeof first);
+  respond(it, mkpkt("b.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_REFUSED, false), &a);
+  expect_send_t(&a, NULL, "b.example.com.", LDNS_RR_TYPE_A, "example.com.");
+  addr_ip(a.addr, second, sizeof second);
+  assert_string_not_equal(first, second);
+  respond(it, negative("b.example.com.", LDNS_RR_TYPE_A, false), &a);
+  expect_send_t(&a, second, "a.b.example.com.", LDNS_RR_TYPE_TXT, "example.com.");
+  assert_int_equal(f->stats->qmin_fallback, 0);
+}
+
+/* Relaxed with nothing-below-nxdomain: yes: the NXDOMAIN for a minimised
+ * name is believed, and cached for the names below it. */
+static void test_qmin_relaxed_nxdomain_with_nxcut(void **state) {
+  struct fx *f = *state;
+  f->cfg.qmin = QMIN_RELAXED;
+  f->cfg.nxcut = NXCUT_YES;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, NULL, NULL);
+  iter_t *it = restart(f, "a.b.example.com.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send_t(&a, EXAMPLE1, "b.example.com.", LDNS_RR_TYPE_A, "example.com.");
+  respond(it, negative("b.example.com.", LDNS_RR_TYPE_A, true), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_NXDOMAIN);
+  assert_int_equal(f->stats->qmin_fallback, 0);
+  it = restart(f, "c.b.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_NXDOMAIN);
+  assert_int_equal(f->stats->nxdomain_cuts, 1);
+}
+
+/* A relaxed lame answer to a minimised name: the full name, same server. */
+static void test_qmin_relaxed_lame_fallback(void **state) {
+  struct fx *f = *state;
+  f->cfg.qmin = QMIN_RELAXED;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, "ns2.example.com.",
+                   EXAMPLE2);
+  iter_t *it = f->it = start(f, "a.b.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send_t(&a, NULL, "b.example.com.", LDNS_RR_TYPE_A, "example.com.");
+  char first[64];
+  addr_ip(a.addr, first, sizeof first);
+  /* Not authoritative, no referral: lame. */
+  respond(it, mkpkt("b.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false), &a);
+  expect_send_t(&a, first, "a.b.example.com.", LDNS_RR_TYPE_A, "example.com.");
+  assert_int_equal(f->stats->qmin_fallback, 1);
+  /* That server fails the full name too: the other one gets the full name. */
+  respond(it, mkpkt("a.b.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_REFUSED, false), &a);
+  expect_send_t(&a, NULL, "a.b.example.com.", LDNS_RR_TYPE_A, "example.com.");
+  char second[64];
+  assert_string_not_equal(first, addr_ip(a.addr, second, sizeof second));
+  assert_int_equal(f->stats->qmin_fallback, 1);
+}
+
+/* DNAME hops count toward max-chain-length. */
+static void test_dname_counts_toward_chain_limit(void **state) {
+  struct fx *f = *state;
+  f->cfg.max_chain_length = 1;
+  iter_t *it = restart(f, "www.old.example.com.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  walk_to_example(it, "www.old.example.com.", LDNS_RR_TYPE_A, &a);
+  respond(it, answer("www.old.example.com.", LDNS_RR_TYPE_A,
+                     "old.example.com. 300 IN DNAME new.example.com.",
+                     "www.new.example.com. 300 IN CNAME web.example.com.",
+                     "web.example.com. 300 IN A 192.0.2.8", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_SERVFAIL);
+  assert_int_equal(r->chain_status, CHAIN_TOO_LONG);
+  assert_int_equal(iter_chain(it)->n, 1);
+  assert_int_equal(iter_chain(it)->hops[0].kind, HOP_DNAME);
+}
+
+/* YXDOMAIN from the network when the DNAME really overflows the name. */
+static void test_dname_network_yxdomain(void **state) {
+  struct fx *f = *state;
+  const char *q = "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq.d.example.com.";
+  iter_t *it = restart(f, q, LDNS_RR_TYPE_A);
+  struct iter_action a;
+  walk_to_example(it, q, LDNS_RR_TYPE_A, &a);
+  ldns_pkt *p = mkpkt(q, LDNS_RR_TYPE_A, LDNS_RCODE_YXDOMAIN, true);
+  pkt_add(p, AN, "d.example.com. 300 IN DNAME "
+                 "tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt."
+                 "tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt."
+                 "tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt.example.net.");
+  respond(it, p, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_YXDOMAIN);
+  assert_int_equal(iter_result(it)->upstream_queries, 3);
+}
+
+/* Local data is consulted at every name of a chain, before the cache. */
+static void test_local_data_mid_chain_and_before_cache(void **state) {
+  struct fx *f = *state;
+  set_local(f, CORP_ZONES, CORP_DATA);
+  fill(f, "router.corp.example. 300 IN A 203.0.113.1"); /* never used */
+  iter_t *it = restart(f, "router.corp.example.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_true(has_rr(iter_result(it)->answer, "router.corp.example. 300 IN A 10.0.0.1"));
+  assert_false(has_rr(iter_result(it)->answer, "router.corp.example. 300 IN A 203.0.113.1"));
+
+  it = restart(f, "x.example.com.", LDNS_RR_TYPE_A);
+  walk_to_example(it, "x.example.com.", LDNS_RR_TYPE_A, &a);
+  respond(it, answer("x.example.com.", LDNS_RR_TYPE_A,
+                     "x.example.com. 300 IN CNAME router.corp.example.", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 2);
+  assert_true(has_rr(r->answer, "router.corp.example. 300 IN A 10.0.0.1"));
+  assert_int_equal(r->source, CHAIN_SRC_NETWORK);
+  assert_int_equal(iter_chain(it)->hops[0].step.source, CHAIN_SRC_NETWORK);
+  assert_int_equal(iter_chain(it)->final.source, CHAIN_SRC_LOCAL);
+}
+
+/* Local CNAME loops and dangling local CNAMEs follow the chain rules. */
+static void test_local_cname_loop_and_dangling(void **state) {
+  struct fx *f = *state;
+  static const char *const data[] = {"loop1.lan. 300 CNAME loop2.lan.",
+                                     "loop2.lan. 300 CNAME loop1.lan.",
+                                     "dang.corp.example. 300 CNAME nope.corp.example.", NULL};
+  set_local(f, CORP_ZONES, data);
+  iter_t *it = restart(f, "loop1.lan.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_SERVFAIL);
+  assert_int_equal(iter_result(it)->chain_status, CHAIN_LOOP);
+  assert_non_null(strstr(iter_result(it)->ede_text, "loop1.lan."));
+  it = restart(f, "dang.corp.example.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NXDOMAIN);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 1);
+  assert_rr_type_owner(ldns_rr_list_rr(r->answer, 0), LDNS_RR_TYPE_CNAME, "dang.corp.example.");
+  assert_int_equal(r->source, CHAIN_SRC_LOCAL);
+}
+
+/* An ALIAS to an ALIAS to local data; and a CNAME before an ALIAS stays. */
+static void test_alias_chains(void **state) {
+  struct fx *f = *state;
+  static const char *const data[] = {
+      "router.corp.example. 300 A 10.0.0.1",
+      "a1.corp.example. 600 ALIAS a2.corp.example.",
+      "a2.corp.example. 100 ALIAS router.corp.example.",
+      "c.corp.example. 30 CNAME a1.corp.example.", NULL};
+  set_local(f, CORP_ZONES, data);
+  iter_t *it = restart(f, "a1.corp.example.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(r->source, CHAIN_SRC_LOCAL);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 1);
+  assert_true(has_rr(r->answer, "a1.corp.example. 100 IN A 10.0.0.1"));
+  assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(r->answer, 0)), 100);
+  const chain_t *ch = iter_chain(it);
+  assert_int_equal(ch->n, 2);
+  assert_int_equal(ch->hops[0].kind, HOP_ALIAS);
+  assert_int_equal(ch->hops[1].kind, HOP_ALIAS);
+
+  it = restart(f, "c.corp.example.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  r = iter_result(it);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 2);
+  const ldns_rr *c0 = ldns_rr_list_rr(r->answer, 0), *c1 = ldns_rr_list_rr(r->answer, 1);
+  assert_rr_type_owner(c0, LDNS_RR_TYPE_CNAME, "c.corp.example.");
+  assert_int_equal(ldns_rr_ttl(c0), 30);
+  assert_rr_type_owner(c1, LDNS_RR_TYPE_A, "a1.corp.example.");
+  assert_int_equal(ldns_rr_ttl(c1), 100); /* the CNAME before the ALIAS does not count */
+}
+
+/* The target's SERVFAIL is the answer's. */
+static void test_alias_target_servfail(void **state) {
+  struct fx *f = *state;
+  set_local(f, CORP_ZONES, CORP_DATA);
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, NULL, NULL);
+  iter_t *it = restart(f, "corp.example.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "lb.example.com.", "example.com.");
+  respond(it, mkpkt("lb.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_SERVFAIL, false), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_SERVFAIL);
+  assert_int_equal(r->ede, EDE_NO_REACHABLE_AUTHORITY);
+  assert_false(r->dangling);
+  assert_int_equal(r->answer ? ldns_rr_list_rr_count(r->answer) : 0, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_referrals_to_answer, setup, teardown),
@@ -1051,6 +2010,34 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_fetch_on_memory_miss_then_network, setup, teardown),
       cmocka_unit_test_setup_teardown(test_fetch_chain_in_two_round_trips, setup, teardown),
       cmocka_unit_test_setup_teardown(test_network_chain_is_shared, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_qmin_off_sends_full_name, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_qmin_relaxed_sequence, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_qmin_referral_restarts_at_apex, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_qmin_relaxed_fallback, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_qmin_strict_nxdomain, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_qmin_bound_on_deep_name, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_qmin_cached_names_stepped_over, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_dname_from_network_then_cache, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_dname_cached_yxdomain, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_nxcut_yes_answers_below, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_nxcut_dnssec_and_no_query, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_local_answer, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_local_cname_to_internet, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_alias_flattened, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_alias_dangling_and_nodata, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_prefetch_at_from_network, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_prefetch_at_from_cache, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_prefetch_at_ignores_unused_entries, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_refresh_mode, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_qmin_strict_error_fails_over, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_qmin_relaxed_nxdomain_with_nxcut, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_qmin_relaxed_lame_fallback, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_dname_counts_toward_chain_limit, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_dname_network_yxdomain, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_local_data_mid_chain_and_before_cache, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_local_cname_loop_and_dangling, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_alias_chains, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_alias_target_servfail, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -413,6 +413,250 @@ static void test_resp_rrset(void **state) {
   assert_string_equal(resp_class_name((enum resp_class)99), "?");
 }
 
+/* ---- DNAME (RFC 6672) ------------------------------------------------------ */
+
+/* Text of labels whose wire form takes exactly `wire` octets (>= 2), then
+ * `suffix` (e.g. "a." or "d.example."). */
+static const char *long_name(char *buf, size_t wire, const char *suffix) {
+  char *p = buf;
+  while (wire > 64 + 1) { /* leave at least one octet plus one character */
+    p += sprintf(p, "%.63s.", "lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll");
+    wire -= 64;
+  }
+  assert_true(wire >= 2 && wire <= 64);
+  p += sprintf(p, "%.*s.", (int)(wire - 1),
+               "mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm");
+  sprintf(p, "%s", suffix);
+  return buf;
+}
+
+static void test_dname_synth_owner_target_ttl(void **state) {
+  (void)state;
+  ldns_rr *d = rr("old.example.com. 300 IN DNAME new.example.net.");
+  ldns_rdf *name = dn("a.B.old.example.com.");
+  ldns_rr *c = resp_dname_synth(d, name);
+  assert_non_null(c);
+  assert_int_equal(ldns_rr_get_type(c), LDNS_RR_TYPE_CNAME);
+  assert_int_equal(ldns_rr_get_class(c), LDNS_RR_CLASS_IN);
+  assert_int_equal(ldns_rr_ttl(c), 300);
+  assert_name(ldns_rr_owner(c), "a.b.old.example.com.");
+  assert_int_equal(ldns_rr_rd_count(c), 1);
+  assert_name(ldns_rr_rdf(c, 0), "a.b.new.example.net.");
+  /* It is a well-formed record: it prints and compares like one. */
+  ldns_rr *want = rr("a.b.old.example.com. 300 IN CNAME a.b.new.example.net.");
+  assert_int_equal(ldns_rr_compare(c, want), 0);
+  ldns_rr_free(want);
+  ldns_rr_free(c);
+  ldns_rdf_deep_free(name);
+  /* One label below the owner; a DNAME to the root. */
+  ldns_rr *root = rr("example.org. 60 IN DNAME .");
+  name = dn("www.example.org.");
+  c = resp_dname_synth(root, name);
+  assert_non_null(c);
+  assert_name(ldns_rr_rdf(c, 0), "www.");
+  assert_int_equal(ldns_rr_ttl(c), 60);
+  ldns_rr_free(c);
+  ldns_rdf_deep_free(name);
+  ldns_rr_free(root);
+  ldns_rr_free(d);
+}
+
+static void test_dname_synth_length_limit(void **state) {
+  (void)state;
+  /* The target is 16 octets on the wire; the labels above the owner "a."
+   * are 239 octets, then 240: 255 is the longest legal name, 256 is not. */
+  ldns_rr *d = rr("a. 60 IN DNAME target.example.");
+  char text[600];
+  ldns_rdf *n255 = dn(long_name(text, 239, "a."));
+  assert_int_equal(ldns_rdf_size(n255), 239 + 3);
+  ldns_rr *c = resp_dname_synth(d, n255);
+  assert_non_null(c);
+  assert_int_equal(ldns_rdf_size(ldns_rr_rdf(c, 0)), 255);
+  assert_int_equal(ldns_dname_label_count(ldns_rr_rdf(c, 0)),
+                   ldns_dname_label_count(n255) - 1 + 2);
+  ldns_rr_free(c);
+  ldns_rdf *n256 = dn(long_name(text, 240, "a."));
+  assert_null(resp_dname_synth(d, n256));
+  ldns_rdf_deep_free(n255);
+  ldns_rdf_deep_free(n256);
+  ldns_rr_free(d);
+  /* A DNAME without rdata is no DNAME. */
+  ldns_rr *bad = ldns_rr_new();
+  ldns_rr_set_owner(bad, dn("x.example."));
+  ldns_rr_set_type(bad, LDNS_RR_TYPE_DNAME);
+  ldns_rdf *name = dn("a.x.example.");
+  assert_null(resp_dname_synth(bad, name));
+  ldns_rdf_deep_free(name);
+  ldns_rr_free(bad);
+}
+
+/* The DNAME wins over the server's CNAME at the same name: the CNAME is made
+ * here (the DNAME's TTL), the server's one ignored. */
+static void test_dname_wins_over_server_cname(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("www.old.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, AN, "old.example.com. 300 IN DNAME new.example.com.");
+  pkt_add(p, AN, "www.old.example.com. 30 IN CNAME bogus.example.com.");
+  pkt_add(p, AN, "bogus.example.com. 300 IN A 192.0.2.66");
+  pkt_add(p, AN, "www.new.example.com. 300 IN A 192.0.2.9");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "www.old.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_ANSWER);
+  assert_int_equal(info.ncnames, 1);
+  assert_non_null(info.dnames[0]);
+  assert_ptr_equal(info.dnames[0], ldns_rr_list_rr(ldns_pkt_answer(p), 0));
+  assert_ptr_not_equal(info.cnames[0], ldns_rr_list_rr(ldns_pkt_answer(p), 1));
+  assert_int_equal(ldns_rr_get_type(info.cnames[0]), LDNS_RR_TYPE_CNAME);
+  assert_name(ldns_rr_owner(info.cnames[0]), "www.old.example.com.");
+  assert_name(ldns_rr_rdf(info.cnames[0], 0), "www.new.example.com.");
+  assert_int_equal(ldns_rr_ttl(info.cnames[0]), 300);
+  assert_name(info.final_name, "www.new.example.com.");
+  assert_int_equal(ldns_rr_list_rr_count(info.answer), 1);
+  assert_true(list_has(info.answer, "www.new.example.com. 300 IN A 192.0.2.9"));
+  assert_false(info.yxdomain);
+  done(p, &info, qn, zn);
+}
+
+/* Only a DNAME owned by a proper ancestor of the name, inside the zone
+ * asked, rewrites it. */
+static void test_dname_outside_zone_ignored(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("www.sub.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, AN, "example.com. 300 IN DNAME evil.example.net."); /* above the zone */
+  pkt_add(p, AN, "other.sub.example.com. 300 IN DNAME evil.example.net."); /* a sibling */
+  pkt_add(p, AN, "www.sub.example.com. 300 IN CNAME x.sub.example.com.");
+  pkt_add(p, AN, "x.sub.example.com. 300 IN A 192.0.2.7");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "www.sub.example.com.", LDNS_RR_TYPE_A, "sub.example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_ANSWER);
+  assert_int_equal(info.ncnames, 1);
+  assert_null(info.dnames[0]);
+  assert_ptr_equal(info.cnames[0], ldns_rr_list_rr(ldns_pkt_answer(p), 2));
+  assert_name(info.final_name, "x.sub.example.com.");
+  assert_true(list_has(info.answer, "x.sub.example.com. 300 IN A 192.0.2.7"));
+  done(p, &info, qn, zn);
+
+  /* A DNAME at the name asked does not rewrite that name itself. */
+  p = mkpkt("old.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, AN, "old.example.com. 300 IN DNAME new.example.com.");
+  pkt_add(p, NS, SOA);
+  classify(p, "old.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_NODATA);
+  assert_int_equal(info.ncnames, 0);
+  assert_name(info.final_name, "old.example.com.");
+  done(p, &info, qn, zn);
+}
+
+/* YXDOMAIN (RFC 6672 2.2) is believed only when a DNAME in the answer
+ * really makes the name too long. */
+static void test_dname_yxdomain(void **state) {
+  (void)state;
+  /* The target is 196 octets; under it a 63-octet label makes 260. */
+  const char *dname = "d.example. 300 IN DNAME tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt."
+                      "tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt."
+                      "tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt.example.net.";
+  char q[300];
+  snprintf(q, sizeof q, "%s.d.example.",
+           "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq");
+  static const ldns_pkt_rcode rcodes[] = {LDNS_RCODE_YXDOMAIN, LDNS_RCODE_NOERROR};
+  for (size_t i = 0; i < 2; i++) {
+    ldns_pkt *p = mkpkt(q, LDNS_RR_TYPE_A, rcodes[i], true);
+    pkt_add(p, AN, dname);
+    struct resp_info info;
+    ldns_rdf *qn, *zn;
+    classify(p, q, LDNS_RR_TYPE_A, "example.", &info, &qn, &zn);
+    assert_int_equal(info.cls, RESP_YXDOMAIN);
+    assert_string_equal(resp_class_name(info.cls), "yxdomain");
+    assert_true(info.yxdomain);
+    assert_int_equal(info.rcode, rcodes[i]);
+    assert_int_equal(info.ncnames, 0);
+    assert_null(info.answer);
+    done(p, &info, qn, zn);
+  }
+
+  /* YXDOMAIN without a DNAME, with one that fits, or with one out of the
+   * zone: an error like any other rcode. */
+  const char *cases[][2] = {
+      {NULL, "example."},
+      {"d.example. 300 IN DNAME short.example.net.", "example."},
+      {dname, "sub.d.example."}, /* the DNAME's owner is above the zone */
+  };
+  char q2[300];
+  snprintf(q2, sizeof q2, "%s.sub.d.example.",
+           "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq");
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *qname = i == 2 ? q2 : q;
+    ldns_pkt *p = mkpkt(qname, LDNS_RR_TYPE_A, LDNS_RCODE_YXDOMAIN, true);
+    if (cases[i][0]) pkt_add(p, AN, cases[i][0]);
+    struct resp_info info;
+    ldns_rdf *qn, *zn;
+    classify(p, qname, LDNS_RR_TYPE_A, cases[i][1], &info, &qn, &zn);
+    if (info.cls != RESP_ERROR) fail_msg("case %zu: class %s, want error", i,
+                                         resp_class_name(info.cls));
+    assert_false(info.yxdomain);
+    assert_int_equal(info.rcode, LDNS_RCODE_YXDOMAIN);
+    assert_null(info.answer);
+    assert_non_null(info.why);
+    done(p, &info, qn, zn);
+  }
+}
+
+static void test_dname_then_cname_chain(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("www.old.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, AN, "web.example.com. 300 IN A 192.0.2.8");
+  pkt_add(p, AN, "www.new.example.com. 300 IN CNAME web.example.com.");
+  pkt_add(p, AN, "old.example.com. 120 IN DNAME new.example.com.");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "www.old.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_ANSWER);
+  assert_int_equal(info.ncnames, 2);
+  assert_non_null(info.dnames[0]);
+  assert_name(ldns_rr_owner(info.dnames[0]), "old.example.com.");
+  assert_name(ldns_rr_owner(info.cnames[0]), "www.old.example.com.");
+  assert_name(ldns_rr_rdf(info.cnames[0], 0), "www.new.example.com.");
+  assert_int_equal(ldns_rr_ttl(info.cnames[0]), 120);
+  assert_null(info.dnames[1]);
+  assert_ptr_equal(info.cnames[1], ldns_rr_list_rr(ldns_pkt_answer(p), 1));
+  assert_name(info.final_name, "web.example.com.");
+  assert_true(list_has(info.answer, "web.example.com. 300 IN A 192.0.2.8"));
+  done(p, &info, qn, zn);
+}
+
+/* A DNAME into another zone: the chain leaves the zone; a DNAME loop
+ * inside one answer stops at the repeated name for the caller to see. */
+static void test_dname_leaves_zone_and_loops(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("www.old.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, AN, "old.example.com. 300 IN DNAME example.net.");
+  pkt_add(p, AN, "www.example.net. 300 IN A 203.0.113.66"); /* not this server's */
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "www.old.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_CNAME);
+  assert_int_equal(info.ncnames, 1);
+  assert_non_null(info.dnames[0]);
+  assert_name(info.final_name, "www.example.net.");
+  assert_null(info.answer);
+  done(p, &info, qn, zn);
+
+  p = mkpkt("x.a.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, AN, "a.example.com. 300 IN DNAME b.example.com.");
+  pkt_add(p, AN, "b.example.com. 300 IN DNAME a.example.com.");
+  classify(p, "x.a.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.ncnames, 2);
+  assert_non_null(info.dnames[0]);
+  assert_non_null(info.dnames[1]);
+  assert_name(ldns_rr_rdf(info.cnames[0], 0), "x.b.example.com.");
+  assert_name(ldns_rr_rdf(info.cnames[1], 0), "x.a.example.com.");
+  assert_name(info.final_name, "x.a.example.com.");
+  assert_int_not_equal(info.cls, RESP_ANSWER);
+  done(p, &info, qn, zn);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_plain_answer),
@@ -437,6 +681,13 @@ int main(void) {
       cmocka_unit_test(test_self_loop_in_answer),
       cmocka_unit_test(test_non_aa_empty_is_lame),
       cmocka_unit_test(test_resp_rrset),
+      cmocka_unit_test(test_dname_synth_owner_target_ttl),
+      cmocka_unit_test(test_dname_synth_length_limit),
+      cmocka_unit_test(test_dname_wins_over_server_cname),
+      cmocka_unit_test(test_dname_outside_zone_ignored),
+      cmocka_unit_test(test_dname_yxdomain),
+      cmocka_unit_test(test_dname_then_cname_chain),
+      cmocka_unit_test(test_dname_leaves_zone_and_loops),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
