@@ -128,8 +128,14 @@ static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, .
 static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, ...) {
   if ((rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) && !it->stale_mode)
     share_chain(it);
-  if (it->flat_owner && (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN))
+  /* A flattened target that does not resolve to addresses (no name, no
+   * data, a name made too long, refused locally) leaves the owner without
+   * addresses: NODATA. Failures to resolve (SERVFAIL) pass through. */
+  if (it->flat_owner && (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN ||
+                         rcode == LDNS_RCODE_YXDOMAIN || rcode == LDNS_RCODE_REFUSED)) {
     flatten(it, &rcode);
+    if (rcode == LDNS_RCODE_NOERROR) ede = EDE_NONE;
+  }
   /* The budget is the whole request's: anything spent was spent upstream. */
   bool upstream = *it->budget < it->env->cfg->max_upstream_queries;
   bool local = it->chain.has_final && it->chain.final.source == CHAIN_SRC_LOCAL;
@@ -348,6 +354,7 @@ static void load_zone(iter_t *it, const ldns_rdf *zone, const ldns_rr_list *ns,
   it->zone = ldns_rdf_clone(zone);
   forget_sent(it);
   it->qmin_labels = ldns_dname_label_count(zone);
+  it->qmin_full = false; /* a fallback is for the servers that needed it */
   for (size_t i = 0; i < ldns_rr_list_rr_count(ns) && it->nns < MAX_NS; i++) {
     ldns_rr *rr = ldns_rr_list_rr(ns, i);
     if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS || ldns_rr_rd_count(rr) != 1) continue;
@@ -558,7 +565,7 @@ static bool st_local(iter_t *it) {
   struct lz_answer la;
   enum lz_verdict v = lz_lookup(it->env->local, current(it), it->qtype, &la);
   if (v == LZV_NONE) return false;
-  COUNT(it, local_answers);
+  if (!it->stale_mode) COUNT(it, local_answers);
   switch (v) {
   case LZV_ANSWER:
     final_step(it, CHAIN_SRC_LOCAL, ldns_rr_ttl(ldns_rr_list_rr(la.rrs, 0)));
@@ -626,7 +633,7 @@ static bool st_cache_above(iter_t *it, int64_t now) {
       }
       acted = true;
     } else if (cr.kind == CACHE_NXDOMAIN && it->env->cfg->nxcut == NXCUT_YES) {
-      COUNT(it, nxdomain_cuts);
+      if (!it->stale_mode) COUNT(it, nxdomain_cuts);
       final_step(it, src, cr.ttl);
       set_answer(it, NULL);
       if (ldns_rr_list_rr_count(cr.rrs)) set_authority(it, ldns_rr_list_rr(cr.rrs, 0));
@@ -1060,19 +1067,28 @@ static void on_minimised(iter_t *it, struct candidate *c, const ldns_pkt *resp,
   const struct iter_config *cfg = it->env->cfg;
   char name[256];
   name_str(it->sent, name, sizeof name);
-  switch (info->cls) {
-  case RESP_ANSWER:
-  case RESP_NODATA:
-  case RESP_CNAME:
+  bool dname = false;
+  for (size_t i = 0; i < info->ncnames; i++) dname |= info->dnames[i] != NULL;
+  /* An NXDOMAIN after a CNAME is about the CNAME's target (RFC 6604), not
+   * the name asked: that one exists. */
+  bool exists = info->cls == RESP_ANSWER || info->cls == RESP_NODATA ||
+                info->cls == RESP_CNAME || (info->cls == RESP_NXDOMAIN && info->ncnames);
+  if (exists) {
     store_answer(it, resp, info, it->sent_type);
     if (it->trace)
-      trace_end(it->trace, it->trace_idx, "%s: %s exists, no zone cut there: one label more",
-                resp_class_name(info->cls), name);
+      trace_end(it->trace, it->trace_idx, "%s: %s exists, no zone cut there: %s",
+                resp_class_name(info->cls), name,
+                dname ? "a DNAME above the name, now cached" : "one label more");
     it->qmin_labels = ldns_dname_label_count(it->sent);
     it->qmin_count++;
     c->tries--; /* progress, not a failed try: the server may be asked again */
     forget_sent(it);
+    /* Nothing exists below a DNAME's owner (RFC 6672 2.3): the cached
+     * DNAME rewrites the name instead of more queries. */
+    if (dname && !it->nocache) it->state = IS_CACHE;
     return;
+  }
+  switch (info->cls) {
   case RESP_NXDOMAIN:
     if (cfg->qmin == QMIN_STRICT || cfg->nxcut == NXCUT_YES) {
       store_answer(it, resp, info, it->sent_type);
@@ -1148,6 +1164,10 @@ void iter_on_response(iter_t *it, const ldns_pkt *resp, uint32_t rtt_ms) {
     break;
   case RESP_REFERRAL: {
     int64_t now = util_now_sec();
+    /* Every minimised query answered counts toward the bound, referrals
+     * too: a name crossing many cuts (ip6.arpa) still sends at most
+     * QMIN_MAX_QUERIES. */
+    if (it->sent_minimised) it->qmin_count++;
     cache_store_rrset(it->env->cache, info.ns, CACHE_RANK_REFERRAL, now, it->env->sink);
     if (info.glue) store_grouped(it, info.glue, CACHE_RANK_GLUE);
     ldns_rdf *child = ldns_rdf_clone(info.referral_zone);

@@ -455,7 +455,8 @@ void request_prefetch(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtyp
   size_t klen = make_key(qname, qtype, key);
   for (struct request *p = w->prefetches; p; p = p->hnext)
     if (p->klen == klen && memcmp(p->key, key, klen) == 0) return; /* one per question */
-  if (w->nprefetch >= w->cfg->prefetch_max) {
+  /* Bounded on its own, and never at the cost of a client's resolution. */
+  if (w->nprefetch >= w->cfg->prefetch_max || w->stats.in_flight >= w->cfg->max_requests) {
     w->stats.prefetch[SPF_SKIPPED]++;
     return;
   }

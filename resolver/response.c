@@ -90,7 +90,9 @@ static ldns_rr *find_dname(const ldns_rr_list *an, const ldns_rdf *name, const l
   for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
     ldns_rr *rr = ldns_rr_list_rr(an, i);
     const ldns_rdf *owner = ldns_rr_owner(rr);
+    /* Well-formed only: then a failed synthesis can only mean too long. */
     if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNAME && ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+        ldns_rr_rd_count(rr) == 1 && ldns_rdf_get_type(ldns_rr_rdf(rr, 0)) == LDNS_RDF_TYPE_DNAME &&
         name_in(name, owner) && !name_equal(name, owner) && name_in(owner, zone))
       return rr;
   }

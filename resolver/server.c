@@ -47,6 +47,7 @@ struct client {
   struct sockaddr_storage from; /* UDP */
   struct ac_query acq;          /* its key in the answer cache, when acq_ok */
   bool acq_ok;
+  uint32_t local_gen;           /* the worker's local data when it arrived */
 };
 
 struct send_req {
@@ -122,7 +123,8 @@ static void send_reply(struct client *cl, const struct answer_content *ac,
   if (!wire) return;
   cl->w->stats.rcode[(unsigned)ac->rcode % 24]++;
   if (tc) cl->w->stats.truncated++;
-  if (meta && cl->acq_ok && !tc)
+  /* A reply made from local data replaced meanwhile (SIGHUP) is sent, not kept. */
+  if (meta && cl->acq_ok && !tc && cl->local_gen == cl->w->local_gen)
     anscache_store(cl->w->answers, &cl->acq, wire, len, util_now_sec(), meta);
   send_wire(cl, wire, len);
 }
@@ -283,6 +285,7 @@ void server_udp_query(struct udp_listener *l, const uint8_t *data, size_t len,
   struct client *cl = calloc(1, sizeof *cl);
   if (!cl) return;
   cl->w = w;
+  cl->local_gen = w->local_gen;
   if (w->cfg->instrumentation || w->cfg->query_log) cl->start_us = util_mono_us();
   cl->udp = l;
   memcpy(&cl->from, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
@@ -389,6 +392,7 @@ static void conn_process(struct tcp_conn *c) {
     struct client *cl = calloc(1, sizeof *cl);
     if (!cl) break;
     cl->w = c->w;
+    cl->local_gen = c->w->local_gen;
     if (c->w->cfg->instrumentation || c->w->cfg->query_log) cl->start_us = util_mono_us();
     cl->tcp = true;
     cl->conn = c;

@@ -173,7 +173,10 @@ void worker_destroy(struct worker *w) {
 
 void worker_set_config(struct worker *w, const struct config *cfg) {
   /* Replies made from the old local data must not outlive it. */
-  if (w->env.local != cfg->local && w->answers) anscache_clear(w->answers);
+  if (w->env.local != cfg->local) {
+    if (w->answers) anscache_clear(w->answers);
+    w->local_gen++; /* and replies still being made from the old data are not kept */
+  }
   w->env.local = cfg->local;
   w->cfg = cfg;
   upstream_set_max_in_flight(w->up, cfg->max_upstream_in_flight);

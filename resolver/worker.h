@@ -57,6 +57,7 @@ struct worker {
   struct request *traced;  /* traced requests (never joined) */
   struct request *prefetches; /* background refreshes (never joined) */
   uint32_t nprefetch;         /* how many */
+  uint32_t local_gen;         /* bumped when SIGHUP brings other local data */
   struct request *start_queue; /* sub-lookups to start on the next turn */
   uv_timer_t start_timer;
   struct udp_listener udp[CONFIG_MAX_LISTEN];

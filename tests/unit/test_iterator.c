@@ -1978,6 +1978,92 @@ static void test_alias_target_servfail(void **state) {
   assert_int_equal(r->answer ? ldns_rr_list_rr_count(r->answer) : 0, 0);
 }
 
+/* Review finding: an NXDOMAIN after a CNAME in the answer to a minimised
+ * query speaks for the CNAME's target (RFC 6604), so even strict mode must
+ * not conclude that nothing exists below the name asked. */
+static void test_qmin_nxdomain_after_cname_is_not_a_cut(void **state) {
+  struct fx *f = *state;
+  f->cfg.qmin = QMIN_STRICT;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, NULL, NULL);
+  iter_t *it = restart(f, "a.b.example.com.", LDNS_RR_TYPE_TXT);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send_t(&a, EXAMPLE1, "b.example.com.", LDNS_RR_TYPE_A, "example.com.");
+  ldns_pkt *p = mkpkt("b.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, true);
+  pkt_add(p, AN, "b.example.com. 300 IN CNAME gone.example.com.");
+  pkt_add(p, NS, SOA_EXAMPLE);
+  respond(it, p, &a);
+  expect_send_t(&a, EXAMPLE1, "a.b.example.com.", LDNS_RR_TYPE_TXT, "example.com.");
+}
+
+/* Review finding: once a minimised answer brings a DNAME above the name,
+ * the name is rewritten from the cache; no more queries below the owner. */
+static void test_qmin_stops_under_a_dname(void **state) {
+  struct fx *f = *state;
+  f->cfg.qmin = QMIN_RELAXED;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, NULL, NULL);
+  cache_delegation(f, "example.net.", "ns1.example.net.", NET1, NULL, NULL);
+  iter_t *it = restart(f, "a.b.old.example.com.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send_t(&a, EXAMPLE1, "old.example.com.", LDNS_RR_TYPE_A, "example.com.");
+  ldns_pkt *p = mkpkt("old.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, NS, SOA_EXAMPLE);
+  respond(it, p, &a); /* old exists (NODATA for A) */
+  expect_send_t(&a, EXAMPLE1, "b.old.example.com.", LDNS_RR_TYPE_A, "example.com.");
+  p = mkpkt("b.old.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, AN, "old.example.com. 600 IN DNAME new.example.net.");
+  pkt_add(p, AN, "b.old.example.com. 600 IN CNAME b.new.example.net.");
+  respond(it, p, &a);
+  /* The DNAME applies to a.b.old too: straight to example.net. */
+  assert_int_equal(a.kind, IA_SEND);
+  char z[256];
+  assert_string_equal(rdf_text(a.zone, z, sizeof z), "example.net.");
+  const chain_t *ch = iter_chain(it);
+  assert_int_equal(ch->n, 1);
+  assert_int_equal(ch->hops[0].kind, HOP_DNAME);
+}
+
+#define LABEL63 "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+
+/* Review finding: a flattened ALIAS whose target ends in YXDOMAIN (a DNAME
+ * made it too long) leaves the owner without addresses: NODATA, not the
+ * target's rcode. */
+static void test_alias_target_yxdomain_is_nodata(void **state) {
+  struct fx *f = *state;
+  set_local(f, CORP_ZONES, CORP_DATA);
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, NULL, NULL);
+  iter_t *it = restart(f, "corp.example.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "lb.example.com.", "example.com.");
+  respond(it, mkpkt("lb.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_YXDOMAIN, true), &a);
+  /* (a YXDOMAIN without a DNAME is a server error: another try or the end) */
+  while (a.kind == IA_SEND)
+    respond(it, mkpkt("lb.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_YXDOMAIN, true), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_SERVFAIL); /* passes through */
+
+  /* A real YXDOMAIN: the cached DNAME makes the target longer than 255. */
+  char big[300], line[400];
+  snprintf(big, sizeof big, "%s.%s.%s.example.org.", LABEL63, LABEL63, LABEL63);
+  snprintf(line, sizeof line, "x.example.com. 600 IN DNAME %s", big);
+  ldns_rr_list *d = rrlist(line, NULL);
+  cache_store_rrset(f->cache, d, CACHE_RANK_ANSWER, util_now_sec(), NULL);
+  ldns_rr_list_deep_free(d);
+  set_local(f, (const char *const[]){"big.example. static", NULL},
+            (const char *const[]){"big.example. 300 ALIAS aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+                                  "bbbbbbbbbbbbbbbbbbbb.x.example.com.", NULL});
+  it = restart(f, "big.example.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(r->ede, EDE_NONE);
+  assert_int_equal(r->answer ? ldns_rr_list_rr_count(r->answer) : 0, 0);
+  assert_non_null(r->authority); /* the local zone's SOA */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_referrals_to_answer, setup, teardown),
@@ -2038,6 +2124,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_local_cname_loop_and_dangling, setup, teardown),
       cmocka_unit_test_setup_teardown(test_alias_chains, setup, teardown),
       cmocka_unit_test_setup_teardown(test_alias_target_servfail, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_qmin_nxdomain_after_cname_is_not_a_cut, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_qmin_stops_under_a_dname, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_alias_target_yxdomain_is_nodata, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -549,6 +549,31 @@ static void test_dname_outside_zone_ignored(void **state) {
   done(p, &info, qn, zn);
 }
 
+/* Review finding: a DNAME without rdata (the wire allows RDLENGTH 0) is not
+ * a reason to answer YXDOMAIN: it is ignored like any malformed record. */
+static void test_dname_without_rdata_ignored(void **state) {
+  (void)state;
+  static const ldns_pkt_rcode rcodes[] = {LDNS_RCODE_YXDOMAIN, LDNS_RCODE_NOERROR};
+  for (size_t i = 0; i < 2; i++) {
+    ldns_pkt *p = mkpkt("x.d.example.", LDNS_RR_TYPE_A, rcodes[i], true);
+    ldns_rr *bad = ldns_rr_new();
+    ldns_rr_set_owner(bad, ldns_dname_new_frm_str("d.example."));
+    ldns_rr_set_type(bad, LDNS_RR_TYPE_DNAME);
+    ldns_rr_set_class(bad, LDNS_RR_CLASS_IN);
+    ldns_rr_set_ttl(bad, 300);
+    ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, bad);
+    pkt_add(p, NS, "example. 300 IN SOA ns.example. h.example. 1 2 3 4 60");
+    struct resp_info info;
+    ldns_rdf *qn, *zn;
+    classify(p, "x.d.example.", LDNS_RR_TYPE_A, "example.", &info, &qn, &zn);
+    assert_int_not_equal(info.cls, RESP_YXDOMAIN);
+    assert_false(info.yxdomain);
+    assert_int_equal(info.ncnames, 0);
+    assert_int_equal(info.cls, i == 0 ? RESP_ERROR : RESP_NODATA);
+    done(p, &info, qn, zn);
+  }
+}
+
 /* YXDOMAIN (RFC 6672 2.2) is believed only when a DNAME in the answer
  * really makes the name too long. */
 static void test_dname_yxdomain(void **state) {
@@ -686,6 +711,7 @@ int main(void) {
       cmocka_unit_test(test_dname_wins_over_server_cname),
       cmocka_unit_test(test_dname_outside_zone_ignored),
       cmocka_unit_test(test_dname_yxdomain),
+      cmocka_unit_test(test_dname_without_rdata_ignored),
       cmocka_unit_test(test_dname_then_cname_chain),
       cmocka_unit_test(test_dname_leaves_zone_and_loops),
   };
