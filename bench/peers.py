@@ -5,7 +5,13 @@ one worker thread, started and stopped by PID, pinned to a CPU, and measured by
 
 Every peer listens on 127.54.<base>.<n>:5300 and asks the authorities of
 the hierarchy it is given on port 53 (Unbound and PowerDNS Recursor cannot
-ask another port)."""
+ask another port).
+
+Every peer takes `extra`: for chaindns command-line arguments, for the others
+configuration lines appended after the defaults (Unbound: under `server:`;
+PowerDNS Recursor: `key=value` lines; Knot Resolver: Lua statements). A later
+line wins in all three, so `extra` can also override a default, e.g.
+UnboundPeer(..., extra=["prefetch: yes"])."""
 
 import os
 import subprocess
@@ -100,7 +106,7 @@ class ChaindnsPeer(Peer):
 class UnboundPeer(Peer):
     name = "unbound"
 
-    def __init__(self, base, n, tmpdir, hints, cache_mb=256):
+    def __init__(self, base, n, tmpdir, hints, cache_mb=256, extra=()):
         super().__init__(base, n, tmpdir)
         self.conf = self.write_conf("unbound.conf", [
             "server:",
@@ -120,6 +126,7 @@ class UnboundPeer(Peer):
             "    rrset-cache-size: %dm" % cache_mb,
             "    msg-cache-size: %dm" % (cache_mb // 2),
             "    prefetch: no",
+        ] + ["    " + line.strip() for line in extra] + [
             "remote-control:",
             "    control-enable: no",
         ])
@@ -132,7 +139,7 @@ class UnboundPeer(Peer):
 class PdnsPeer(Peer):
     name = "pdns-recursor"
 
-    def __init__(self, base, n, tmpdir, hints, cache_entries=2000000):
+    def __init__(self, base, n, tmpdir, hints, cache_entries=2000000, extra=()):
         super().__init__(base, n, tmpdir)
         self.write_conf("recursor.conf", [
             "local-address=%s" % self.addr,
@@ -150,7 +157,7 @@ class PdnsPeer(Peer):
             "query-local-address=0.0.0.0",
             "max-cache-entries=%d" % cache_entries,
             "max-packetcache-entries=%d" % cache_entries,
-        ])
+        ] + list(extra))
 
     def start(self):
         self._spawn(["pdns_recursor", "--config-dir=%s" % self.dir, "--daemon=no"])
@@ -163,7 +170,7 @@ class KresdPeer(Peer):
     memory counts the cache pages it has touched."""
     name = "knot-resolver"
 
-    def __init__(self, base, n, tmpdir, hints, cache_mb=256):
+    def __init__(self, base, n, tmpdir, hints, cache_mb=256, extra=()):
         super().__init__(base, n, tmpdir)
         self.conf = self.write_conf("kresd.conf", [
             "net.listen('%s', %d, { kind = 'dns' })" % self.server_addr,
@@ -177,7 +184,7 @@ class KresdPeer(Peer):
             "hints.root_file('%s')" % hints,
             "cache.open(%d * MB, 'lmdb://%s')" % (cache_mb, os.path.join(self.dir, "cache")),
             "log_level('warning')",
-        ])
+        ] + list(extra))
 
     def start(self):
         self._spawn(["kresd", "-n", "-q", "-c", self.conf, self.dir])

@@ -9,6 +9,9 @@
 #   bench/run.sh shared [ARGS]   the shared Redis tier (shared_cache.py)
 #   bench/run.sh instr [ARGS]    what chain instrumentation costs
 #                                (instrumentation.py, callgrind + dnsperf)
+#   bench/run.sh resolution [ARGS]
+#                                QNAME minimisation and prefetch beside the
+#                                same peers (resolution.py; needs root too)
 #   bench/run.sh soak [SECONDS] [RATE]
 #                                the soak test for longer (default 180 s at
 #                                5000 q/s): RSS and descriptors over time
@@ -24,6 +27,7 @@ case "$suite" in
   perf) exec /usr/bin/python3 bench/perf.py --binary "$bin" "$@" ;;
   shared) exec /usr/bin/python3 bench/shared_cache.py --binary "$bin" "$@" ;;
   instr) exec /usr/bin/python3 bench/instrumentation.py --binary "$bin" "$@" ;;
+  resolution) exec /usr/bin/python3 bench/resolution.py --binary "$bin" "$@" ;;
   soak)
     CHAINDNS_BIN="$bin" CHAINDNS_SOAK_SECONDS="${1:-180}" CHAINDNS_SOAK_RATE="${2:-5000}" \
       exec /usr/bin/python3 tests/integration/test_soak.py ;;
@@ -32,6 +36,8 @@ case "$suite" in
     echo
     /usr/bin/python3 bench/shared_cache.py --binary "$bin"
     echo
-    /usr/bin/python3 bench/instrumentation.py --binary "$bin" ;;
-  *) echo "usage: $0 [perf|shared|instr|soak|all] [args]" >&2; exit 2 ;;
+    /usr/bin/python3 bench/instrumentation.py --binary "$bin"
+    echo
+    /usr/bin/python3 bench/resolution.py --binary "$bin" ;;
+  *) echo "usage: $0 [perf|shared|instr|resolution|soak|all] [args]" >&2; exit 2 ;;
 esac
