@@ -8,7 +8,8 @@ set -euo pipefail
 build_pkgs=(cmake make gcc pkg-config libuv1-dev libldns-dev libyaml-dev libcmocka-dev
             libhiredis-dev libssl-dev libmicrohttpd-dev)
 test_pkgs=(nsd ldnsutils bind9-dnsutils knot-dnsutils python3 python3-dnspython
-           redis-server python3-redis prometheus dnsperf systemd chromium python3-yaml)
+           redis-server python3-redis prometheus dnsperf systemd chromium python3-yaml
+           unbound python3-cryptography)
 bench_pkgs=(dnsperf unbound pdns-recursor knot-resolver valgrind util-linux)
 
 want=("${build_pkgs[@]}")

@@ -384,9 +384,379 @@ class Zone:
         self.ttl = ttl
         self.neg_ttl = neg_ttl
         self.records = []  # filled by Hierarchy._build
+        # DNSSEC (Hierarchy.zone(..., signed=True) sets these)
+        self.signed = False
+        self.algorithm = "ECDSAP256SHA256"
+        self.nsec3 = False
+        self.optout = False
+        self.salt = ""
+        self.iterations = 0
+        self.key_specs = None
+        self.sig_inception = None
+        self.sig_expiration = None
+        self.bad_ds = False
+        self.strip_sigs = []
+        self.bad_sigs = []
+        self.drop_records = []
+        self.publish_ds = True
+        self.ds_digest = "SHA256"
+        self.keys = []          # Key objects, after the build
+        self.ds_records = []    # DS rdata the parent publishes, after the build
+        self.signed_file = None  # final signed zone file, after the build
 
     def file_name(self):
         return "root.zone" if self.name == "." else self.name + "zone"
+
+
+# ---------------------------------------------------------------------------
+# DNSSEC: signed zones (ldns-keygen, ldns-signzone and ldns-key2ds from
+# Debian's ldnsutils). Only zones declared with signed=True go through this;
+# an unsigned hierarchy is built exactly as before.
+# ---------------------------------------------------------------------------
+
+LDNS_KEYGEN = shutil.which("ldns-keygen") or "/usr/bin/ldns-keygen"
+LDNS_SIGNZONE = shutil.which("ldns-signzone") or "/usr/bin/ldns-signzone"
+LDNS_KEY2DS = shutil.which("ldns-key2ds") or "/usr/bin/ldns-key2ds"
+LDNS_VERIFY_ZONE = shutil.which("ldns-verify-zone") or "/usr/bin/ldns-verify-zone"
+DNSSEC_TOOL_TIMEOUT = 60  # seconds, per tool run
+_DS_DIGEST_FLAG = {"SHA1": "-1", "SHA256": "-2", "SHA384": "-4"}
+
+
+def have_crypto():
+    """Whether python3-cryptography is importable: needed only for keys
+    declared with zone_bit=False (ldns-signzone will not sign with a key
+    that lacks the Zone Key bit, so the harness re-signs with dnspython)."""
+    try:
+        import cryptography  # noqa: F401
+        import dns.dnssec  # noqa: F401  (its signing needs cryptography)
+        return True
+    except ImportError:
+        return False
+
+
+def from_now(seconds):
+    """A signature time `seconds` from now (negative: in the past), as
+    seconds since the epoch, for sig_inception / sig_expiration."""
+    return int(time.time() + seconds)
+
+
+def _sig_time(t):
+    """int/float (epoch seconds), datetime or 'YYYYMMDDhhmmss' ->
+    'YYYYMMDDhhmmss' (UTC), the form ldns-signzone reads unambiguously."""
+    import datetime
+    if isinstance(t, str):
+        return t
+    if isinstance(t, datetime.datetime):
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=datetime.timezone.utc)
+        t = t.timestamp()
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(int(t)))
+
+
+def _run_tool(argv, cwd):
+    p = subprocess.run(argv, cwd=cwd, capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=DNSSEC_TOOL_TIMEOUT)
+    if p.returncode != 0:
+        raise RuntimeError("%s failed (%d):\n%s%s" % (
+            " ".join(argv), p.returncode, p.stdout, p.stderr))
+    return p.stdout
+
+
+def _read_rrsets(text, origin):
+    import dns.zonefile
+    return dns.zonefile.read_rrsets(text, rdclass=None, default_ttl=3600,
+                                    origin=origin, relativize=False)
+
+
+def _rrsets_to_records(rrsets):
+    out = []
+    for rrset in rrsets:
+        t = dns.rdatatype.to_text(rrset.rdtype)
+        for rd in rrset:
+            out.append((rrset.name.to_text().lower(), rrset.ttl, t,
+                        rd.to_text()))
+    return out
+
+
+class Key:
+    """One DNSSEC key of a signed zone, for h.zone(..., keys=[...]).
+
+    ksk:       KSK (flags 257, ldns-keygen -k) or ZSK (256). ldns-signzone
+               signs the DNSKEY RRset with the KSKs and the rest with the
+               ZSKs (with the KSKs when a zone has no ZSK).
+    algorithm: default the zone's algorithm.
+    bits:      RSA key size (default 2048 for a KSK, 1024 for a ZSK).
+    publish:   the DNSKEY is in the zone's DNSKEY RRset.
+    sign:      the key signs (False: published only, e.g. a pre-published
+               key of a rollover).
+    ds:        the parent publishes its DS (default: True for a KSK).
+    zone_bit:  False publishes the DNSKEY without the Zone Key bit (flags
+               256 -> 0, 257 -> 1) and makes its signatures with that key
+               tag; needs python3-cryptography (see have_crypto()).
+
+    Filled in by the build: base (path of K<zone>+<alg>+<id> without
+    .key/.private), dnskey (published DNSKEY rdata text), flags, tag (its
+    key tag), ds_records (DS rdata texts made of it, whether published or
+    not). One Key object belongs to one zone.
+    """
+
+    def __init__(self, ksk=False, algorithm=None, bits=None, publish=True,
+                 sign=True, ds=None, zone_bit=True):
+        self.ksk = ksk
+        self.algorithm = algorithm
+        self.bits = bits
+        self.publish = publish
+        self.sign = sign
+        self.ds = ksk if ds is None else ds
+        self.zone_bit = zone_bit
+        self.base = None
+        self.dnskey = None
+        self.flags = None
+        self.tag = None
+        self.ds_records = []
+        self._orig_tag = None  # tag ldns-signzone writes (Zone Key bit set)
+
+    def __repr__(self):
+        return "Key(%s %s tag=%s publish=%s sign=%s ds=%s%s)" % (
+            "KSK" if self.ksk else "ZSK", self.algorithm, self.tag,
+            self.publish, self.sign, self.ds,
+            "" if self.zone_bit else " no-zone-bit")
+
+
+def _load_private_key(path):
+    """A BIND/ldns v1.x .private file as a python-cryptography key."""
+    import base64
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+    fields = {}
+    with open(path) as f:
+        for line in f:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                fields[k.strip()] = v.strip()
+    alg = int(fields["Algorithm"].split()[0])
+
+    def num(k):
+        return int.from_bytes(base64.b64decode(fields[k]), "big")
+    if alg in (5, 7, 8, 10):
+        pub = rsa.RSAPublicNumbers(num("PublicExponent"), num("Modulus"))
+        return rsa.RSAPrivateNumbers(num("Prime1"), num("Prime2"),
+                                     num("PrivateExponent"), num("Exponent1"),
+                                     num("Exponent2"), num("Coefficient"),
+                                     pub).private_key()
+    if alg == 13:
+        return ec.derive_private_key(num("PrivateKey"), ec.SECP256R1())
+    if alg == 14:
+        return ec.derive_private_key(num("PrivateKey"), ec.SECP384R1())
+    raw = base64.b64decode(fields["PrivateKey"])
+    if alg == 15:
+        return ed25519.Ed25519PrivateKey.from_private_bytes(raw)
+    if alg == 16:
+        return ed448.Ed448PrivateKey.from_private_bytes(raw)
+    raise ValueError("zone_bit=False: algorithm %d not supported" % alg)
+
+
+def _resign_without_zone_bit(z, key, records):
+    """Replace the signatures ldns-signzone made with `key` (its key tag
+    with the Zone Key bit) by ones made with the published DNSKEY, which
+    lacks that bit: same inception, expiration and RRset."""
+    if not have_crypto():
+        raise RuntimeError("zone %s: zone_bit=False needs python3-cryptography"
+                           % z.name)
+    import dns.dnssec
+    import dns.rrset
+    priv = _load_private_key(key.base + ".private")
+    dnskey = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.DNSKEY,
+                                 key.dnskey)
+    signer = dns.name.from_text(z.name)
+    policy = getattr(dns.dnssec, "allow_all_policy", None)
+    rrsets = {}
+    for owner, ttl, t, rd in records:
+        if t != "RRSIG":
+            rrsets.setdefault((owner, t), []).append((ttl, rd))
+    out = []
+    for owner, ttl, t, rd in records:
+        if t == "RRSIG":
+            sig = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.RRSIG, rd)
+            if sig.key_tag == key._orig_tag and sig.algorithm == dnskey.algorithm:
+                covered = dns.rdatatype.to_text(sig.type_covered)
+                rs = dns.rrset.from_text_list(
+                    owner, sig.original_ttl, "IN", covered,
+                    [r for _, r in rrsets[(owner, covered)]])
+                kw = {"policy": policy} if policy is not None else {}
+                new = dns.dnssec.sign(rs, priv, signer, dnskey,
+                                      inception=sig.inception,
+                                      expiration=sig.expiration, **kw)
+                rd = new.to_text()
+        out.append((owner, ttl, t, rd))
+    return out
+
+
+def _dnssec_dir(h, z):
+    d = os.path.join(h.tmpdir, "dnssec",
+                     "root" if z.name == "." else z.name.rstrip("."))
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def _make_key(z, key, d):
+    alg = key.algorithm or z.algorithm
+    key.algorithm = alg
+    argv = [LDNS_KEYGEN, "-r", "/dev/urandom", "-a", alg]
+    if key.ksk:
+        argv.append("-k")
+    if alg.upper().startswith("RSA"):
+        argv += ["-b", str(key.bits or (2048 if key.ksk else 1024))]
+    elif key.bits:
+        argv += ["-b", str(key.bits)]
+    argv.append(z.name)
+    base = _run_tool(argv, d).strip().splitlines()[-1].strip()
+    key.base = os.path.join(d, base)
+    with open(key.base + ".key") as f:
+        orig = _read_rrsets(f.read(), z.name)[0][0]
+    key._orig_tag = _key_tag(orig)
+    flags = orig.flags if key.zone_bit else orig.flags & ~0x0100
+    key.flags = flags
+    pub = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.DNSKEY,
+                              "%d %d %d %s" % (flags, orig.protocol,
+                                               orig.algorithm,
+                                               orig.to_text().split(None, 3)[3]))
+    key.dnskey = pub.to_text(chunksize=0)  # base64 on one line
+    key.tag = _key_tag(pub)
+    # The DNSKEY as published, for ldns-key2ds (and anyone inspecting).
+    pubfile = key.base + ".published.key"
+    with open(pubfile, "w") as f:
+        f.write("%s\t%d\tIN\tDNSKEY\t%s\n" % (z.name, z.ttl, key.dnskey))
+    out = _run_tool([LDNS_KEY2DS, "-n", "-f", _DS_DIGEST_FLAG[z.ds_digest.upper()],
+                     pubfile], d)
+    key.ds_records = [r[3] for r in _rrsets_to_records(_read_rrsets(out, z.name))]
+
+
+def _key_tag(dnskey):
+    """RFC 4034 Appendix B key tag of a DNSKEY rdata (dnspython object)."""
+    wire = dnskey.to_digestable()
+    ac = 0
+    for i, b in enumerate(wire):
+        ac += b if i & 1 else b << 8
+    ac += (ac >> 16) & 0xFFFF
+    return ac & 0xFFFF
+
+
+def _flip_digest(ds_text):
+    tag, alg, dt, digest = ds_text.split(None, 3)
+    digest = digest.replace(" ", "")
+    last = "0" if digest[-1].lower() != "0" else "1"
+    return "%s %s %s %s" % (tag, alg, dt, digest[:-1] + last)
+
+
+def _corrupt_sig(rrsig_text):
+    """The RRSIG with the first octet of its signature inverted: same key
+    tag, window and length, but it does not verify."""
+    sig = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.RRSIG, rrsig_text)
+    b = bytes([sig.signature[0] ^ 0xFF]) + sig.signature[1:]
+    return sig.replace(signature=b).to_text()
+
+
+def _insecure_cuts(z, records):
+    """Delegation points of zone z without a DS in its records."""
+    apex = dns.name.from_text(z.name)
+    ns = {r[0] for r in records if r[2] == "NS" and r[0] != z.name}
+    ds = {r[0] for r in records if r[2] == "DS"}
+    return [dns.name.from_text(n) for n in ns - ds
+            if dns.name.from_text(n).is_subdomain(apex)]
+
+
+def _sign_zone(h, z):
+    """Keys, ldns-signzone, breakage knobs; replaces z.records with the
+    signed records and sets z.keys, z.ds_records, z.signed_file."""
+    d = _dnssec_dir(h, z)
+    keys = list(z.key_specs) if z.key_specs is not None else [Key(ksk=True), Key()]
+    for k in keys:
+        _make_key(z, k, d)
+    if z.bad_ds is True or z.bad_ds == "key":
+        # The parent's DS is that of a KSK the zone neither publishes nor
+        # signs with: it matches no DNSKEY (key tag and digest both differ).
+        stray = Key(ksk=True, publish=False, sign=False, ds=True)
+        _make_key(z, stray, d)
+        for k in keys:
+            k.ds = False
+        keys.append(stray)
+    z.keys = keys
+    ds = []
+    for k in keys:
+        if k.ds:
+            ds += k.ds_records
+    if z.bad_ds == "digest":
+        ds = [_flip_digest(x) for x in ds]
+    elif z.bad_ds not in (False, None, True, "key"):
+        raise ValueError("bad_ds: True/'key' or 'digest', not %r" % (z.bad_ds,))
+    z.ds_records = ds
+
+    records = list(z.records)
+    deferred = []
+    if z.nsec3 and z.optout:
+        # Opt-out (RFC 5155 6): the insecure delegations (and their glue)
+        # get no NSEC3 of their own. ldns-signzone -p only sets the flag,
+        # so they are left out of what it signs and put back afterwards
+        # (delegation NS and glue carry no RRSIG in any case).
+        cuts = _insecure_cuts(z, records)
+        keep = []
+        for r in records:
+            n = dns.name.from_text(r[0])
+            (deferred if any(n.is_subdomain(c) for c in cuts) else keep).append(r)
+        records = keep
+    unsigned = os.path.join(d, "unsigned.zone")
+    with open(unsigned, "w") as f:
+        for owner, ttl, t, rd in records:
+            f.write("%s\t%d\tIN\t%s\t%s\n" % (owner, ttl, t, rd))
+        for k in keys:
+            if k.publish:
+                f.write("%s\t%d\tIN\tDNSKEY\t%s\n" % (z.name, z.ttl, k.dnskey))
+    inception = z.sig_inception if z.sig_inception is not None else from_now(-3600)
+    expiration = z.sig_expiration if z.sig_expiration is not None \
+        else from_now(30 * 86400)
+    raw = os.path.join(d, "ldns.signed")
+    argv = [LDNS_SIGNZONE, "-d", "-o", z.name, "-f", raw,
+            "-i", _sig_time(inception), "-e", _sig_time(expiration)]
+    if z.nsec3:
+        argv += ["-n", "-t", str(z.iterations)]
+        if z.salt:
+            argv += ["-s", z.salt]
+        if z.optout:
+            argv.append("-p")
+    signers = [k for k in keys if k.sign]
+    if not signers:
+        raise ValueError("zone %s: no key signs" % z.name)
+    argv += [unsigned] + [k.base for k in signers]
+    _run_tool(argv, d)
+    with open(raw) as f:
+        signed = _rrsets_to_records(_read_rrsets(f.read(), z.name))
+    for k in signers:
+        if not k.zone_bit:
+            signed = _resign_without_zone_bit(z, k, signed)
+    def covers(r, owner, rdtype):
+        return (r[0] == owner and r[2] == "RRSIG"
+                and r[3].split(None, 1)[0].upper() == rdtype)
+    for knob in ("strip_sigs", "bad_sigs", "drop_records"):
+        for owner, rdtype in getattr(z, knob):
+            owner = _abs(owner).lower()
+            rdtype = rdtype.upper()
+            before = list(signed)
+            if knob == "strip_sigs":
+                signed = [r for r in signed if not covers(r, owner, rdtype)]
+            elif knob == "drop_records":
+                signed = [r for r in signed if not covers(r, owner, rdtype)
+                          and not (r[0] == owner and r[2] == rdtype)]
+            else:
+                signed = [r[:3] + (_corrupt_sig(r[3]),)
+                          if covers(r, owner, rdtype) else r for r in signed]
+            if signed == before:
+                raise ValueError("%s: nothing at %s %s in %s"
+                                 % (knob, owner, rdtype, z.name))
+    z.records = signed + deferred
+    z.signed_file = os.path.join(d, "signed.zone")
+    with open(z.signed_file, "w") as f:
+        for owner, ttl, t, rd in z.records:
+            f.write("%s\t%d\tIN\t%s\t%s\n" % (owner, ttl, t, rd))
 
 
 class _Server:
@@ -599,22 +969,70 @@ class Hierarchy:
         self.servers = {}   # addr -> NSDServer | BadAuth
         self.started = False
         self.hints = os.path.join(self.tmpdir, "root.hints")
+        # Set by the build when the root zone is signed: files with the
+        # root's DS (". 3600 IN DS ...") or DNSKEY lines, for a resolver.
+        self.trust_anchor = None
+        self.trust_anchor_dnskey = None
 
     def addr(self, n):
         return n if isinstance(n, str) else auth_addr(self.base, n)
 
     def zone(self, name, servers, records=(), ns_names=None, ttl=3600,
-             neg_ttl=300):
+             neg_ttl=300, *, signed=False, algorithm="ECDSAP256SHA256",
+             nsec3=False, optout=False, salt="", iterations=0, keys=None,
+             sig_inception=None, sig_expiration=None, bad_ds=False,
+             strip_sigs=(), bad_sigs=(), drop_records=(), ds=True,
+             ds_digest="SHA256"):
         """Declare a zone served by `servers`. records: zone-file lines
         relative to the zone ('www 300 A 192.0.2.1', '@ MX 10 mx', ...).
         ns_names: one NS name per server; a name outside the zone makes the
         delegation glueless (the name's address goes into the zone holding
-        it, which must be declared too). Default: ns<i>.<zone>."""
+        it, which must be declared too). Default: ns<i>.<zone>.
+
+        DNSSEC (keyword-only; see README "Signed zones"):
+        signed: sign the zone (ldns-signzone) with `keys` (default a KSK and
+            a ZSK of `algorithm`, from ldns-keygen); a signed parent gets
+            the DS of the keys with ds=True (ldns-key2ds, digest ds_digest).
+        nsec3, optout, salt (hex, "" = none), iterations: NSEC3 denial
+            (RFC 9276 defaults: no salt, 0 iterations); optout leaves the
+            insecure delegations out of the NSEC3 chain.
+        sig_inception, sig_expiration: epoch seconds (see from_now()),
+            datetime or 'YYYYMMDDhhmmss'; default now - 1 h and now + 30 d.
+        bad_ds: True/'key': the parent's DS is that of a key the zone does
+            not have; 'digest': the real DS with one digest digit changed.
+        strip_sigs: [(owner, TYPE)]: the RRSIGs over that RRset removed
+            after signing; bad_sigs: the same RRSIGs kept but corrupted (they
+            do not verify); drop_records: the RRset and its RRSIGs removed
+            (e.g. an NSEC, so a denial lacks its proof).
+        ds: False: a signed parent publishes no DS (an insecure delegation
+            to a signed zone)."""
         addrs = [self.addr(s) for s in servers]
         if ns_names is not None:
             assert len(ns_names) == len(addrs), "one NS name per server"
             ns_names = [_abs(n).lower() for n in ns_names]
         z = Zone(name, addrs, records, ns_names, ttl, neg_ttl)
+        if not signed and (nsec3 or optout or salt or iterations or keys
+                           or sig_inception or sig_expiration or bad_ds
+                           or strip_sigs or bad_sigs or drop_records):
+            raise ValueError("zone %s: DNSSEC options need signed=True" % z.name)
+        if signed:
+            if ds_digest.upper() not in _DS_DIGEST_FLAG:
+                raise ValueError("ds_digest: one of %s" % sorted(_DS_DIGEST_FLAG))
+            z.signed = True
+            z.algorithm = algorithm
+            z.nsec3 = nsec3
+            z.optout = optout
+            z.salt = salt or ""
+            z.iterations = iterations
+            z.key_specs = list(keys) if keys is not None else None
+            z.sig_inception = sig_inception
+            z.sig_expiration = sig_expiration
+            z.bad_ds = bad_ds
+            z.strip_sigs = list(strip_sigs)
+            z.bad_sigs = list(bad_sigs)
+            z.drop_records = list(drop_records)
+            z.publish_ds = ds
+            z.ds_digest = ds_digest.upper()
         self.zones[z.name] = z
         return z
 
@@ -697,6 +1115,8 @@ class Hierarchy:
                     out.append(r)
             out.sort(key=lambda r: r[2] != "SOA")  # SOA first, stable
             self.zones[name].records = out
+        if any(z.signed for z in self.zones.values()):
+            self._sign_zones()
         # servers
         for z in self.zones.values():
             for a in z.addrs:
@@ -719,6 +1139,59 @@ class Hierarchy:
                 f.write(".\t3600000\tNS\t%s\n" % ns.upper())
             for ns, addr in zip(root.ns_names, root.addrs):
                 f.write("%s\t3600000\tA\t%s\n" % (ns.upper(), addr))
+
+    def _sign_zones(self):
+        """Sign every signed zone, children before parents, so that a
+        parent is signed with the DS records of its signed children; then
+        write the root's trust anchor files."""
+        order = sorted(self.zones.values(),
+                       key=lambda z: -len(dns.name.from_text(z.name)))
+        for z in order:
+            if not z.signed:
+                continue
+            _sign_zone(self, z)
+            parent = self._parent(z.name)
+            if parent is not None and parent.signed and z.publish_ds:
+                for ds in z.ds_records:
+                    parent.records.append((z.name, z.ttl, "DS", ds))
+        root = self.zones.get(".")
+        if root is not None and root.signed:
+            self.trust_anchor = self.write_trust_anchor(
+                os.path.join(self.tmpdir, "trust-anchor.ds"))
+            self.trust_anchor_dnskey = self.write_trust_anchor(
+                os.path.join(self.tmpdir, "trust-anchor.dnskey"), form="DNSKEY")
+
+    def trust_anchor_lines(self, zone=".", form="DS"):
+        """Trust-anchor lines for a signed zone (after start()): its DS
+        records as its parent would publish them (form="DS"), or the DNSKEY
+        records of its keys with ds=True (form="DNSKEY")."""
+        z = self.zones[_abs(zone).lower()]
+        if not z.signed:
+            raise ValueError("zone %s is not signed" % z.name)
+        if form.upper() == "DS":
+            rdata = z.ds_records
+        else:
+            rdata = [k.dnskey for k in z.keys if k.ds]
+        return ["%s %d IN %s %s" % (z.name, z.ttl, form.upper(), r) for r in rdata]
+
+    def write_trust_anchor(self, path, zones=(".",), form="DS"):
+        """Write the trust-anchor lines of `zones` to path; returns path."""
+        lines = []
+        for zn in zones:
+            lines += self.trust_anchor_lines(zn, form)
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return path
+
+    def verify_zone(self, zone, *args):
+        """ldns-verify-zone on a signed zone's final file (after start()):
+        CompletedProcess (rc 0 when every signature and the denial chain
+        check out at the current time)."""
+        z = self.zones[_abs(zone).lower()]
+        return subprocess.run([LDNS_VERIFY_ZONE] + list(args) + [z.signed_file],
+                              capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL,
+                              timeout=DNSSEC_TOOL_TIMEOUT)
 
     def start(self, timeout=15.0):
         self._build()
