@@ -46,6 +46,9 @@ struct proof {
   bool hq_done[MAX_LABELS + 1], hw_done[MAX_LABELS + 1];
   unsigned hashes;
   bool over_budget;
+  /* denial_ds: where to say that the name is inside the zone (NULL for the
+   * other proofs, for which that proves nothing). */
+  bool *inside;
 };
 
 const char *denial_result_name(enum denial_result r) {
@@ -138,6 +141,31 @@ static enum denial_result types_absent(struct proof *p, const ldns_rdf *bitmap,
   return DENIAL_PROVEN;
 }
 
+/* For denial_ds: a name that exists with none of NS, SOA, DNAME (or DS,
+ * which would contradict the NODATA) is no zone cut but part of the zone. */
+static bool no_cut(const ldns_rdf *bitmap) {
+  return !has_type(bitmap, LDNS_RR_TYPE_NS) && !has_type(bitmap, LDNS_RR_TYPE_SOA) &&
+         !has_type(bitmap, LDNS_RR_TYPE_DNAME) && !has_type(bitmap, LDNS_RR_TYPE_DS);
+}
+
+/* The matching record of a NODATA proof: types_absent, except that for
+ * denial_ds a name with no cut proves it inside the zone. */
+static enum denial_result match_absent(struct proof *p, const ldns_rdf *bitmap,
+                                       ldns_rr_type qtype, const char *kind,
+                                       const ldns_rdf *name) {
+  if (p->inside && qtype == LDNS_RR_TYPE_DS) {
+    char n[256];
+    if (no_cut(bitmap)) {
+      *p->inside = true;
+      return DENIAL_PROVEN;
+    }
+    if (has_type(bitmap, LDNS_RR_TYPE_DNAME) && !has_type(bitmap, LDNS_RR_TYPE_NS))
+      return say(p, DENIAL_NOT_PROVEN, "%s at %s has DNAME: no delegation, and names below are "
+                 "redirected", kind, name_str(name, n, sizeof n));
+  }
+  return types_absent(p, bitmap, qtype, kind, name);
+}
+
 /* ---- NSEC (RFC 4035) ---- */
 
 static bool nsec_usable(const struct proof *p, const ldns_rr *rr) {
@@ -228,15 +256,18 @@ static enum denial_result nsec_nodata(struct proof *p, ldns_rr_type qtype) {
   char n[256];
   ldns_rdf q = suffix(p, p->nlabels);
   const ldns_rr *m = nsec_matching(p, &q);
-  if (m) return types_absent(p, nsec_bitmap(m), qtype, "NSEC", &q);
+  if (m) return match_absent(p, nsec_bitmap(m), qtype, "NSEC", &q);
   /* An empty non-terminal has no NSEC: the one covering it points below it. */
   const ldns_rr *cover = nsec_covering(p, &q);
   const ldns_rdf *next = cover ? ldns_rr_rdf(cover, 0) : NULL;
   if (next && name_in(next, &q) && !name_equal(next, &q)) {
-    if (qtype == LDNS_RR_TYPE_DS)
-      return say(p, DENIAL_NOT_PROVEN, "%s is an empty non-terminal: not a delegation",
-                 name_str(&q, n, sizeof n));
-    return DENIAL_PROVEN;
+    if (qtype != LDNS_RR_TYPE_DS) return DENIAL_PROVEN;
+    if (p->inside) { /* denial_ds: an ENT is no cut, so inside the zone */
+      *p->inside = true;
+      return DENIAL_PROVEN;
+    }
+    return say(p, DENIAL_NOT_PROVEN, "%s is an empty non-terminal: not a delegation",
+               name_str(&q, n, sizeof n));
   }
   return say(p, DENIAL_NOT_PROVEN, "no NSEC matches %s", name_str(&q, n, sizeof n));
 }
@@ -506,7 +537,8 @@ static enum denial_result n3_nodata(struct proof *p, ldns_rr_type qtype) {
   const uint8_t *h = hash_suffix(p, p->nlabels);
   if (!h) return hash_failed(p);
   const struct n3 *m = n3_matching(p, h);
-  if (m) return types_absent(p, m->bitmap, qtype, "NSEC3", &q);
+  /* An empty non-terminal has a record with an empty bitmap (RFC 5155 7.1). */
+  if (m) return match_absent(p, m->bitmap, qtype, "NSEC3", &q);
   size_t ce;
   const struct n3 *nc;
   if (n3_closest(p, &ce, &nc) == DENIAL_PROVEN && nc->optout) return n3_optout(p, ce);
@@ -617,7 +649,7 @@ static enum denial_result run(struct proof *p, enum op op, ldns_rr_type qtype, s
 /* One proof; `ce` is the wildcard answer's closest encloser (its RRSIG
  * labels). The why is left empty when proven. */
 static enum denial_result prove(enum op op, const ldns_rdf *qname, ldns_rr_type qtype, size_t ce,
-                                const ldns_rdf *signer, const ldns_rr_list *rrs,
+                                const ldns_rdf *signer, const ldns_rr_list *rrs, bool *inside,
                                 struct denial_why *why) {
   struct proof *p = malloc(sizeof *p);
   if (!p) {
@@ -627,6 +659,7 @@ static enum denial_result prove(enum op op, const ldns_rdf *qname, ldns_rr_type 
   char n[256];
   enum denial_result r = proof_init(p, qname, signer, rrs, why);
   if (r != DENIAL_PROVEN) goto out;
+  p->inside = inside;
   if (op == OP_WILDCARD_ANSWER) {
     ldns_rdf q = suffix(p, p->nlabels);
     /* RRSIG labels do not count a leading "*" (RFC 4034 3.1.3): a query for
@@ -652,25 +685,33 @@ out:
 
 enum denial_result denial_nxdomain(const ldns_rdf *qname, const ldns_rdf *signer,
                                    const ldns_rr_list *nsecs, struct denial_why *why) {
-  return prove(OP_NXDOMAIN, qname, 0, 0, signer, nsecs, why);
+  return prove(OP_NXDOMAIN, qname, 0, 0, signer, nsecs, NULL, why);
 }
 
 enum denial_result denial_nodata(const ldns_rdf *qname, ldns_rr_type qtype,
                                  const ldns_rdf *signer, const ldns_rr_list *nsecs,
                                  struct denial_why *why) {
-  return prove(OP_NODATA, qname, qtype, 0, signer, nsecs, why);
+  return prove(OP_NODATA, qname, qtype, 0, signer, nsecs, NULL, why);
 }
 
 enum denial_result denial_wildcard_answer(const ldns_rdf *qname, uint8_t rrsig_labels,
                                           const ldns_rdf *signer, const ldns_rr_list *nsecs,
                                           struct denial_why *why) {
-  return prove(OP_WILDCARD_ANSWER, qname, 0, rrsig_labels, signer, nsecs, why);
+  return prove(OP_WILDCARD_ANSWER, qname, 0, rrsig_labels, signer, nsecs, NULL, why);
 }
 
 enum denial_result denial_wildcard_nodata(const ldns_rdf *qname, ldns_rr_type qtype,
                                           const ldns_rdf *signer, const ldns_rr_list *nsecs,
                                           struct denial_why *why) {
-  return prove(OP_WILDCARD_NODATA, qname, qtype, 0, signer, nsecs, why);
+  return prove(OP_WILDCARD_NODATA, qname, qtype, 0, signer, nsecs, NULL, why);
+}
+
+enum denial_result denial_ds(const ldns_rdf *name, const ldns_rdf *signer,
+                             const ldns_rr_list *nsecs, bool *inside, struct denial_why *why) {
+  bool in = false;
+  enum denial_result r = prove(OP_NODATA, name, LDNS_RR_TYPE_DS, 0, signer, nsecs, &in, why);
+  if (inside) *inside = r == DENIAL_PROVEN && in;
+  return r;
 }
 
 /* RFC 8198 5: NXDOMAIN first, then NODATA at the name or an empty
@@ -686,7 +727,7 @@ enum denial_result denial_aggressive(const ldns_rdf *qname, ldns_rr_type qtype,
   struct denial_why best_why = {{0}}, w;
   if (nxdomain) *nxdomain = false;
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-    enum denial_result r = prove(ops[i], qname, qtype, 0, signer, nsecs, &w);
+    enum denial_result r = prove(ops[i], qname, qtype, 0, signer, nsecs, NULL, &w);
     if (r == DENIAL_PROVEN) {
       if (nxdomain) *nxdomain = ops[i] == OP_NXDOMAIN;
       if (why) why->text[0] = 0;

@@ -69,6 +69,15 @@ enum denial_result denial_nodata(const ldns_rdf *qname, ldns_rr_type qtype,
                                  const ldns_rdf *signer, const ldns_rr_list *nsecs,
                                  struct denial_why *why);
 
+/* For a DS query at `name` (RFC 4035 5.4, RFC 5155 8.6, RFC 6840 4.4): PROVEN when the records
+ * show a delegation without DS; OPTOUT / NSEC3_ITERATIONS as for denial_nodata; and, when the
+ * records show `name` exists in `signer` with no zone cut (a matching NSEC/NSEC3 without NS, SOA
+ * or DNAME, or an empty non-terminal), DENIAL_PROVEN with *inside set — the name is part of the
+ * zone, not a delegation. Otherwise NOT_PROVEN with why. *inside is false for any other result;
+ * a match listing DS is no proof of either. */
+enum denial_result denial_ds(const ldns_rdf *name, const ldns_rdf *signer,
+                             const ldns_rr_list *nsecs, bool *inside, struct denial_why *why);
+
 /* A positive answer synthesised from a wildcard (its RRSIG labels field is
  * below the label count of qname): prove that no closer match exists (RFC
  * 4035 5.3.4, RFC 5155 8.8). `rrsig_labels` is the answer's RRSIG labels

@@ -5,14 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "resolver/denial.h"
 #include "resolver/name.h"
-
-/* Distinct NSEC3 parameter sets hashed when looking for a matching record
- * (one per call in practice; the cap bounds a forged mix). */
-#define MAX_N3_HASHES 4
 
 enum phase {
   PH_ANCHOR_KEYS, /* DNSKEY of the anchor's zone */
@@ -167,84 +162,6 @@ static void zone_trusted(trust_walk_t *w) {
   step_down(w, w->zone);
 }
 
-/* ---- "not a delegation" -------------------------------------------------- */
-
-static bool bit(const ldns_rdf *bitmap, ldns_rr_type t) {
-  return bitmap && ldns_rdf_get_type(bitmap) == LDNS_RDF_TYPE_BITMAP &&
-         ldns_nsec_bitmap_covers_type(bitmap, t);
-}
-
-/* A name that exists in the zone and is no cut: none of NS, DS, SOA, DNAME. */
-static bool plain_name(const ldns_rdf *bitmap) {
-  return !bit(bitmap, LDNS_RR_TYPE_NS) && !bit(bitmap, LDNS_RR_TYPE_DS) &&
-         !bit(bitmap, LDNS_RR_TYPE_SOA) && !bit(bitmap, LDNS_RR_TYPE_DNAME);
-}
-
-/* NSEC: a record at name without NS, or one covering name whose next name
- * lies below it (name is an empty non-terminal, RFC 4035 5.4). */
-static bool nsec_in_zone(const ldns_rdf *name, const ldns_rdf *zone, const ldns_rr_list *nsecs) {
-  for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs); i++) {
-    const ldns_rr *rr = ldns_rr_list_rr(nsecs, i);
-    if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NSEC || ldns_rr_rd_count(rr) < 1) continue;
-    const ldns_rdf *owner = ldns_rr_owner(rr), *next = ldns_rr_rdf(rr, 0);
-    const ldns_rdf *bitmap = ldns_rr_rd_count(rr) > 1 ? ldns_rr_rdf(rr, 1) : NULL;
-    if (ldns_rdf_get_type(next) != LDNS_RDF_TYPE_DNAME || !name_in(owner, zone)) continue;
-    if (name_equal(owner, name)) {
-      if (plain_name(bitmap)) return true;
-      continue;
-    }
-    /* A cut or DNAME above name: this record cannot speak for it. */
-    if (name_in(name, owner) && !name_equal(owner, zone) &&
-        (bit(bitmap, LDNS_RR_TYPE_NS) || bit(bitmap, LDNS_RR_TYPE_DNAME)))
-      continue;
-    if (ldns_dname_compare(owner, name) < 0 && ldns_dname_compare(name, next) < 0 &&
-        name_in(next, name) && !name_equal(next, name))
-      return true;
-  }
-  return false;
-}
-
-/* NSEC3: a record matching name's hash without NS (an empty non-terminal
- * has one with an empty bitmap, RFC 5155 7.1). */
-static bool nsec3_in_zone(const ldns_rdf *name, const ldns_rdf *zone, const ldns_rr_list *nsecs) {
-  size_t zl = ldns_dname_label_count(zone);
-  const ldns_rr *hashed_with[MAX_N3_HASHES];
-  ldns_rdf *hashes[MAX_N3_HASHES];
-  size_t nh = 0;
-  bool found = false;
-  for (size_t i = 0; !found && i < ldns_rr_list_rr_count(nsecs); i++) {
-    const ldns_rr *rr = ldns_rr_list_rr(nsecs, i);
-    if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NSEC3 || ldns_rr_rd_count(rr) < 5) continue;
-    const ldns_rdf *owner = ldns_rr_owner(rr);
-    if (ldns_dname_label_count(owner) != zl + 1 || !name_in(owner, zone) ||
-        ldns_nsec3_algorithm(rr) != 1 || (ldns_nsec3_flags(rr) & ~1u) != 0 ||
-        ldns_nsec3_iterations(rr) > DENIAL_NSEC3_MAX_ITERATIONS)
-      continue;
-    const ldns_rdf *salt = ldns_rr_rdf(rr, 3);
-    ldns_rdf *h = NULL;
-    for (size_t k = 0; k < nh && !h; k++) {
-      const ldns_rdf *s = ldns_rr_rdf(hashed_with[k], 3);
-      if (ldns_nsec3_iterations(hashed_with[k]) == ldns_nsec3_iterations(rr) &&
-          ldns_rdf_compare(s, salt) == 0)
-        h = hashes[k];
-    }
-    if (!h) {
-      if (nh == MAX_N3_HASHES) continue;
-      h = ldns_nsec3_hash_name_frm_nsec3(rr, name);
-      if (!h) continue;
-      hashed_with[nh] = rr;
-      hashes[nh++] = h;
-    }
-    /* Both are one label of base32hex: compare it, ignoring case. */
-    const uint8_t *a = ldns_rdf_data(owner), *b = ldns_rdf_data(h);
-    if (ldns_rdf_size(h) >= 2 && a[0] == b[0] && a[0] + 1u <= ldns_rdf_size(h) &&
-        strncasecmp((const char *)a + 1, (const char *)b + 1, a[0]) == 0)
-      found = plain_name(ldns_rr_rd_count(rr) > 5 ? ldns_rr_rdf(rr, 5) : NULL);
-  }
-  for (size_t k = 0; k < nh; k++) ldns_rdf_deep_free(hashes[k]);
-  return found;
-}
-
 /* ---- the steps ----------------------------------------------------------- */
 
 static void on_anchor_keys(trust_walk_t *w, const ldns_rr_list *rrset,
@@ -371,7 +288,14 @@ static void on_ds_nodata(trust_walk_t *w, const ldns_rr_list *sigs, const ldns_r
   free(seen);
 
   struct denial_why why;
-  enum denial_result d = denial_nodata(w->child, LDNS_RR_TYPE_DS, w->zone, ok, &why);
+  bool inside = false;
+  enum denial_result d = denial_ds(w->child, w->zone, ok, &inside, &why);
+  if (inside) {
+    ttl_rrset(w, ok);
+    ldns_rr_list_free(ok);
+    step_down(w, w->child); /* no cut here: same zone, one label further */
+    return;
+  }
   if (d != DENIAL_NOT_PROVEN) {
     ttl_rrset(w, ok);
     ldns_rr_list_free(ok);
@@ -380,12 +304,6 @@ static void on_ds_nodata(trust_walk_t *w, const ldns_rr_list *sigs, const ldns_r
       finish(w, SEC_INSECURE, -1, "zone %s: delegation to %s has no DS", z, n);
     else
       finish(w, SEC_INSECURE, -1, "zone %s: DS of %s: %.150s", z, n, why.text);
-    return;
-  }
-  if (nsec_in_zone(w->child, w->zone, ok) || nsec3_in_zone(w->child, w->zone, ok)) {
-    ttl_rrset(w, ok);
-    ldns_rr_list_free(ok);
-    step_down(w, w->child); /* same zone, one label further */
     return;
   }
   ldns_rr_list_free(ok);

@@ -117,6 +117,19 @@ static enum denial_result wnodata(const char *qname, ldns_rr_type t, const char 
   return r;
 }
 
+/* denial_ds: *inside goes to ds_inside; it starts true so that a result
+ * which must clear it is seen to. */
+static bool ds_inside;
+static enum denial_result ds(const char *name, const char *zone, ldns_rr_list *l) {
+  ldns_rdf *q = dn(name), *z = dn(zone);
+  ds_inside = true;
+  enum denial_result r = denial_ds(q, z, l, &ds_inside, &why);
+  ldns_rdf_deep_free(q);
+  ldns_rdf_deep_free(z);
+  ldns_rr_list_deep_free(l);
+  return r;
+}
+
 /* Aggressive use keeps its list: the cache lends it. */
 static enum denial_result aggr(const char *qname, ldns_rr_type t, const ldns_rr_list *l,
                                bool *nxd) {
@@ -140,6 +153,25 @@ static enum denial_result aggr(const char *qname, ldns_rr_type t, const ldns_rr_
   do {                                                                                       \
     if (!strstr(why.text, (s)))                                                              \
       fail_msg("line %d: why '%s' lacks '%s'", __LINE__, why.text, (s));                     \
+  } while (0)
+
+/* Proven inside the zone (no cut), or a proven delegation without DS. */
+#define EXPECT_INSIDE(call)                                                                  \
+  do {                                                                                       \
+    EXPECT(call, DENIAL_PROVEN);                                                             \
+    if (!ds_inside) fail_msg("line %d: proven, but not inside the zone", __LINE__);          \
+  } while (0)
+#define EXPECT_DELEGATION(call)                                                              \
+  do {                                                                                       \
+    EXPECT(call, DENIAL_PROVEN);                                                             \
+    if (ds_inside) fail_msg("line %d: a delegation, said inside the zone", __LINE__);        \
+  } while (0)
+/* Any other result leaves *inside false. */
+#define EXPECT_DS(call, want)                                                                \
+  do {                                                                                       \
+    EXPECT(call, want);                                                                      \
+    if (ds_inside)                                                                           \
+      fail_msg("line %d: %s with inside set", __LINE__, denial_result_name(want));           \
   } while (0)
 
 static ldns_rr_list *nsec_chain(void) {
@@ -572,6 +604,140 @@ static void test_nsec3_hash_budget(void **state) {
   EXPECT(nx(q, ZONE, n3_chain(false)), DENIAL_PROVEN);
 }
 
+/* ---- DS: delegation without DS, or a name inside the zone ---- */
+
+static void test_ds_nsec(void **state) {
+  (void)state;
+  /* The insecure delegation: NS, no DS, no SOA. */
+  EXPECT_DELEGATION(ds("insec.example.com.", ZONE, rrlist(NSEC_INSEC, NULL)));
+  assert_string_equal(why.text, "");
+  /* A plain name: it exists, no cut, so it is part of example.com. */
+  EXPECT_INSIDE(ds("www.example.com.", ZONE, rrlist(NSEC_WWW, NULL)));
+  assert_string_equal(why.text, "");
+  EXPECT_INSIDE(ds("a.b.c.example.com.", ZONE, rrlist(NSEC_ABC, NULL)));
+  EXPECT_INSIDE(ds("ns.example.com.", ZONE, rrlist(NSEC_NS, NULL)));
+  /* A CNAME owner can have no NS either. */
+  EXPECT_INSIDE(ds("alias.example.com.", ZONE, rrlist(NSEC_ALIAS, NULL)));
+  /* The secure delegation lists DS: neither. */
+  EXPECT_DS(ds("sub.example.com.", ZONE, rrlist(NSEC_SUB, NULL)), DENIAL_NOT_PROVEN);
+  WHY_HAS("lists type DS");
+  /* The apex record (SOA) is the child side. */
+  EXPECT_DS(ds("example.com.", ZONE, rrlist(NSEC_APEX, NULL)), DENIAL_NOT_PROVEN);
+  WHY_HAS("child zone's apex");
+  /* A DNAME is no delegation, and what is below it is not this zone's. */
+  EXPECT_DS(ds("d.example.com.", ZONE, rrlist(NSEC_D, NULL)), DENIAL_NOT_PROVEN);
+  WHY_HAS("DNAME");
+  /* A name that does not exist is NXDOMAIN, not NODATA. */
+  EXPECT_DS(ds("nx.example.com.", ZONE, rrlist(NSEC_NS, NSEC_APEX, NULL)), DENIAL_NOT_PROVEN);
+  WHY_HAS("no NSEC matches nx.example.com.");
+  /* Another name's record, or none at all. */
+  EXPECT_DS(ds("www.example.com.", ZONE, rrlist(NSEC_NS, NULL)), DENIAL_NOT_PROVEN);
+  EXPECT_DS(ds("www.example.com.", ZONE, ldns_rr_list_new()), DENIAL_NOT_PROVEN);
+  /* Below a cut, the parent's records speak for nothing. */
+  EXPECT_DS(ds("x.sub.example.com.", ZONE, rrlist(NSEC_SUB, NULL)), DENIAL_NOT_PROVEN);
+  EXPECT_DS(ds("x.insec.example.com.", ZONE, rrlist(NSEC_INSEC, NULL)), DENIAL_NOT_PROVEN);
+  /* Outside the signer. */
+  EXPECT_DS(ds("www.example.org.", ZONE, rrlist(NSEC_WWW, NULL)), DENIAL_NOT_PROVEN);
+  WHY_HAS("not in zone");
+}
+
+static void test_ds_nsec_ent(void **state) {
+  (void)state;
+  /* alias -> a.b.c covers c and b.c and points below them: both exist, as
+   * empty non-terminals, with no cut. */
+  EXPECT_INSIDE(ds("c.example.com.", ZONE, rrlist(NSEC_ALIAS, NULL)));
+  EXPECT_INSIDE(ds("b.c.example.com.", ZONE, rrlist(NSEC_ALIAS, NULL)));
+  /* a.a.c is covered, but nothing is below it: it does not exist. */
+  EXPECT_DS(ds("a.a.c.example.com.", ZONE, rrlist(NSEC_ALIAS, NULL)), DENIAL_NOT_PROVEN);
+  /* An NSEC at a cut above the name cannot show an ENT below it. */
+  EXPECT_DS(ds("y.insec.example.com.", ZONE,
+               rrlist("insec.example.com. 300 IN NSEC x.y.insec.example.com. NS RRSIG NSEC",
+                      NULL)),
+            DENIAL_NOT_PROVEN);
+  /* denial_nodata keeps saying an ENT is no delegation. */
+  EXPECT(nodata("c.example.com.", LDNS_RR_TYPE_DS, ZONE, rrlist(NSEC_ALIAS, NULL)),
+         DENIAL_NOT_PROVEN);
+  WHY_HAS("not a delegation");
+}
+
+static void test_ds_nsec3(void **state) {
+  (void)state;
+  EXPECT_DELEGATION(ds("insec.example.com.", ZONE, rrlist(N3_INSEC("0"), NULL)));
+  EXPECT_INSIDE(ds("www.example.com.", ZONE, rrlist(N3_WWW("0"), NULL)));
+  EXPECT_INSIDE(ds("alias.example.com.", ZONE, rrlist(N3_ALIAS("0"), NULL)));
+  /* Empty non-terminals: records with empty bitmaps (RFC 5155 7.1). */
+  EXPECT_INSIDE(ds("c.example.com.", ZONE, rrlist(N3_C("0"), NULL)));
+  EXPECT_INSIDE(ds("b.c.example.com.", ZONE, rrlist(N3_BC("0"), NULL)));
+  EXPECT_DS(ds("sub.example.com.", ZONE, rrlist(N3_SUB("0"), NULL)), DENIAL_NOT_PROVEN);
+  WHY_HAS("lists type DS");
+  EXPECT_DS(ds("example.com.", ZONE, rrlist(N3_APEX("0"), NULL)), DENIAL_NOT_PROVEN);
+  EXPECT_DS(ds("d.example.com.", ZONE, rrlist(N3_D("0"), NULL)), DENIAL_NOT_PROVEN);
+  WHY_HAS("DNAME");
+  /* Another name's record does not match. */
+  EXPECT_DS(ds("www.example.com.", ZONE, rrlist(N3_NS("0"), NULL)), DENIAL_NOT_PROVEN);
+  WHY_HAS("no NSEC3 matches www.example.com.");
+  /* Salt and iterations: the salted hash of www matches, the unsalted not. */
+  EXPECT_INSIDE(ds("www.example.com.", ZONE, rrlist(N3S_WWW, NULL)));
+  EXPECT_DS(ds("www.example.com.", ZONE, rrlist(N3S_NX_NC, N3S_APEX, NULL)), DENIAL_NOT_PROVEN);
+  /* Records with an unknown hash algorithm are ignored. */
+  EXPECT_DS(ds("www.example.com.", ZONE,
+               rrlist("mifdndt3nff3od53o7tla1hrff95jkuk.example.com. 300 IN NSEC3 2 0 0 - "
+                      "onib9mgub9h0rml3cdf5bgrj59dkjhvk A RRSIG",
+                      NULL)),
+            DENIAL_NOT_PROVEN);
+}
+
+static void test_ds_nsec3_optout(void **state) {
+  (void)state;
+  /* NSD's DS answer for nothere in the opt-out zone: the next closer is in an
+   * opt-out span, so an unsigned delegation may be there. */
+  EXPECT_DS(ds("nothere.example.com.", ZONE, rrlist(N3_W("1"), N3_APEX("1"), N3_C("1"), NULL)),
+            DENIAL_OPTOUT);
+  WHY_HAS("opt-out");
+  /* Without the flag it proves the name absent: neither answer. */
+  EXPECT_DS(ds("nothere.example.com.", ZONE, rrlist(N3_W("0"), N3_APEX("0"), N3_C("0"), NULL)),
+            DENIAL_NOT_PROVEN);
+  /* A matching record counts, opt-out flag or not. */
+  EXPECT_DELEGATION(ds("insec.example.com.", ZONE, rrlist(N3_INSEC("1"), NULL)));
+  EXPECT_INSIDE(ds("www.example.com.", ZONE, rrlist(N3_WWW("1"), NULL)));
+  EXPECT_INSIDE(ds("c.example.com.", ZONE, n3_chain(true)));
+}
+
+static void test_ds_nsec3_iterations_and_budget(void **state) {
+  (void)state;
+  EXPECT_DS(ds("www.example.com.", ZONE, rrlist(N3I_NX_CE, NULL)), DENIAL_NSEC3_ITERATIONS);
+  WHY_HAS("iterations 200");
+  /* NSEC beside them still proves what it can. */
+  EXPECT_INSIDE(ds("www.example.com.", ZONE, rrlist(N3I_NX_CE, NSEC_WWW, NULL)));
+  /* A name 80 labels down: the opt-out search would hash them all. */
+  char q[300] = "";
+  for (int i = 0; i < 80; i++) strcat(q, "a.");
+  strcat(q, "example.com.");
+  EXPECT_DS(ds(q, ZONE, n3_chain(true)), DENIAL_NOT_PROVEN);
+  WHY_HAS("gave up");
+}
+
+static void test_ds_case_insensitive(void **state) {
+  (void)state;
+  EXPECT_DELEGATION(ds("INSEC.Example.COM.", "EXAMPLE.com.",
+                       rrlist("Insec.EXAMPLE.com. 300 IN NSEC NS.example.COM. NS RRSIG NSEC",
+                              NULL)));
+  EXPECT_INSIDE(ds("C.example.COM.", ZONE,
+                   rrlist("ALIAS.example.com. 300 IN NSEC A.B.C.EXAMPLE.COM. CNAME RRSIG NSEC",
+                          NULL)));
+  EXPECT_INSIDE(ds("wWw.ExAmPlE.cOm.", "Example.Com.",
+                   rrlist("MIFDNDT3NFF3OD53O7TLA1HRFF95JKUK.EXAMPLE.COM. 300 IN NSEC3 1 0 0 - "
+                          "ONIB9MGUB9H0RML3CDF5BGRJ59DKJHVK A RRSIG",
+                          NULL)));
+  /* why and inside may be NULL. */
+  ldns_rdf *q = dn("www.example.com."), *z = dn(ZONE);
+  ldns_rr_list *l = rrlist(NSEC_WWW, NULL);
+  assert_int_equal(denial_ds(q, z, l, NULL, NULL), DENIAL_PROVEN);
+  ldns_rr_list_deep_free(l);
+  ldns_rdf_deep_free(q);
+  ldns_rdf_deep_free(z);
+}
+
 /* ---- Aggressive use (RFC 8198) ---- */
 
 static void test_aggressive_nsec(void **state) {
@@ -661,6 +827,12 @@ int main(void) {
       cmocka_unit_test(test_nsec3_ignored_records),
       cmocka_unit_test(test_nsec3_case_insensitive),
       cmocka_unit_test(test_nsec3_hash_budget),
+      cmocka_unit_test(test_ds_nsec),
+      cmocka_unit_test(test_ds_nsec_ent),
+      cmocka_unit_test(test_ds_nsec3),
+      cmocka_unit_test(test_ds_nsec3_optout),
+      cmocka_unit_test(test_ds_nsec3_iterations_and_budget),
+      cmocka_unit_test(test_ds_case_insensitive),
       cmocka_unit_test(test_aggressive_nsec),
       cmocka_unit_test(test_aggressive_nsec3),
       cmocka_unit_test(test_result_names),

@@ -398,6 +398,29 @@ static void test_nsec3_not_a_delegation(void **state) {
   trust_walk_free(w);
 }
 
+/* NSEC3 at host.example.com.: an empty non-terminal (empty bitmap) is inside
+ * the zone; a DNAME there is neither a delegation nor a name to walk past. */
+static void test_nsec3_ent_and_dname(void **state) {
+  struct tree *t = *state;
+  char owner[256], text[512];
+  n3_owner("host.example.com.", "example.com.", owner, sizeof owner);
+  snprintf(text, sizeof text, "%s 1200 IN NSEC3 1 0 0 - VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV", owner);
+  put_nodata(t, "host.example.com.", LDNS_RR_TYPE_DS, rrlist(text, NULL), &t->ex_zsk);
+  trust_walk_t *w = walk(t, "x.host.example.com.");
+  assert_int_equal(trust_result(w)->state, SEC_SECURE);
+  assert_name(trust_zone(w), "x.host.example.com.");
+  assert_int_equal(trust_ttl(w), 1200);
+  trust_walk_free(w);
+
+  snprintf(text, sizeof text,
+           "%s 1200 IN NSEC3 1 0 0 - VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV DNAME RRSIG", owner);
+  put_nodata(t, "host.example.com.", LDNS_RR_TYPE_DS, rrlist(text, NULL), &t->ex_zsk);
+  w = walk(t, "x.host.example.com.");
+  assert_bogus(w, EDE_NSEC_MISSING, "host.example.com.");
+  assert_non_null(strstr(trust_result(w)->why, "DNAME"));
+  trust_walk_free(w);
+}
+
 /* The data claims a signer the parent shows is no zone. */
 static void test_signer_not_a_zone(void **state) {
   struct tree *t = *state;
@@ -764,6 +787,7 @@ int main(void) {
       T(test_no_anchor),            T(test_anchor_forms),
       T(test_unsupported_ds),       T(test_ttl_capped_by_signatures),
       T(test_nsec3_optout_and_iterations), T(test_driver_misuse),
+      T(test_nsec3_ent_and_dname),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
