@@ -194,7 +194,11 @@ static struct chain_step take_step(iter_t *it, enum chain_source src, uint32_t t
   struct chain_step step = chain_step_cached(src, now - it->hop_start_us, ttl);
   it->hop_start_us = now;
   if (src == CHAIN_SRC_NETWORK) {
-    note_expiry(it, ttl, ttl);
+    /* The cache keeps it clamped: the window is the clamped TTL's. */
+    const struct iter_config *cfg = it->env->cfg;
+    uint32_t kept = cfg->max_ttl && ttl > cfg->max_ttl ? cfg->max_ttl
+                  : ttl < cfg->min_ttl ? cfg->min_ttl : ttl;
+    note_expiry(it, kept, kept);
     step.zone = it->zone;
     memcpy(&step.server, &it->cands[it->cur].addr, sizeof it->cands[it->cur].addr);
   }

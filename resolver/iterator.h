@@ -63,6 +63,8 @@ struct iter_config {
   bool no_timing;               /* leave chain steps untimed (instrumentation off) */
   enum qmin_mode qmin;
   enum nxcut_mode nxcut;
+  uint32_t min_ttl, max_ttl;    /* the cache's clamps, so prefetch windows match
+                                   what the cache keeps; 0, 0: none */
 };
 
 /* Iterators are big (a few kB: above malloc's fast bins), so a worker

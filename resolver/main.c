@@ -132,6 +132,8 @@ static struct iter_config iter_config_of(const struct config *cfg) {
       .no_timing = !cfg->instrumentation,
       .qmin = cfg->qmin,
       .nxcut = cfg->nxcut,
+      .min_ttl = cfg->min_ttl,
+      .max_ttl = cfg->max_ttl,
   };
 }
 

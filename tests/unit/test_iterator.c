@@ -1677,6 +1677,16 @@ static void test_prefetch_at_from_network(void **state) {
                      "t.example.com. 3600 IN A 192.0.2.6", NULL), &a);
   assert_int_equal(a.kind, IA_DONE);
   assert_near(iter_result(it)->prefetch_at, util_now_sec() + 90);
+
+  /* With max-ttl 600 the cache keeps a 3600 s record 600 s: the window is
+   * the last tenth of that. */
+  f->cfg.max_ttl = 600;
+  it = restart(f, "long.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  respond(it, answer("long.example.com.", LDNS_RR_TYPE_A, "long.example.com. 3600 IN A 192.0.2.7",
+                     NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_near(iter_result(it)->prefetch_at, util_now_sec() + 540);
 }
 
 static void test_prefetch_at_from_cache(void **state) {
