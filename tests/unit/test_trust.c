@@ -10,33 +10,13 @@
 
 #include <time.h>
 
+#include "dnssec_keys.h"
 #include "resolver/dnssec.h"
 #include "resolver/trust.h"
 
 #define NOW 1800000000 /* 2027-01-15 */
 #define DAY 86400
 
-struct zkey {
-  ldns_key *key;
-  ldns_rr *rr; /* the DNSKEY */
-};
-
-static struct zkey make_key(const char *zone, uint16_t flags) {
-  struct zkey k;
-  k.key = ldns_key_new_frm_algorithm(LDNS_SIGN_ECDSAP256SHA256, 256);
-  assert_non_null(k.key);
-  ldns_key_set_pubkey_owner(k.key, dn(zone));
-  ldns_key_set_flags(k.key, flags);
-  k.rr = ldns_key2rr(k.key);
-  assert_non_null(k.rr);
-  ldns_key_set_keytag(k.key, ldns_calc_keytag(k.rr));
-  return k;
-}
-
-static void free_key(struct zkey *k) {
-  ldns_key_deep_free(k->key);
-  ldns_rr_free(k->rr);
-}
 
 /* RRSIGs by k over each RRset (owner, type) of list, valid inc..exp. */
 static ldns_rr_list *sign(const ldns_rr_list *list, struct zkey *k, uint32_t inc, uint32_t exp) {
