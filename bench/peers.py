@@ -91,15 +91,19 @@ class Peer:
 class ChaindnsPeer(Peer):
     name = "chaindns"
 
-    def __init__(self, base, n, tmpdir, hints, binary, cache_mb=256, extra=()):
+    def __init__(self, base, n, tmpdir, hints, binary, cache_mb=256, extra=(), unsigned_root=True):
         super().__init__(base, n, tmpdir)
         self.hints, self.binary = hints, binary
         self.args = ["--threads", "1", "--cache-size", "%dm" % cache_mb] + list(extra)
+        self.unsigned_root = unsigned_root
 
     def start(self):
         self._spawn([self.binary] + self.args +
                     ["--listen", "%s:%d" % self.server_addr, "--root-hints", self.hints,
-                     "--upstream-port", "53", "--no-ipv6", "--log-level", "warn"])
+                     "--upstream-port", "53", "--no-ipv6", "--log-level", "warn"] +
+                    # The test root is unsigned (as Knot's anchor removal says):
+                    # chaindns still runs its validator, which finds it insecure.
+                    (["--negative-trust-anchor", "."] if self.unsigned_root else []))
         return self
 
 

@@ -12,6 +12,10 @@
 #   bench/run.sh resolution [ARGS]
 #                                QNAME minimisation and prefetch beside the
 #                                same peers (resolution.py; needs root too)
+#   bench/run.sh dnssec [ARGS]  CPU per validated query (cold zone, warm zone,
+#                                cached), chaindns beside Unbound, both
+#                                validating from one signed hierarchy
+#                                (dnssec.py; needs root too)
 #   bench/run.sh soak [SECONDS] [RATE]
 #                                the soak test for longer (default 180 s at
 #                                5000 q/s): RSS and descriptors over time
@@ -28,6 +32,7 @@ case "$suite" in
   shared) exec /usr/bin/python3 bench/shared_cache.py --binary "$bin" "$@" ;;
   instr) exec /usr/bin/python3 bench/instrumentation.py --binary "$bin" "$@" ;;
   resolution) exec /usr/bin/python3 bench/resolution.py --binary "$bin" "$@" ;;
+  dnssec) exec /usr/bin/python3 bench/dnssec.py --binary "$bin" "$@" ;;
   soak)
     CHAINDNS_BIN="$bin" CHAINDNS_SOAK_SECONDS="${1:-180}" CHAINDNS_SOAK_RATE="${2:-5000}" \
       exec /usr/bin/python3 tests/integration/test_soak.py ;;
@@ -38,6 +43,8 @@ case "$suite" in
     echo
     /usr/bin/python3 bench/instrumentation.py --binary "$bin"
     echo
-    /usr/bin/python3 bench/resolution.py --binary "$bin" ;;
-  *) echo "usage: $0 [perf|shared|instr|resolution|soak|all] [args]" >&2; exit 2 ;;
+    /usr/bin/python3 bench/resolution.py --binary "$bin"
+    echo
+    /usr/bin/python3 bench/dnssec.py --binary "$bin" ;;
+  *) echo "usage: $0 [perf|shared|instr|resolution|dnssec|soak|all] [args]" >&2; exit 2 ;;
 esac

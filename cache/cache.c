@@ -30,7 +30,7 @@ struct entry {
   uint64_t hash;
   int64_t expiry;                  /* absolute, wall-clock seconds */
   uint32_t orig_ttl;
-  uint8_t kind, rank;
+  uint8_t kind, rank, sec;
   uint16_t klen;
   uint32_t vlen;
   size_t cost;
@@ -259,8 +259,8 @@ size_t cache_alloc_cost(void *p) { return malloc_usable_size(p) + sizeof(size_t)
 /* Insert or replace; the value bytes are copied. The entry lives until
  * `expiry` (absolute); ttl is the TTL it was stored with. */
 static int insert(cache_t *c, const uint8_t *key, size_t klen, enum cache_kind kind,
-                  enum cache_rank rank, int64_t expiry, uint32_t ttl, int64_t now,
-                  const uint8_t *val, size_t vlen) {
+                  enum cache_rank rank, uint8_t sec, int64_t expiry, uint32_t ttl,
+                  int64_t now, const uint8_t *val, size_t vlen) {
   uint64_t h = hash_key(c->seed, key, klen);
   struct shard *s = &c->shards[h % CACHE_SHARDS];
   struct entry *e = malloc(sizeof(struct entry) + klen + vlen);
@@ -276,6 +276,7 @@ static int insert(cache_t *c, const uint8_t *key, size_t klen, enum cache_kind k
   e->orig_ttl = ttl;
   e->kind = (uint8_t)kind;
   e->rank = (uint8_t)rank;
+  e->sec = sec;
   e->klen = (uint16_t)klen;
   e->vlen = (uint32_t)vlen;
   e->cost = cost;
@@ -286,7 +287,10 @@ static int insert(cache_t *c, const uint8_t *key, size_t klen, enum cache_kind k
   struct entry **slot = find_slot(s, h, key, klen);
   if (*slot) {
     struct entry *old = *slot;
-    if (old->rank > rank && old->expiry > now) {
+    /* Better-ranked data stays; so does validated data of the same rank
+     * against data nobody validated (a sub-lookup's, a CD query's). */
+    if (old->expiry > now &&
+        (old->rank > rank || (old->rank == rank && sec == 0 && old->sec != 0))) {
       pthread_mutex_unlock(&s->lock);
       free(e);
       return -1;
@@ -311,20 +315,28 @@ static uint32_t clamp(uint32_t v, uint32_t lo, uint32_t hi) {
   return v;
 }
 
-uint8_t *cache_encode_rrs(const ldns_rr_list *rrs, size_t *len) {
+/* rrs, then extra (may be NULL), one after the other. */
+static uint8_t *encode2(const ldns_rr_list *rrs, const ldns_rr_list *extra, size_t *len) {
   ldns_buffer *b = ldns_buffer_new(512);
   if (!b) return NULL;
-  for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
-    if (ldns_rr2buffer_wire(b, ldns_rr_list_rr(rrs, i), LDNS_SECTION_ANSWER) !=
-        LDNS_STATUS_OK) {
-      ldns_buffer_free(b);
-      return NULL;
+  const ldns_rr_list *lists[2] = {rrs, extra};
+  for (int l = 0; l < 2; l++) {
+    for (size_t i = 0; lists[l] && i < ldns_rr_list_rr_count(lists[l]); i++) {
+      if (ldns_rr2buffer_wire(b, ldns_rr_list_rr(lists[l], i), LDNS_SECTION_ANSWER) !=
+          LDNS_STATUS_OK) {
+        ldns_buffer_free(b);
+        return NULL;
+      }
     }
   }
   *len = ldns_buffer_position(b);
   uint8_t *out = ldns_buffer_export(b);
   ldns_buffer_free(b);
   return out;
+}
+
+uint8_t *cache_encode_rrs(const ldns_rr_list *rrs, size_t *len) {
+  return encode2(rrs, NULL, len);
 }
 
 ldns_rr_list *cache_decode_rrs(const uint8_t *data, size_t len, uint32_t ttl) {
@@ -345,19 +357,25 @@ ldns_rr_list *cache_decode_rrs(const uint8_t *data, size_t len, uint32_t ttl) {
 
 /* Hand a stored entry to the sink (the shared tier), outside any lock. */
 static void tell_sink(const struct cache_sink *sink, const uint8_t *key, size_t klen,
-                      enum cache_kind kind, enum cache_rank rank, int64_t expiry,
-                      uint32_t ttl, const uint8_t *val, size_t vlen) {
+                      enum cache_kind kind, enum cache_rank rank, uint8_t sec,
+                      int64_t expiry, uint32_t ttl, const uint8_t *val, size_t vlen) {
   if (!sink || !sink->put) return;
   struct cache_record rec = {
       .owner = key, .owner_len = klen - 2,
       .type = (uint16_t)(key[klen - 2] << 8 | key[klen - 1]),
-      .kind = (uint8_t)kind, .rank = (uint8_t)rank, .expiry = expiry, .ttl = ttl,
+      .kind = (uint8_t)kind, .rank = (uint8_t)rank, .sec = sec, .expiry = expiry, .ttl = ttl,
       .payload = val, .payload_len = vlen};
   sink->put(sink->arg, &rec);
 }
 
 int cache_store_rrset(cache_t *c, const ldns_rr_list *rrset, enum cache_rank rank,
                       int64_t now, const struct cache_sink *sink) {
+  return cache_store_rrset_sec(c, rrset, NULL, CACHE_SEC_INDETERMINATE, rank, now, sink);
+}
+
+int cache_store_rrset_sec(cache_t *c, const ldns_rr_list *rrset, const ldns_rr_list *sigs,
+                          uint8_t sec, enum cache_rank rank, int64_t now,
+                          const struct cache_sink *sink) {
   size_t n = ldns_rr_list_rr_count(rrset);
   if (n == 0) return -1;
   const ldns_rr *first = ldns_rr_list_rr(rrset, 0);
@@ -371,10 +389,10 @@ int cache_store_rrset(cache_t *c, const ldns_rr_list *rrset, enum cache_rank ran
   size_t klen = make_key(ldns_rr_owner(first), ldns_rr_get_type(first), key);
   if (!klen) return -1;
   size_t vlen = 0;
-  uint8_t *val = cache_encode_rrs(rrset, &vlen);
+  uint8_t *val = encode2(rrset, sigs, &vlen);
   if (!val) return -1;
-  int rc = insert(c, key, klen, CACHE_RRSET, rank, now + ttl, ttl, now, val, vlen);
-  if (rc == 0) tell_sink(sink, key, klen, CACHE_RRSET, rank, now + ttl, ttl, val, vlen);
+  int rc = insert(c, key, klen, CACHE_RRSET, rank, sec, now + ttl, ttl, now, val, vlen);
+  if (rc == 0) tell_sink(sink, key, klen, CACHE_RRSET, rank, sec, now + ttl, ttl, val, vlen);
   free(val);
   return rc;
 }
@@ -382,6 +400,14 @@ int cache_store_rrset(cache_t *c, const ldns_rr_list *rrset, enum cache_rank ran
 int cache_store_negative(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
                          bool nxdomain, const ldns_rr *soa, enum cache_rank rank,
                          int64_t now, const struct cache_sink *sink) {
+  return cache_store_negative_sec(c, name, type, nxdomain, soa, NULL, CACHE_SEC_INDETERMINATE,
+                                  rank, now, sink);
+}
+
+int cache_store_negative_sec(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
+                             bool nxdomain, const ldns_rr *soa, const ldns_rr_list *proof,
+                             uint8_t sec, enum cache_rank rank, int64_t now,
+                             const struct cache_sink *sink) {
   if (!soa || ldns_rr_get_type(soa) != LDNS_RR_TYPE_SOA || ldns_rr_rd_count(soa) < 7)
     return -1;
   uint32_t ttl = ldns_rr_ttl(soa);
@@ -394,12 +420,12 @@ int cache_store_negative(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
   ldns_rr_list *one = ldns_rr_list_new();
   ldns_rr_list_push_rr(one, (ldns_rr *)soa);
   size_t vlen = 0;
-  uint8_t *val = cache_encode_rrs(one, &vlen);
+  uint8_t *val = encode2(one, proof, &vlen);
   ldns_rr_list_free(one); /* shallow: soa stays the caller's */
   if (!val) return -1;
   enum cache_kind kind = nxdomain ? CACHE_NXDOMAIN : CACHE_NODATA;
-  int rc = insert(c, key, klen, kind, rank, now + ttl, ttl, now, val, vlen);
-  if (rc == 0) tell_sink(sink, key, klen, kind, rank, now + ttl, ttl, val, vlen);
+  int rc = insert(c, key, klen, kind, rank, sec, now + ttl, ttl, now, val, vlen);
+  if (rc == 0) tell_sink(sink, key, klen, kind, rank, sec, now + ttl, ttl, val, vlen);
   free(val);
   return rc;
 }
@@ -418,15 +444,44 @@ int cache_fill(cache_t *c, const struct cache_record *rec, int64_t now) {
   uint32_t cap = rec->kind == RECORD_RRSET ? c->limits.max_ttl : c->limits.max_neg_ttl;
   if (expiry > now + (int64_t)cap) expiry = now + cap;
   return insert(c, key, rec->owner_len + 2, (enum cache_kind)rec->kind,
-                (enum cache_rank)rec->rank, expiry, rec->ttl, now, rec->payload,
+                (enum cache_rank)rec->rank, rec->sec, expiry, rec->ttl, now, rec->payload,
                 rec->payload_len);
 }
 
 /* Copy out a live entry under the shard lock; -1 if absent or expired.
  * With stale, an entry expired within the stale window answers too, its
  * TTLs set to stale_ttl. Entries past the window go. */
+/* Split what an entry holds: its data (the RRset of the key's type, or a
+ * negative entry's SOA) stays in res->rrs; the DNSSEC records after it move
+ * to res->sigs when wanted, else go. */
+static void split_sigs(struct cache_result *res, uint16_t type, bool want) {
+  size_t n = ldns_rr_list_rr_count(res->rrs), main = 0;
+  if (res->kind == CACHE_RRSET) {
+    while (main < n && ldns_rr_get_type(ldns_rr_list_rr(res->rrs, main)) == type) main++;
+  } else {
+    main = n ? 1 : 0;
+  }
+  if (main == n) return;
+  ldns_rr_list *extra = ldns_rr_list_new();
+  while (ldns_rr_list_rr_count(res->rrs) > main)
+    ldns_rr_list_push_rr(extra, ldns_rr_list_pop_rr(res->rrs));
+  /* popped from the end: put them back in order */
+  size_t m = ldns_rr_list_rr_count(extra);
+  for (size_t i = 0; i < m / 2; i++) {
+    ldns_rr *a = ldns_rr_list_rr(extra, i);
+    ldns_rr_list_set_rr(extra, ldns_rr_list_rr(extra, m - 1 - i), i);
+    ldns_rr_list_set_rr(extra, a, m - 1 - i);
+  }
+  if (want) {
+    res->sigs = extra;
+  } else {
+    ldns_rr_list_deep_free(extra);
+  }
+}
+
 static int fetch(cache_t *c, const uint8_t *key, size_t klen, enum cache_rank min_rank,
-                 int64_t now, bool stale, uint32_t stale_ttl, struct cache_result *res) {
+                 int64_t now, bool stale, uint32_t stale_ttl, bool want_sigs,
+                 struct cache_result *res) {
   uint64_t h = hash_key(c->seed, key, klen);
   struct shard *s = &c->shards[h % CACHE_SHARDS];
   uint8_t *val = NULL;
@@ -451,6 +506,7 @@ static int fetch(cache_t *c, const uint8_t *key, size_t klen, enum cache_rank mi
   s->hits++;
   res->kind = (enum cache_kind)e->kind;
   res->rank = (enum cache_rank)e->rank;
+  res->sec = e->sec;
   res->stale = expired;
   res->ttl = expired ? stale_ttl : (uint32_t)(e->expiry - now);
   res->orig_ttl = e->orig_ttl;
@@ -462,30 +518,32 @@ static int fetch(cache_t *c, const uint8_t *key, size_t klen, enum cache_rank mi
   /* Decoding happens outside the lock: it allocates. */
   res->rrs = cache_decode_rrs(val, vlen, res->ttl);
   free(val);
-  return res->rrs ? 0 : -1;
+  if (!res->rrs) return -1;
+  split_sigs(res, (uint16_t)(key[klen - 2] << 8 | key[klen - 1]), want_sigs);
+  return 0;
 }
 
-int cache_lookup(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
-                 enum cache_rank min_rank, int64_t now, struct cache_result *res) {
+int cache_lookup_ex(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
+                    enum cache_rank min_rank, int64_t now, bool stale, uint32_t stale_ttl,
+                    bool want_sigs, struct cache_result *res) {
   uint8_t key[KEY_MAX];
   memset(res, 0, sizeof *res);
   size_t klen = make_key(name, (uint16_t)type, key);
   if (!klen) return -1;
-  if (fetch(c, key, klen, min_rank, now, false, 0, res) == 0) return 0;
+  if (fetch(c, key, klen, min_rank, now, stale, stale_ttl, want_sigs, res) == 0) return 0;
   klen = make_key(name, 0, key);
-  return fetch(c, key, klen, min_rank, now, false, 0, res);
+  return fetch(c, key, klen, min_rank, now, stale, stale_ttl, want_sigs, res);
+}
+
+int cache_lookup(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
+                 enum cache_rank min_rank, int64_t now, struct cache_result *res) {
+  return cache_lookup_ex(c, name, type, min_rank, now, false, 0, false, res);
 }
 
 int cache_lookup_stale(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
                        enum cache_rank min_rank, int64_t now, uint32_t stale_ttl,
                        struct cache_result *res) {
-  uint8_t key[KEY_MAX];
-  memset(res, 0, sizeof *res);
-  size_t klen = make_key(name, (uint16_t)type, key);
-  if (!klen) return -1;
-  if (fetch(c, key, klen, min_rank, now, true, stale_ttl, res) == 0) return 0;
-  klen = make_key(name, 0, key);
-  return fetch(c, key, klen, min_rank, now, true, stale_ttl, res);
+  return cache_lookup_ex(c, name, type, min_rank, now, true, stale_ttl, false, res);
 }
 
 void cache_get_stats(cache_t *c, struct cache_stats *out) {

@@ -41,6 +41,16 @@ enum cache_kind {
   CACHE_NXDOMAIN,  /* the name does not exist */
 };
 
+/* The DNSSEC state of an entry (the values of resolver/dnssec.h's enum
+ * sec_state): data not validated (learned for a sub-lookup, or for a
+ * client that set CD) is indeterminate, and a validating lookup treats it
+ * as a miss. Bogus data is never stored. */
+enum cache_sec {
+  CACHE_SEC_INDETERMINATE = 0,
+  CACHE_SEC_INSECURE = 1,
+  CACHE_SEC_SECURE = 2,
+};
+
 struct cache_limits {
   size_t max_bytes;     /* total budget across shards, entries included */
   uint32_t min_ttl;     /* clamp for positive TTLs */
@@ -56,8 +66,12 @@ struct cache_result {
   uint32_t ttl;       /* remaining seconds (stale: the stale TTL asked for) */
   uint32_t orig_ttl;  /* the TTL it was stored with */
   bool stale;         /* expired, within the stale window */
+  uint8_t sec;        /* enum cache_sec */
   ldns_rr_list *rrs;  /* RRset, or the SOA of a negative entry (may be
                          empty); owned by the caller: ldns_rr_list_deep_free */
+  ldns_rr_list *sigs; /* cache_lookup_ex with want_sigs: the RRSIGs (and a
+                         negative entry's NSEC/NSEC3 proof) stored with it,
+                         or NULL; owned by the caller. Otherwise NULL. */
 };
 
 struct cache_stats {
@@ -85,12 +99,25 @@ struct cache_sink {
 int cache_store_rrset(cache_t *c, const ldns_rr_list *rrset,
                       enum cache_rank rank, int64_t now, const struct cache_sink *sink);
 
+/* As cache_store_rrset, keeping `sigs` (the RRSIGs covering the set; may
+ * be NULL) with it and its security state `sec` (enum cache_sec). */
+int cache_store_rrset_sec(cache_t *c, const ldns_rr_list *rrset, const ldns_rr_list *sigs,
+                          uint8_t sec, enum cache_rank rank, int64_t now,
+                          const struct cache_sink *sink);
+
 /* Store a negative answer. type is ignored for NXDOMAIN. The TTL is
  * min(SOA TTL, SOA MINIMUM) clamped to max_neg_ttl; without an SOA the
  * answer is not cached (RFC 2308 §5). sink may be NULL. */
 int cache_store_negative(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
                          bool nxdomain, const ldns_rr *soa,
                          enum cache_rank rank, int64_t now, const struct cache_sink *sink);
+
+/* As cache_store_negative, keeping `proof` (RRSIGs, NSEC and NSEC3 records
+ * inside the SOA's zone; may be NULL) and the security state. */
+int cache_store_negative_sec(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
+                             bool nxdomain, const ldns_rr *soa, const ldns_rr_list *proof,
+                             uint8_t sec, enum cache_rank rank, int64_t now,
+                             const struct cache_sink *sink);
 
 /* Store an entry learned from the shared tier, keeping its absolute expiry
  * (held to this instance's max-ttl / max-negative-ttl). Ranks apply as for
@@ -109,6 +136,13 @@ int cache_lookup(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
 int cache_lookup_stale(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
                        enum cache_rank min_rank, int64_t now, uint32_t stale_ttl,
                        struct cache_result *res);
+
+/* Either lookup, in one call: with stale, expired entries within the stale
+ * window answer (TTLs stale_ttl); with want_sigs, res->sigs gets the DNSSEC
+ * records stored with the entry. */
+int cache_lookup_ex(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
+                    enum cache_rank min_rank, int64_t now, bool stale, uint32_t stale_ttl,
+                    bool want_sigs, struct cache_result *res);
 
 /* Remove every entry of name (all types, negative ones included), and with
  * below every entry under it too (a zone). Returns how many went. */

@@ -59,8 +59,8 @@ size_t record_key(const char *prefix, const uint8_t *owner, size_t owner_len, ui
     if (mnemonic) tname = mnemonic;
     else snprintf(tbuf, sizeof tbuf, "TYPE%u", type);
   }
-  int n = kind == RECORD_CHAIN ? snprintf(out, cap, "%s:v1:chain:%s", prefix, name)
-                                : snprintf(out, cap, "%s:v1:rr:%s:%s", prefix, name, tname);
+  int n = kind == RECORD_CHAIN ? snprintf(out, cap, "%s:v2:chain:%s", prefix, name)
+                                : snprintf(out, cap, "%s:v2:rr:%s:%s", prefix, name, tname);
   free(mnemonic);
   return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
@@ -93,10 +93,10 @@ uint8_t *record_encode(const struct cache_record *rec, const char *key, size_t k
   if (!v) return NULL;
   v[0] = 'C';
   v[1] = 'D';
-  v[2] = 1;
+  v[2] = RECORD_VERSION;
   v[3] = rec->kind;
   v[4] = rec->rank;
-  v[5] = sign ? 1 : 0;
+  v[5] = (uint8_t)((sign ? 1 : 0) | (rec->sec & 3) << 1);
   put_i64(v + 6, rec->expiry);
   put_u32(v + 14, rec->ttl);
   put_u32(v + 18, (uint32_t)rec->payload_len);
@@ -109,10 +109,11 @@ uint8_t *record_encode(const struct cache_record *rec, const char *key, size_t k
 enum record_error record_decode(const uint8_t *value, size_t len, const char *key,
                                 size_t klen, const struct record_secret *secret,
                                 int64_t now, struct cache_record *rec) {
-  if (len < RECORD_HEADER_LEN || value[0] != 'C' || value[1] != 'D' || value[2] != 1)
+  if (len < RECORD_HEADER_LEN || value[0] != 'C' || value[1] != 'D' ||
+      value[2] != RECORD_VERSION)
     return RECORD_GARBAGE;
   uint8_t kind = value[3], rank = value[4], flags = value[5];
-  if (kind < RECORD_RRSET || kind > RECORD_CHAIN || rank < 1 || rank > 3 || (flags & ~1u))
+  if (kind < RECORD_RRSET || kind > RECORD_CHAIN || rank < 1 || rank > 3 || (flags & ~7u))
     return RECORD_GARBAGE;
   size_t plen = get_u32(value + 18);
   size_t body = RECORD_HEADER_LEN + plen;
@@ -128,6 +129,7 @@ enum record_error record_decode(const uint8_t *value, size_t len, const char *ke
   if (expiry <= now) return RECORD_EXPIRED;
   rec->kind = kind;
   rec->rank = value[4];
+  rec->sec = (uint8_t)(flags >> 1 & 3);
   rec->expiry = expiry;
   rec->ttl = get_u32(value + 14);
   rec->payload = value + RECORD_HEADER_LEN;
@@ -152,13 +154,46 @@ static enum record_error check_chain(const struct cache_record *rec, size_t max_
   return names ? RECORD_OK : RECORD_GARBAGE;
 }
 
-/* Every RR parses and belongs under the key; a negative entry holds exactly
- * one SOA of a zone at or above the owner. */
+/* DNSSEC material kept beside the data: an RRSIG, or NSEC/NSEC3 records
+ * (with their RRSIGs) proving a negative answer, owned inside `zone`. */
+static bool dnssec_extra(const ldns_rr *rr, const ldns_rdf *zone) {
+  ldns_rr_type t = ldns_rr_get_type(rr);
+  return (t == LDNS_RR_TYPE_RRSIG || t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3) &&
+         zone && name_in(ldns_rr_owner(rr), zone);
+}
+
+/* The top-level label of a wire name equals another's: a wildcard proof's
+ * NSEC/NSEC3 records lie in the answer's zone, somewhere below its TLD. */
+static bool same_tld(const ldns_rdf *a, const ldns_rdf *b) {
+  size_t na = ldns_dname_label_count(a), nb = ldns_dname_label_count(b);
+  if (!na || !nb) return false;
+  ldns_rdf *ta = ldns_dname_clone_from(a, na - 1), *tb = ldns_dname_clone_from(b, nb - 1);
+  bool same = ta && tb && name_equal(ta, tb);
+  ldns_rdf_deep_free(ta);
+  ldns_rdf_deep_free(tb);
+  return same;
+}
+
+static bool nsec_or_its_sig(const ldns_rr *rr) {
+  ldns_rr_type t = ldns_rr_get_type(rr);
+  if (t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3) return true;
+  if (t != LDNS_RR_TYPE_RRSIG || ldns_rr_rd_count(rr) == 0) return false;
+  ldns_rr_type c = ldns_rdf2rr_type(ldns_rr_rdf(rr, 0));
+  return c == LDNS_RR_TYPE_NSEC || c == LDNS_RR_TYPE_NSEC3;
+}
+
+/* Every RR parses and belongs under the key: an RRset of the key's owner
+ * and type, then only RRSIGs covering it (same owner) and, for a wildcard
+ * expansion, the NSEC/NSEC3 records (and RRSIGs) of its proof; a negative entry
+ * holds one SOA of a zone at or above the owner first, then only RRSIGs and
+ * NSEC/NSEC3 records inside that zone. */
 enum record_error record_check_payload(const struct cache_record *rec, size_t max_names) {
   if (rec->kind == RECORD_CHAIN) return check_chain(rec, max_names);
-  size_t pos = 0, count = 0;
+  size_t pos = 0, count = 0, main = 0;
+  bool extras = false;
   enum record_error err = RECORD_OK;
   ldns_rdf *owner = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, rec->owner_len, rec->owner);
+  ldns_rdf *zone = NULL;
   if (!owner) return RECORD_GARBAGE;
   while (pos < rec->payload_len && err == RECORD_OK) {
     ldns_rr *rr = NULL;
@@ -169,17 +204,30 @@ enum record_error record_check_payload(const struct cache_record *rec, size_t ma
     }
     count++;
     if (rec->kind == RECORD_RRSET) {
-      if (ldns_rr_get_type(rr) != rec->type || !owner_is(rr, rec->owner, rec->owner_len))
+      bool is_main = ldns_rr_get_type(rr) == rec->type && !extras;
+      bool is_sig = ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG && ldns_rr_rd_count(rr) > 0 &&
+                    ldns_rdf2rr_type(ldns_rr_rdf(rr, 0)) == rec->type;
+      bool is_proof = !is_main && !is_sig && nsec_or_its_sig(rr) &&
+                      same_tld(ldns_rr_owner(rr), owner);
+      if (!is_main && !is_sig && !is_proof) err = RECORD_WRONG_OWNER;
+      else if (!is_proof && !owner_is(rr, rec->owner, rec->owner_len)) err = RECORD_WRONG_OWNER;
+      main += is_main;
+      extras |= !is_main;
+    } else if (count == 1) {
+      if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA || ldns_rr_rd_count(rr) < 7 ||
+          !name_in(owner, ldns_rr_owner(rr)))
         err = RECORD_WRONG_OWNER;
-    } else if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA || ldns_rr_rd_count(rr) < 7 ||
-               !name_in(owner, ldns_rr_owner(rr))) {
+      else
+        zone = ldns_rdf_clone(ldns_rr_owner(rr));
+      main = 1;
+    } else if (!dnssec_extra(rr, zone)) {
       err = RECORD_WRONG_OWNER;
     }
     ldns_rr_free(rr);
   }
   ldns_rdf_deep_free(owner);
-  if (err == RECORD_OK && (count == 0 || (rec->kind != RECORD_RRSET && count != 1)))
-    err = RECORD_GARBAGE;
+  if (zone) ldns_rdf_deep_free(zone);
+  if (err == RECORD_OK && (count == 0 || main == 0)) err = RECORD_GARBAGE;
   return err;
 }
 

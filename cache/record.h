@@ -8,22 +8,28 @@
  * one instance lands in another instance's memory tier with the same
  * absolute expiry and its TTL counts down identically there.
  *
- * Value layout (version 1), all integers big-endian:
+ * Value layout (version 2), all integers big-endian:
  *
  *   0  'C' 'D'        magic
- *   2  version        1
+ *   2  version        2
  *   3  kind           enum record_kind
  *   4  rank           enum cache_rank (1..3)
- *   5  flags          bit 0: an HMAC-SHA256 follows the payload
+ *   5  flags          bit 0: an HMAC-SHA256 follows the payload;
+ *                     bits 1-2: the DNSSEC security state (enum cache_sec)
  *   6  expiry         int64, absolute Unix seconds
  *  14  ttl            uint32, the TTL the entry was stored with
  *  18  payload length uint32
- *  22  payload        RRs (uncompressed wire format), or for a chain the
- *                     wire-format names the chain passes through, in order
+ *  22  payload        RRs (uncompressed wire format): the RRset and then
+ *                     its RRSIGs, or the SOA of a negative entry and then
+ *                     the RRSIGs and NSEC/NSEC3 records of its proof; for a
+ *                     chain the wire-format names it passes through
  *   .. mac            32 bytes: HMAC-SHA256(secret, key || bytes 0..22+len)
  *
  * The MAC covers the key, so a valid value cannot be replayed under another
- * name, and the expiry, so an old value cannot be made young again. Decoding
+ * name, the expiry, so an old value cannot be made young again, and the
+ * security state, so nobody who can write to Redis can make data "secure".
+ * Version 1 values (no DNSSEC data) live under other keys (":v1:") and are
+ * never read. Decoding
  * never trusts a length it has not checked against the buffer.
  */
 #ifndef CHAINDNS_RECORD_H
@@ -41,6 +47,7 @@ enum record_kind {
   RECORD_CHAIN = 4,    /* the names a CNAME chain from owner passes through */
 };
 
+#define RECORD_VERSION 2
 #define RECORD_HEADER_LEN 22
 #define RECORD_MAC_LEN 32
 #define RECORD_KEY_MAX 1400 /* prefix (<= 128) + escaped name (<= 1004) + type */
@@ -56,6 +63,7 @@ struct cache_record {
   uint32_t ttl;
   const uint8_t *payload;
   size_t payload_len;
+  uint8_t sec;          /* enum cache_sec: the data's DNSSEC state */
 };
 
 /* The HMAC key shared by a fleet; len 0 means values are not signed. */
@@ -93,9 +101,9 @@ enum record_error {
   RECORD_WRONG_OWNER = -4, /* RRs that do not belong under the key */
 };
 
-/* The key of a record in the shared tier: "<prefix>:v1:rr:<name>:<TYPE>"
- * (an RRset or NODATA), "<prefix>:v1:rr:<name>:NXDOMAIN" or
- * "<prefix>:v1:chain:<name>" (a CNAME chain does not depend on the type
+/* The key of a record in the shared tier: "<prefix>:v2:rr:<name>:<TYPE>"
+ * (an RRset or NODATA), "<prefix>:v2:rr:<name>:NXDOMAIN" or
+ * "<prefix>:v2:chain:<name>" (a CNAME chain does not depend on the type
  * asked), the name in lower-case presentation format. Returns the length,
  * or 0 if it does not fit in cap. */
 size_t record_key(const char *prefix, const uint8_t *owner, size_t owner_len, uint16_t type,

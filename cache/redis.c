@@ -821,10 +821,10 @@ static void glob_escape(const char *s, char *out, size_t cap) {
 }
 
 /* Is key one of ours for the name (or, below, a name under it)? Keys are
- * PREFIX:v1:rr:NAME:TYPE and PREFIX:v1:chain:NAME. */
+ * PREFIX:v2:rr:NAME:TYPE and PREFIX:v2:chain:NAME. */
 static bool flush_key_matches(const struct flush_op *op, const char *key, size_t len) {
   size_t plen = strlen(op->t->cfg->prefix);
-  if (len < plen + 4 || memcmp(key, op->t->cfg->prefix, plen) || memcmp(key + plen, ":v1:", 4))
+  if (len < plen + 4 || memcmp(key, op->t->cfg->prefix, plen) || memcmp(key + plen, ":v2:", 4))
     return false;
   const char *p = key + plen + 4, *end = key + len, *owner;
   size_t olen;
@@ -899,7 +899,7 @@ void redis_tier_flush(redis_tier_t *t, const ldns_rdf *name, bool below, redis_f
   char esc_prefix[300], esc_name[2200];
   glob_escape(t->cfg->prefix, esc_prefix, sizeof esc_prefix);
   glob_escape(op->name, esc_name, sizeof esc_name);
-  snprintf(op->match, sizeof op->match, below ? "%s:v1:*%s*" : "%s:v1:*:%s*", esc_prefix,
+  snprintf(op->match, sizeof op->match, below ? "%s:v2:*%s*" : "%s:v2:*:%s*", esc_prefix,
            esc_name);
   flush_step(op);
 }

@@ -124,6 +124,12 @@ static void json_name(struct jbuf *b, const struct chain_rec *r, uint16_t off) {
     jbuf_json_str(b, text);
 }
 
+/* The names of enum sec_state (resolver/dnssec.h), as /chains shows them. */
+static const char *sec_name(uint8_t sec) {
+  static const char *names[4] = {"indeterminate", "insecure", "secure", "bogus"};
+  return names[sec & 3];
+}
+
 static void json_step(struct jbuf *b, const struct chain_rec *r, const struct chain_rec_step *s) {
   char addr[64] = "";
   jbuf_puts(b, "{\"name\":");
@@ -140,7 +146,8 @@ static void json_step(struct jbuf *b, const struct chain_rec *r, const struct ch
     jbuf_printf(b, s->family == AF_INET6 ? "\"[%s]:%u\"" : "\"%s:%u\"", addr, s->port);
   else
     jbuf_puts(b, "null");
-  jbuf_printf(b, ",\"ms\":%.3f,\"ttl\":%u", (double)s->elapsed_us / 1000.0, s->ttl);
+  jbuf_printf(b, ",\"ms\":%.3f,\"ttl\":%u,\"security\":\"%s\"",
+              (double)s->elapsed_us / 1000.0, s->ttl, sec_name(s->sec));
   if (s->target != NO_NAME)
     jbuf_printf(b, ",\"crossed_zone\":%s",
                 s->crossed_zone < 0 ? "null" : s->crossed_zone ? "true" : "false");
@@ -159,10 +166,11 @@ void chain_rec_json(struct jbuf *b, const struct chain_rec *r) {
   jbuf_puts(b, "{\"name\":");
   json_name(b, r, 0);
   jbuf_printf(b, ",\"type\":\"%s\",\"time\":\"%s.%03dZ\",\"ms\":%.3f,\"outcome\":\"%s\","
-              "\"purpose\":\"%s\",\"length\":%u,\"count\":%u,\"why\":",
+              "\"purpose\":\"%s\",\"length\":%u,\"count\":%u,\"security\":\"%s\",\"why\":",
               tname, when, (int)(r->when_us / 1000 % 1000), (double)r->duration_us / 1000.0,
               stats_outcome_name((enum stats_outcome)r->outcome),
-              stats_purpose_name((enum stats_purpose)r->purpose), r->length, r->count);
+              stats_purpose_name((enum stats_purpose)r->purpose), r->length, r->count,
+              sec_name(r->sec));
   if (r->why[0]) jbuf_json_str(b, r->why);
   else jbuf_puts(b, "null");
   jbuf_puts(b, ",\"hops\":[");

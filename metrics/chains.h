@@ -38,6 +38,7 @@ struct chain_rec_step {
   uint8_t source;      /* enum stats_source */
   int8_t crossed_zone; /* 1, 0, or -1 unknown */
   uint8_t kind;        /* a hop's enum hop_kind */
+  uint8_t sec;         /* DNSSEC state of the step's data (enum sec_state) */
   uint32_t ttl;
   uint64_t elapsed_us;
   uint8_t family;      /* 0, AF_INET or AF_INET6: the server asked */
@@ -53,6 +54,7 @@ struct chain_rec {
   uint8_t outcome;        /* enum stats_outcome */
   uint8_t purpose;        /* enum stats_purpose */
   uint8_t length;         /* CNAMEs on the chain */
+  uint8_t sec;            /* the answer's DNSSEC state (enum sec_state) */
   uint8_t nhops;          /* hops kept */
   bool has_final;
   uint16_t names_len;

@@ -185,6 +185,39 @@ static void resolution(struct jbuf *b, const struct stats *s) {
   }
 }
 
+static void dnssec(struct jbuf *b, const struct stats *s) {
+  static const char *states[4] = {"indeterminate", "insecure", "secure", "bogus"};
+  char labels[64];
+  family(b, "dnssec_answers_total", "counter",
+         "Answers to clients by DNSSEC state: secure (AD), insecure (unsigned on the way), "
+         "bogus (SERVFAIL with an Extended DNS Error), indeterminate (not validated: CD, "
+         "dnssec off, or a failure before validation).");
+  for (int i = 0; i < 4; i++) {
+    snprintf(labels, sizeof labels, "state=\"%s\"", states[i]);
+    sample(b, "dnssec_answers_total", labels, s->dnssec_answers[i]);
+  }
+  single(b, "dnssec_bogus_responses_total", "counter",
+         "Authority responses whose signatures or proofs of nonexistence failed validation.",
+         s->dnssec_bogus);
+  single(b, "dnssec_aggressive_answers_total", "counter",
+         "NXDOMAIN and NODATA answers made from cached, validated NSEC ranges without "
+         "asking (RFC 8198).", s->dnssec_aggressive);
+  family(b, "dnssec_trust_walks_total", "counter",
+         "Chains of trust established (DS and DNSKEY fetched and checked from a trust "
+         "anchor), by the zone's resulting state.");
+  for (int i = 1; i < 4; i++) {
+    snprintf(labels, sizeof labels, "state=\"%s\"", states[i]);
+    sample(b, "dnssec_trust_walks_total", labels, s->dnssec_walks[i]);
+  }
+  family(b, "chain_secure_to_insecure_total", "counter",
+         "CNAME chains that leave a DNSSEC-secure zone for an insecure one, by purpose "
+         "(e.g. a signed domain delegating DKIM to an unsigned provider).");
+  for (int p = 0; p < SP_N; p++) {
+    snprintf(labels, sizeof labels, "purpose=\"%s\"", stats_purpose_name((enum stats_purpose)p));
+    sample(b, "chain_secure_to_insecure_total", labels, s->chain_secure_to_insecure[p]);
+  }
+}
+
 static void caches(struct jbuf *b, const struct expo_input *in) {
   const struct cache_stats *c = in->cache;
   const struct redis_stats *r = &in->stats->redis;
@@ -273,6 +306,7 @@ char *expo_render(const struct expo_input *in) {
   requests(&b, in->stats);
   chains(&b, in->stats, in);
   resolution(&b, in->stats);
+  dnssec(&b, in->stats);
   caches(&b, in);
   upstream(&b, in->stats);
   if (in->redis) redis(&b, in);

@@ -84,6 +84,13 @@ struct stats {
   uint64_t qmin_fallback;      /* full names sent after a bad answer to a minimised one */
   uint64_t nxdomain_cuts;      /* NXDOMAINs from a cached NXDOMAIN above (RFC 8020) */
   uint64_t prefetch[4];        /* by enum stats_prefetch */
+  /* DNSSEC */
+  uint64_t dnssec_answers[4];  /* answers to clients, by enum sec_state */
+  uint64_t dnssec_bogus;       /* authority responses that failed validation */
+  uint64_t dnssec_aggressive;  /* negative answers made from cached NSEC ranges */
+  uint64_t dnssec_walks[4];    /* chain-of-trust walks finished, by enum sec_state */
+  uint64_t chain_secure_to_insecure[SP_N]; /* chains leaving a secure zone for an
+                                              insecure one, by purpose */
   /* Filled in from the worker's upstream and shared tier when collected. */
   uint64_t upstream_udp, upstream_tcp, upstream_timeouts;
   uint64_t upstream_mismatched, upstream_case_mismatched, upstream_case_fallbacks;

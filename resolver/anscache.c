@@ -99,12 +99,13 @@ bool ac_parse(const uint8_t *q, size_t len, uint16_t our_edns, struct ac_query *
   out->id = get16(q);
   out->rd = q[2] & 0x01;
   out->cd = q[3] & 0x10;
+  out->ad = q[3] & 0x20;
   out->edns = out->do_bit = false;
   out->limit = 512;
   if (get16(q + 10) ? !parse_opt(q, len, out->qend, our_edns, out) : out->qend != len)
     return false;
   memcpy(out->key + klen, q + pos, 4);
-  out->key[klen + 4] = (uint8_t)(out->edns | out->do_bit << 1 | out->cd << 2);
+  out->key[klen + 4] = (uint8_t)(out->edns | out->do_bit << 1 | out->cd << 2 | out->ad << 3);
   out->klen = klen + 5;
   out->hash = hash_key(out->key, out->klen);
   return true;

@@ -32,7 +32,7 @@ struct ac_query {
   uint16_t qtype;
   size_t qend;        /* offset just after the question section */
   size_t limit;       /* the largest UDP reply the client takes */
-  bool rd, cd, edns, do_bit;
+  bool rd, cd, ad, edns, do_bit;
 };
 
 /* Parse a query for the answer cache. Returns true when it is eligible:

@@ -11,6 +11,23 @@ void client_question_free(struct client_question *cq) {
   cq->qname = NULL;
 }
 
+/* Is rr sent to this client? DNSSEC records go to DO clients only (or
+ * when asked for by type, in the answer section). */
+static bool sent(const struct client_question *cq, const ldns_rr *rr, bool answer) {
+  ldns_rr_type t = ldns_rr_get_type(rr);
+  if (cq->do_bit || (t != LDNS_RR_TYPE_RRSIG && t != LDNS_RR_TYPE_NSEC &&
+                     t != LDNS_RR_TYPE_NSEC3))
+    return true;
+  return answer && cq->qtype == t;
+}
+
+static size_t count_sent(const struct client_question *cq, const ldns_rr_list *l, bool answer) {
+  size_t n = 0;
+  for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++)
+    n += sent(cq, ldns_rr_list_rr(l, i), answer);
+  return n;
+}
+
 /* The reply in wire format, written into a per-thread buffer and copied out
  * at its size. */
 static uint8_t *serialise(const struct client_question *cq, const struct answer_content *ac,
@@ -18,12 +35,13 @@ static uint8_t *serialise(const struct client_question *cq, const struct answer_
   static __thread uint8_t buf[65535];
   struct wire w;
   int rcode = (int)ac->rcode;
-  size_t an = full && ac->answer ? ldns_rr_list_rr_count(ac->answer) : 0;
-  size_t ns = full && ac->authority ? ldns_rr_list_rr_count(ac->authority) : 0;
+  size_t an = full ? count_sent(cq, ac->answer, true) : 0;
+  size_t ns = full ? count_sent(cq, ac->authority, false) : 0;
+  bool ad = ac->secure && (cq->do_bit || cq->ad) && !cq->cd;
   wire_init(&w, buf, sizeof buf);
   wire_u16(&w, cq->id);
   wire_u8(&w, (uint8_t)(0x80 | (tc ? 0x02 : 0) | (cq->rd ? 0x01 : 0))); /* QR, QUERY */
-  wire_u8(&w, (uint8_t)(0x80 | (cq->cd ? 0x10 : 0) | (rcode & 0x0f)));  /* RA */
+  wire_u8(&w, (uint8_t)(0x80 | (ad ? 0x20 : 0) | (cq->cd ? 0x10 : 0) | (rcode & 0x0f))); /* RA */
   wire_u16(&w, 1);
   wire_u16(&w, (uint16_t)an);
   wire_u16(&w, (uint16_t)ns);
@@ -31,11 +49,13 @@ static uint8_t *serialise(const struct client_question *cq, const struct answer_
   wire_name(&w, ldns_rdf_data(cq->qname), ldns_rdf_size(cq->qname), true);
   wire_u16(&w, (uint16_t)cq->qtype);
   wire_u16(&w, (uint16_t)cq->qclass);
-  for (size_t i = 0; i < an; i++) wire_rr(&w, ldns_rr_list_rr(ac->answer, i));
-  for (size_t i = 0; i < ns; i++) wire_rr(&w, ldns_rr_list_rr(ac->authority, i));
-  /* No DNSSEC data is returned yet, so DO stays clear. */
+  for (size_t i = 0; an && i < ldns_rr_list_rr_count(ac->answer); i++)
+    if (sent(cq, ldns_rr_list_rr(ac->answer, i), true)) wire_rr(&w, ldns_rr_list_rr(ac->answer, i));
+  for (size_t i = 0; ns && i < ldns_rr_list_rr_count(ac->authority); i++)
+    if (sent(cq, ldns_rr_list_rr(ac->authority, i), false))
+      wire_rr(&w, ldns_rr_list_rr(ac->authority, i));
   if (cq->edns)
-    wire_opt(&w, our_edns_size, (uint8_t)(rcode >> 4), false, ac->ede, ac->ede_text);
+    wire_opt(&w, our_edns_size, (uint8_t)(rcode >> 4), cq->do_bit, ac->ede, ac->ede_text);
   if (w.overflow) return NULL;
   uint8_t *out = malloc(w.len);
   if (!out) return NULL;

@@ -23,15 +23,20 @@ struct client_question {
   bool edns;
   uint16_t udp_size; /* the client's advertised size, >= 512 */
   bool do_bit;
+  bool ad;           /* the query's AD bit: the client understands AD (RFC 6840 5.7) */
 };
 
-/* What to put in the reply. Lists may be NULL; ede < 0 means none. */
+/* What to put in the reply. Lists may be NULL; ede < 0 means none. The
+ * lists hold the DNSSEC records (RRSIG, NSEC, NSEC3) too: they are sent
+ * only to clients that set DO (RFC 4035 3.2.1). AD is set on secure data
+ * for clients that set DO or AD (RFC 6840 5.8). */
 struct answer_content {
   ldns_pkt_rcode rcode;
   const ldns_rr_list *answer;
   const ldns_rr_list *authority;
   int ede;
   const char *ede_text;
+  bool secure;
 };
 
 void client_question_free(struct client_question *cq);

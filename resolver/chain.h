@@ -38,6 +38,9 @@ struct chain_step {
                                      from the network */
   uint64_t elapsed_us;            /* time spent resolving this name */
   uint32_t ttl;                   /* of the record that answered it */
+  uint8_t sec;                    /* DNSSEC state of that record, validated in
+                                     its own zone (enum sec_state; 0:
+                                     indeterminate, not validated) */
 };
 
 /* One CNAME (DNAME, ALIAS) followed. */

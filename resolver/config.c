@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 #include <yaml.h>
 
@@ -54,6 +55,8 @@ void config_defaults(struct config *cfg) {
   cfg->case_randomization = true;
   cfg->qmin = QMIN_RELAXED;
   cfg->nxcut = NXCUT_DNSSEC;
+  cfg->dnssec = true;
+  cfg->aggressive_nsec = true;
   cfg->prefetch = true;
   cfg->prefetch_max = 32;
 }
@@ -319,6 +322,22 @@ static const char *set_key(struct config *cfg, struct setctx *sc, const char *ke
     else return "expected dnssec, yes or no";
   } else if (!strcmp(key, "prefetch")) {
     if (parse_bool(v, &cfg->prefetch)) return "expected on or off";
+  } else if (!strcmp(key, "dnssec")) {
+    if (parse_bool(v, &cfg->dnssec)) return "expected on or off";
+  } else if (!strcmp(key, "aggressive-nsec")) {
+    if (parse_bool(v, &cfg->aggressive_nsec)) return "expected on or off";
+  } else if (!strcmp(key, "trust-anchor-file")) {
+    if (cfg->n_ta_files == CONFIG_MAX_TA_FILES) return "at most 8 trust anchor files";
+    if (strlen(v) >= sizeof cfg->ta_files[0]) return "path too long";
+    if (access(v, R_OK)) return "cannot read the file";
+    snprintf(cfg->ta_files[cfg->n_ta_files++], sizeof cfg->ta_files[0], "%s", v);
+  } else if (!strcmp(key, "negative-trust-anchor")) {
+    ldns_rdf *d = NULL;
+    if (strlen(v) >= sizeof cfg->ntas[0] || ldns_str2rdf_dname(&d, v) != LDNS_STATUS_OK)
+      return "expected a domain name";
+    ldns_rdf_deep_free(d);
+    if (cfg->n_ntas == CONFIG_MAX_NTAS) return "at most 64 negative trust anchors";
+    snprintf(cfg->ntas[cfg->n_ntas++], sizeof cfg->ntas[0], "%s", v);
   } else if (!strcmp(key, "prefetch-max")) {
     if (parse_uint(v, 1, 10000, &u)) return "expected a number from 1 to 10000";
     cfg->prefetch_max = (uint32_t)u;
@@ -358,6 +377,9 @@ static const struct key_def keys[] = {
     {"case-randomization", false, NULL},
     {"qname-minimisation", false, NULL}, {"nothing-below-nxdomain", false, NULL},
     {"prefetch", false, NULL}, {"prefetch-max", false, NULL},
+    {"dnssec", false, NULL}, {"aggressive-nsec", false, NULL},
+    {"trust-anchor-file", true, NULL},
+    {"negative-trust-anchor", true, NULL},
     {"local-zone", true, NULL}, {"local-data", true, NULL},
     {"redis-url", false, NULL}, {"redis-user", false, NULL}, {"redis-password", false, NULL},
     {"redis-password-file", false, NULL}, {"redis-db", false, NULL},
@@ -548,6 +570,15 @@ void config_usage(FILE *out) {
           "  --prefetch off           refresh popular entries in their last tenth of TTL\n"
           "                           in the background (default on)\n"
           "  --prefetch-max N         prefetches at once per worker (default 32)\n"
+          "DNSSEC:\n"
+          "  --dnssec off             do not validate (default on, from the built-in IANA\n"
+          "                           root trust anchor: KSK-2017 and KSK-2024)\n"
+          "  --aggressive-nsec off    do not answer NXDOMAIN/NODATA from cached, validated\n"
+          "                           NSEC ranges without asking (RFC 8198; default on)\n"
+          "  --trust-anchor-file F    DS or DNSKEY lines in zone-file syntax (repeatable;\n"
+          "                           a domain it names replaces the built-in anchors)\n"
+          "  --negative-trust-anchor NAME  do not validate NAME and below (RFC 7646;\n"
+          "                           repeatable), e.g. a zone known to be broken\n"
           "Local data (repeatable; flags add to the file's lists):\n"
           "  --local-zone 'NAME TYPE' static, transparent, redirect, refuse, or nodefault\n"
           "                           (drops a built-in zone: localhost, private reverse...)\n"
@@ -716,6 +747,12 @@ struct config *config_reload(const struct config *running, const struct config *
       {"case-randomization", running->case_randomization != next->case_randomization},
       {"qname-minimisation", running->qmin != next->qmin},
       {"nothing-below-nxdomain", running->nxcut != next->nxcut},
+      {"dnssec/trust-anchor-file/negative-trust-anchor",
+       running->dnssec != next->dnssec || running->aggressive_nsec != next->aggressive_nsec ||
+           running->n_ta_files != next->n_ta_files ||
+           running->n_ntas != next->n_ntas ||
+           memcmp(running->ta_files, next->ta_files, sizeof next->ta_files) ||
+           memcmp(running->ntas, next->ntas, sizeof next->ntas)},
       {"metrics", running->metrics != next->metrics ||
                       memcmp(&running->metrics_addr, &next->metrics_addr,
                              sizeof next->metrics_addr)},

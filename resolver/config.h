@@ -21,6 +21,8 @@
 #include "resolver/log.h"
 
 #define CONFIG_MAX_LISTEN 16
+#define CONFIG_MAX_TA_FILES 8
+#define CONFIG_MAX_NTAS 64
 
 struct config {
   struct sockaddr_storage listen[CONFIG_MAX_LISTEN];
@@ -64,6 +66,12 @@ struct config {
   enum qmin_mode qmin;         /* QNAME minimisation (RFC 9156) */
   enum nxcut_mode nxcut;       /* nothing-below-nxdomain (RFC 8020) */
   bool prefetch;               /* refresh popular entries near expiry */
+  bool dnssec;                 /* validate (default on, built-in root anchor) */
+  bool aggressive_nsec;        /* RFC 8198: answer from cached NSEC ranges */
+  char ta_files[CONFIG_MAX_TA_FILES][1024]; /* trust-anchor-file */
+  size_t n_ta_files;
+  char ntas[CONFIG_MAX_NTAS][256];          /* negative-trust-anchor names */
+  size_t n_ntas;
   uint32_t prefetch_max;       /* prefetches in flight per worker */
   int refs; /* a reloaded configuration: the workers still holding it (atomic);
                0 for the start-up one, which lives as long as the process */

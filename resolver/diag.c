@@ -187,6 +187,10 @@ static char *on_flush(void *ctx, const char *text, bool zone, int *status) {
   long redis = fw->done ? fw->redis : -1;
   pthread_mutex_unlock(&fw->lock);
   size_t memory = cache_flush(d->cache, name, zone);
+  /* A zone re-signed or re-keyed: its established keys and NSEC ranges go
+   * too (the key and NSEC caches are shared by the workers). */
+  if (d->n && d->workers[0].env.keys) keycache_flush(d->workers[0].env.keys, name, zone);
+  if (d->n && d->workers[0].env.nsecs) nseccache_flush(d->workers[0].env.nsecs, name, zone);
   unsigned cleared = 0;
   for (unsigned i = 0; i < d->n; i++)
     if (worker_post(&d->workers[i], clear_answers_job, NULL) == 0) cleared++;

@@ -223,6 +223,9 @@ static bool algorithm_supported(uint8_t alg) {
   case LDNS_ECDSAP256SHA256:
   case LDNS_ECDSAP384SHA384:
   case LDNS_ED25519:
+#if LDNS_BUILD_CONFIG_USE_ED448
+  case LDNS_ED448:
+#endif
     return true;
   default:
     return false;
@@ -293,12 +296,15 @@ static void describe_failure(struct sec_result *out, ldns_status st, const char 
 }
 
 /* Try each RRSIG of sigs made by zone over rrset with each of keys. OK on
- * the first that verifies; else the most telling failure. */
+ * the first that verifies; else the most telling failure. Keys without
+ * the Zone Key bit never verify anything (RFC 4034 2.1.1): *no_zone_bit
+ * says one would have matched. */
 static ldns_status try_sigs(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
                             const ldns_rdf *zone, const ldns_rr_list *keys, time_t now,
-                            bool *any_sig, uint8_t *labels) {
+                            bool *any_sig, bool *no_zone_bit, uint8_t *labels) {
   ldns_status worst = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
   *any_sig = false;
+  *no_zone_bit = false;
   for (size_t i = 0; sigs && i < ldns_rr_list_rr_count(sigs); i++) {
     ldns_rr *sig = ldns_rr_list_rr(sigs, i);
     if (!name_equal(ldns_rr_rrsig_signame(sig), zone)) continue;
@@ -310,6 +316,10 @@ static ldns_status try_sigs(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
       if (ldns_rr_get_type(key) != LDNS_RR_TYPE_DNSKEY || ldns_calc_keytag(key) != tag ||
           ldns_rdf2native_int8(ldns_rr_dnskey_algorithm(key)) != alg)
         continue;
+      if (!(key_flags(key) & LDNS_KEY_ZONE_KEY)) {
+        *no_zone_bit = true;
+        continue;
+      }
       ldns_status st =
           ldns_verify_rrsig_time((ldns_rr_list *)rrset, sig, key, now);
       if (st == LDNS_STATUS_OK) {
@@ -338,13 +348,19 @@ void dnssec_verify_rrset(const ldns_rr_list *rrset, const ldns_rr_list *sigs,
   snprintf(type, sizeof type, "%s", t ? t : "?");
   free(t);
   snprintf(what, sizeof what, "%s/%s", owner, type);
-  bool any = false;
-  ldns_status st = try_sigs(rrset, sigs, zone, keys, now, &any, labels);
+  bool any = false, no_zbit = false;
+  /* Only the RRSIGs over this RRset count (the list may hold others). */
+  ldns_rr_list *own = dnssec_sigs_for(sigs, ldns_rr_owner(first), ldns_rr_get_type(first));
+  ldns_status st = try_sigs(rrset, own, zone, keys, now, &any, &no_zbit, labels);
+  if (own) ldns_rr_list_free(own);
   if (st == LDNS_STATUS_OK) {
     verdict(out, SEC_SECURE, -1, NULL);
   } else if (!any) {
     verdict(out, SEC_BOGUS, EDE_RRSIGS_MISSING, "zone %s: no RRSIG by the zone covers %s", z,
             what);
+  } else if (no_zbit && st == LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY) {
+    verdict(out, SEC_BOGUS, EDE_NO_ZONE_KEY_BIT_SET,
+            "zone %s: the DNSKEY that made the RRSIG of %s lacks the Zone Key bit", z, what);
   } else {
     describe_failure(out, st, what, z);
   }
@@ -404,8 +420,8 @@ void dnssec_verify_dnskeys(const ldns_rdf *zone, const ldns_rr_list *dnskeys,
     return;
   }
   ldns_rr_list *own = dnssec_sigs_for(sigs, zone, LDNS_RR_TYPE_DNSKEY);
-  bool any = false;
-  ldns_status st = try_sigs(dnskeys, own, zone, trusted, now, &any, NULL);
+  bool any = false, no_zbit = false;
+  ldns_status st = try_sigs(dnskeys, own, zone, trusted, now, &any, &no_zbit, NULL);
   ldns_rr_list_free(own);
   ldns_rr_list_free(trusted);
   if (st == LDNS_STATUS_OK) verdict(out, SEC_SECURE, -1, NULL);
@@ -415,8 +431,10 @@ void dnssec_verify_dnskeys(const ldns_rdf *zone, const ldns_rr_list *dnskeys,
     char what[300];
     snprintf(what, sizeof what, "%s/DNSKEY", z);
     describe_failure(out, st, what, z);
+    /* Signatures by other keys only: the one the DS vouches for made none
+     * (Unbound calls this RRSIGs Missing too). */
     if (st == LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY)
-      snprintf(out->why, sizeof out->why,
-               "zone %.200s: no key matching the DS signs the DNSKEY RRset", z);
+      verdict(out, SEC_BOGUS, EDE_RRSIGS_MISSING,
+              "zone %.200s: no RRSIG over the DNSKEY RRset by a key matching the DS", z);
   }
 }

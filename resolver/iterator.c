@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "resolver/denial.h"
 #include "resolver/log.h"
 #include "resolver/name.h"
 #include "resolver/response.h"
@@ -23,7 +25,9 @@
 #define QMIN_MAX_QUERIES 10 /* and at most this many minimised queries per name */
 
 enum iter_state {
-  IS_CACHE, IS_WAIT_FETCH, IS_FIND_ZONE, IS_SELECT, IS_WAIT, IS_WAIT_SUB, IS_DONE
+  IS_CACHE, IS_WAIT_FETCH, IS_FIND_ZONE, IS_SELECT, IS_WAIT, IS_WAIT_SUB, IS_DONE,
+  IS_TRUST,     /* a response needs the keys of want_zone: ask the driver */
+  IS_WAIT_TRUST /* the driver's trust walk is under way */
 };
 
 struct ns_entry {
@@ -102,6 +106,18 @@ struct iter {
 
   bool refresh; /* prefetch: entries near expiry are misses */
 
+  /* DNSSEC. The keys at hand are one zone's (a chain crossing zones asks
+   * for each in turn, the key cache answering most); a response whose
+   * signer's keys are not at hand waits in `pending` while the driver
+   * walks the chain of trust to want_zone. */
+  bool validate;
+  uint8_t cur_sec;      /* state of the data the next chain step rests on */
+  ldns_rdf *kz_zone;
+  struct sec_result kz;
+  ldns_rr_list *kz_keys;
+  ldns_pkt *pending;
+  ldns_rdf *want_zone;
+
   /* Diagnostics: every upstream query recorded here when set. */
   struct trace *trace;
   int trace_idx;  /* the query in flight */
@@ -125,6 +141,29 @@ static void count(const iter_t *it, size_t field_offset) {
 static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* The answer's state: SECURE only when every hop and the final data are;
+ * a hop not validated makes it indeterminate, an unsigned one insecure.
+ * Failures are indeterminate (a bogus one says so in its EDE). */
+static enum sec_state overall_sec(const iter_t *it, ldns_pkt_rcode rcode) {
+  if (!it->validate || !it->chain.has_final ||
+      (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN &&
+       rcode != LDNS_RCODE_YXDOMAIN))
+    return SEC_INDETERMINATE;
+  enum sec_state st = (enum sec_state)it->chain.final.sec;
+  for (size_t i = 0; i < it->chain.n; i++) {
+    enum sec_state h = (enum sec_state)it->chain.hops[i].step.sec;
+    if (h == SEC_INDETERMINATE || st == SEC_INDETERMINATE) st = SEC_INDETERMINATE;
+    else if (h == SEC_INSECURE) st = SEC_INSECURE;
+  }
+  return st == SEC_BOGUS ? SEC_INDETERMINATE : st;
+}
+
+/* A failure the validator made: the data at the last step was bogus. */
+static bool failed_bogus(const iter_t *it, ldns_pkt_rcode rcode) {
+  return it->validate && rcode == LDNS_RCODE_SERVFAIL && it->chain.has_final &&
+         it->chain.final.sec == SEC_BOGUS;
+}
+
 static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, ...) {
   if ((rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) && !it->stale_mode)
     share_chain(it);
@@ -144,6 +183,7 @@ static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, .
                  : local ? CHAIN_SRC_LOCAL : CHAIN_SRC_CACHE;
   it->res.rcode = rcode;
   it->res.ede = ede;
+  it->res.sec = failed_bogus(it, rcode) ? SEC_BOGUS : overall_sec(it, rcode);
   if (fmt) {
     va_list ap;
     va_start(ap, fmt);
@@ -153,22 +193,38 @@ static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, .
   it->state = IS_DONE;
 }
 
-/* The answer so far: the chain's CNAMEs, then `final` (cloned). */
-static void set_answer(iter_t *it, const ldns_rr_list *final) {
+static void push_clones(ldns_rr_list *to, const ldns_rr_list *from) {
+  for (size_t i = 0; from && i < ldns_rr_list_rr_count(from); i++)
+    ldns_rr_list_push_rr(to, ldns_rr_clone(ldns_rr_list_rr(from, i)));
+}
+
+/* The answer so far: the chain's CNAMEs (with their RRSIGs), then `final`
+ * and its RRSIGs (cloned). The client's reply drops the DNSSEC records
+ * unless it set DO. */
+static void set_answer_sigs(iter_t *it, const ldns_rr_list *final, const ldns_rr_list *sigs) {
   ldns_rr_list *a = ldns_rr_list_clone(it->answer_chain);
-  if (final) {
-    for (size_t i = 0; i < ldns_rr_list_rr_count(final); i++)
-      ldns_rr_list_push_rr(a, ldns_rr_clone(ldns_rr_list_rr(final, i)));
-  }
+  push_clones(a, final);
+  push_clones(a, sigs);
   if (it->res.answer) ldns_rr_list_deep_free(it->res.answer);
   it->res.answer = a;
   it->res.has_data = final && ldns_rr_list_rr_count(final) > 0;
+}
+
+static void set_answer(iter_t *it, const ldns_rr_list *final) {
+  set_answer_sigs(it, final, NULL);
 }
 
 static void set_authority(iter_t *it, const ldns_rr *soa) {
   if (!soa) return;
   if (!it->res.authority) it->res.authority = ldns_rr_list_new();
   ldns_rr_list_push_rr(it->res.authority, ldns_rr_clone(soa));
+}
+
+/* A negative answer's proof (NSEC/NSEC3 and RRSIGs) after its SOA. */
+static void set_proof(iter_t *it, const ldns_rr_list *proof) {
+  if (!proof || !ldns_rr_list_rr_count(proof)) return;
+  if (!it->res.authority) it->res.authority = ldns_rr_list_new();
+  push_clones(it->res.authority, proof);
 }
 
 static const ldns_rdf *current(const iter_t *it) { return chain_current(&it->chain); }
@@ -192,6 +248,8 @@ static void forget_sent(iter_t *it) {
 static struct chain_step take_step(iter_t *it, enum chain_source src, uint32_t ttl) {
   uint64_t now = it->env->cfg->no_timing ? it->hop_start_us : util_mono_us();
   struct chain_step step = chain_step_cached(src, now - it->hop_start_us, ttl);
+  step.sec = it->cur_sec;
+  it->cur_sec = SEC_INDETERMINATE;
   it->hop_start_us = now;
   if (src == CHAIN_SRC_NETWORK) {
     /* The cache keeps it clamped: the window is the clamped TTL's. */
@@ -216,7 +274,8 @@ static void final_step(iter_t *it, enum chain_source src, uint32_t ttl) {
  * CNAME made from it; none for an ALIAS) join the answer. Returns false
  * (and finishes) when the chain must end. */
 static bool follow_hop(iter_t *it, enum hop_kind kind, const ldns_rdf *target, uint32_t ttl,
-                       const ldns_rr *rr1, const ldns_rr *rr2, enum chain_source src) {
+                       const ldns_rr *rr1, const ldns_rr *rr2, const ldns_rr_list *sigs,
+                       enum chain_source src) {
   struct chain_step step = take_step(it, src, ttl);
   enum chain_status st = chain_add_hop(&it->chain, kind, current(it), target, &step);
   if (st != CHAIN_OK) {
@@ -226,6 +285,7 @@ static bool follow_hop(iter_t *it, enum hop_kind kind, const ldns_rdf *target, u
     return false;
   }
   if (rr1) ldns_rr_list_push_rr(it->answer_chain, ldns_rr_clone(rr1));
+  push_clones(it->answer_chain, sigs);
   if (rr2) ldns_rr_list_push_rr(it->answer_chain, ldns_rr_clone(rr2));
   /* A new name: minimisation starts again from the zone found for it. */
   forget_sent(it);
@@ -234,18 +294,23 @@ static bool follow_hop(iter_t *it, enum hop_kind kind, const ldns_rdf *target, u
   return true;
 }
 
-static bool follow(iter_t *it, const ldns_rr *cname, enum chain_source src) {
-  return follow_hop(it, HOP_CNAME, ldns_rr_rdf(cname, 0), ldns_rr_ttl(cname), cname, NULL, src);
+static bool follow(iter_t *it, const ldns_rr *cname, const ldns_rr_list *sigs,
+                   enum chain_source src) {
+  return follow_hop(it, HOP_CNAME, ldns_rr_rdf(cname, 0), ldns_rr_ttl(cname), cname, NULL, sigs,
+                    src);
 }
 
 /* A DNAME rewrote the current name into synth's target (RFC 6672). */
 static bool follow_dname(iter_t *it, const ldns_rr *dname, const ldns_rr *synth,
-                         enum chain_source src) {
-  return follow_hop(it, HOP_DNAME, ldns_rr_rdf(synth, 0), ldns_rr_ttl(dname), dname, synth, src);
+                         const ldns_rr_list *sigs, enum chain_source src) {
+  return follow_hop(it, HOP_DNAME, ldns_rr_rdf(synth, 0), ldns_rr_ttl(dname), dname, synth,
+                    sigs, src);
 }
 
-/* Store every RRset in `rrs`, grouping RRs by owner and type. */
-static void store_grouped(iter_t *it, const ldns_rr_list *rrs, enum cache_rank rank) {
+/* Store every RRset in `rrs`, grouping RRs by owner and type, each with
+ * its RRSIGs from `sigs` (may be NULL) and the state `sec`. */
+static void store_grouped(iter_t *it, const ldns_rr_list *rrs, enum cache_rank rank,
+                          const ldns_rr_list *sigs, uint8_t sec) {
   size_t n = ldns_rr_list_rr_count(rrs);
   bool done[256] = {0};
   int64_t now = util_now_sec();
@@ -261,7 +326,10 @@ static void store_grouped(iter_t *it, const ldns_rr_list *rrs, enum cache_rank r
         done[j] = true;
       }
     }
-    cache_store_rrset(it->env->cache, set, rank, now, it->env->sink);
+    ldns_rr_list *own = sigs ? dnssec_sigs_for(sigs, ldns_rr_owner(first),
+                                               ldns_rr_get_type(first)) : NULL;
+    cache_store_rrset_sec(it->env->cache, set, own, sec, rank, now, it->env->sink);
+    if (own) ldns_rr_list_free(own);
     ldns_rr_list_free(set);
   }
 }
@@ -490,21 +558,27 @@ static void share_chain(iter_t *it) {
 /* An answer-ranked cache lookup; in stale mode expired data counts too,
  * in refresh mode data near expiry does not. The caller notes the expiry
  * of what it uses (note_expiry). */
+static void cr_clear(struct cache_result *cr) {
+  if (cr->rrs) ldns_rr_list_deep_free(cr->rrs);
+  if (cr->sigs) ldns_rr_list_deep_free(cr->sigs);
+  cr->rrs = cr->sigs = NULL;
+}
+
+/* (Validating, data nobody validated is a miss: it is asked for again.) */
 static int lookup_entry(iter_t *it, const ldns_rdf *name, ldns_rr_type type, int64_t now,
                         struct cache_result *cr) {
-  if (!it->stale_mode) {
-    int rc = cache_lookup(it->env->cache, name, type, CACHE_RANK_ANSWER, now, cr);
-    if (rc == 0 && it->refresh && cr->orig_ttl >= PREFETCH_MIN_TTL &&
-        cr->ttl <= cr->orig_ttl / 10) {
-      ldns_rr_list_deep_free(cr->rrs);
-      return -1;
-    }
-    return rc;
+  int rc = cache_lookup_ex(it->env->cache, name, type, CACHE_RANK_ANSWER, now, it->stale_mode,
+                           it->stale_ttl, true, cr);
+  if (rc != 0) return rc;
+  bool miss = it->validate && cr->sec == CACHE_SEC_INDETERMINATE;
+  miss |= !it->stale_mode && it->refresh && cr->orig_ttl >= PREFETCH_MIN_TTL &&
+          cr->ttl <= cr->orig_ttl / 10;
+  if (miss) {
+    cr_clear(cr);
+    return -1;
   }
-  int rc = cache_lookup_stale(it->env->cache, name, type, CACHE_RANK_ANSWER, now,
-                              it->stale_ttl, cr);
-  if (rc == 0 && cr->stale) it->res.stale = true;
-  return rc;
+  if (cr->stale) it->res.stale = true;
+  return 0;
 }
 
 /* A lookup whose result, when found, is used. */
@@ -570,6 +644,8 @@ static bool st_local(iter_t *it) {
   enum lz_verdict v = lz_lookup(it->env->local, current(it), it->qtype, &la);
   if (v == LZV_NONE) return false;
   if (!it->stale_mode) COUNT(it, local_answers);
+  /* Local data is nobody's signed zone: insecure, never AD. */
+  it->cur_sec = it->validate ? SEC_INSECURE : SEC_INDETERMINATE;
   switch (v) {
   case LZV_ANSWER:
     final_step(it, CHAIN_SRC_LOCAL, ldns_rr_ttl(ldns_rr_list_rr(la.rrs, 0)));
@@ -577,7 +653,7 @@ static bool st_local(iter_t *it) {
     finish(it, LDNS_RCODE_NOERROR, EDE_NONE, NULL);
     break;
   case LZV_CNAME:
-    follow(it, ldns_rr_list_rr(la.rrs, 0), CHAIN_SRC_LOCAL); /* on in IS_CACHE */
+    follow(it, ldns_rr_list_rr(la.rrs, 0), NULL, CHAIN_SRC_LOCAL); /* on in IS_CACHE */
     break;
   case LZV_ALIAS:
     if (!it->flat_owner) {
@@ -587,7 +663,7 @@ static bool st_local(iter_t *it) {
     } else if (la.alias_ttl < it->flat_ttl) {
       it->flat_ttl = la.alias_ttl;
     }
-    follow_hop(it, HOP_ALIAS, la.target, la.alias_ttl, NULL, NULL, CHAIN_SRC_LOCAL);
+    follow_hop(it, HOP_ALIAS, la.target, la.alias_ttl, NULL, NULL, NULL, CHAIN_SRC_LOCAL);
     break;
   case LZV_NODATA:
   case LZV_NXDOMAIN:
@@ -627,8 +703,9 @@ static bool st_cache_above(iter_t *it, int64_t now) {
     if (cr.kind == CACHE_RRSET && ldns_rr_list_rr_count(cr.rrs) == 1) {
       const ldns_rr *dname = ldns_rr_list_rr(cr.rrs, 0);
       ldns_rr *synth = resp_dname_synth(dname, cur);
+      it->cur_sec = cr.sec;
       if (synth) {
-        follow_dname(it, dname, synth, src);
+        follow_dname(it, dname, synth, cr.sigs, src);
         ldns_rr_free(synth);
       } else {
         final_step(it, src, ldns_rr_ttl(dname));
@@ -636,19 +713,59 @@ static bool st_cache_above(iter_t *it, int64_t now) {
         finish(it, LDNS_RCODE_YXDOMAIN, EDE_NONE, NULL);
       }
       acted = true;
-    } else if (cr.kind == CACHE_NXDOMAIN && it->env->cfg->nxcut == NXCUT_YES) {
+    } else if (cr.kind == CACHE_NXDOMAIN &&
+               (it->env->cfg->nxcut == NXCUT_YES ||
+                (it->env->cfg->nxcut == NXCUT_DNSSEC && it->validate &&
+                 cr.sec == CACHE_SEC_SECURE))) {
       if (!it->stale_mode) COUNT(it, nxdomain_cuts);
+      it->cur_sec = cr.sec;
       final_step(it, src, cr.ttl);
       set_answer(it, NULL);
       if (ldns_rr_list_rr_count(cr.rrs)) set_authority(it, ldns_rr_list_rr(cr.rrs, 0));
+      set_proof(it, cr.sigs);
       finish(it, LDNS_RCODE_NXDOMAIN, EDE_NONE, NULL);
       acted = true;
     }
     if (acted && !it->stale_mode) note_expiry(it, cr.ttl, cr.orig_ttl);
-    ldns_rr_list_deep_free(cr.rrs);
+    cr_clear(&cr);
     if (acted) return true;
   }
   return false;
+}
+
+/* RFC 8198: a name inside a cached, validated NSEC range does not exist
+ * (or has no such type): answer NXDOMAIN or NODATA at once, with the
+ * zone's cached SOA and the NSEC records as proof, all secure. */
+static bool st_aggressive(iter_t *it, int64_t now) {
+  if (!it->validate || it->stale_mode || !it->env->nsecs) return false;
+  bool nx = false;
+  struct nsec_proof proof = {0};
+  if (nseccache_lookup(it->env->nsecs, current(it), it->qtype, now, &nx, &proof) != DENIAL_PROVEN)
+    return false;
+  struct cache_result cr;
+  bool done = false;
+  if (cache_lookup_ex(it->env->cache, proof.zone, LDNS_RR_TYPE_SOA, CACHE_RANK_ANSWER, now,
+                      false, 0, true, &cr) == 0) {
+    if (cr.kind == CACHE_RRSET && cr.sec == CACHE_SEC_SECURE && ldns_rr_list_rr_count(cr.rrs)) {
+      COUNT(it, dnssec_aggressive);
+      ldns_rr *soa = ldns_rr_list_rr(cr.rrs, 0);
+      uint32_t ttl = proof.ttl < cr.ttl ? proof.ttl : cr.ttl;
+      ldns_rr_set_ttl(soa, ttl);
+      for (size_t i = 0; cr.sigs && i < ldns_rr_list_rr_count(cr.sigs); i++)
+        ldns_rr_set_ttl(ldns_rr_list_rr(cr.sigs, i), ttl);
+      it->cur_sec = SEC_SECURE;
+      final_step(it, CHAIN_SRC_CACHE, ttl);
+      set_answer(it, NULL);
+      set_authority(it, soa);
+      set_proof(it, cr.sigs);
+      set_proof(it, proof.nsecs);
+      finish(it, nx ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR, EDE_NONE, NULL);
+      done = true;
+    }
+    cr_clear(&cr);
+  }
+  nsec_proof_clear(&proof);
+  return done;
 }
 
 static void st_cache(iter_t *it, struct iter_action *act) {
@@ -661,30 +778,51 @@ static void st_cache(iter_t *it, struct iter_action *act) {
   int64_t now = util_now_sec();
   struct cache_result cr;
   if (lookup(it, cur, it->qtype, now, &cr) == 0) {
+    it->cur_sec = cr.sec;
     final_step(it, cached_source(it, cur), cr.ttl);
     if (cr.kind == CACHE_RRSET) {
-      set_answer(it, cr.rrs);
+      /* The RRset's RRSIGs go with it; a wildcard's proof (NSEC/NSEC3 and
+       * their RRSIGs) to the authority section. */
+      ldns_rr_list *own = cr.sigs && ldns_rr_list_rr_count(cr.rrs)
+                              ? dnssec_sigs_for(cr.sigs, cur, it->qtype) : NULL;
+      size_t nown = own ? ldns_rr_list_rr_count(own) : 0;
+      set_answer_sigs(it, cr.rrs, own);
+      if (cr.sigs && ldns_rr_list_rr_count(cr.sigs) > nown) {
+        ldns_rr_list *proof = ldns_rr_list_new();
+        for (size_t i = 0; i < ldns_rr_list_rr_count(cr.sigs); i++) {
+          ldns_rr *rr = ldns_rr_list_rr(cr.sigs, i);
+          bool mine = false;
+          for (size_t k = 0; k < nown && !mine; k++) mine = ldns_rr_list_rr(own, k) == rr;
+          if (!mine) ldns_rr_list_push_rr(proof, rr);
+        }
+        set_proof(it, proof);
+        ldns_rr_list_free(proof);
+      }
+      if (own) ldns_rr_list_free(own);
       finish(it, LDNS_RCODE_NOERROR, EDE_NONE, NULL);
     } else {
       set_answer(it, NULL);
       if (ldns_rr_list_rr_count(cr.rrs)) set_authority(it, ldns_rr_list_rr(cr.rrs, 0));
+      set_proof(it, cr.sigs);
       finish(it, cr.kind == CACHE_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR,
              EDE_NONE, NULL);
     }
-    ldns_rr_list_deep_free(cr.rrs);
+    cr_clear(&cr);
     return;
   }
   if (it->qtype != LDNS_RR_TYPE_CNAME && lookup(it, cur, LDNS_RR_TYPE_CNAME, now, &cr) == 0) {
     bool ok = cr.kind == CACHE_RRSET && ldns_rr_list_rr_count(cr.rrs) > 0 &&
               ldns_rr_rd_count(ldns_rr_list_rr(cr.rrs, 0)) == 1;
-    if (ok && follow(it, ldns_rr_list_rr(cr.rrs, 0), cached_source(it, cur))) {
-      ldns_rr_list_deep_free(cr.rrs);
+    it->cur_sec = cr.sec;
+    if (ok && follow(it, ldns_rr_list_rr(cr.rrs, 0), cr.sigs, cached_source(it, cur))) {
+      cr_clear(&cr);
       return; /* stay in IS_CACHE at the target */
     }
-    ldns_rr_list_deep_free(cr.rrs);
+    cr_clear(&cr);
     if (ok) return; /* finished by follow() */
   }
   if (st_cache_above(it, now)) return;
+  if (st_aggressive(it, now)) return;
   if (it->stale_mode) finish(it, LDNS_RCODE_SERVFAIL, EDE_NONE, NULL); /* nothing kept */
   else if (want_fetch(it, cur)) st_fetch(it, act);
   else it->state = IS_FIND_ZONE;
@@ -692,6 +830,12 @@ static void st_cache(iter_t *it, struct iter_action *act) {
 
 static void st_find_zone(iter_t *it) {
   ldns_rdf *z = ldns_rdf_clone(current(it));
+  /* A DS lives on the parent's side of a cut (RFC 4035 3.1.4.1). */
+  if (it->qtype == LDNS_RR_TYPE_DS && ldns_dname_label_count(z) > 0) {
+    ldns_rdf *parent = ldns_dname_left_chop(z);
+    ldns_rdf_deep_free(z);
+    z = parent;
+  }
   int64_t now = util_now_sec();
   while (it->nocache && ldns_dname_label_count(z) > 0) { /* straight to the root */
     ldns_rdf *parent = ldns_dname_left_chop(z);
@@ -910,6 +1054,7 @@ iter_t *iter_new(const struct iter_env *env, const ldns_rdf *qname, ldns_rr_type
   it->retry_same = -1;
   it->res.ede = EDE_NONE;
   it->res.rcode = LDNS_RCODE_SERVFAIL;
+  it->validate = env->cfg->dnssec && depth == 0 && env->anchors;
   return it;
 }
 
@@ -918,6 +1063,10 @@ void iter_free(iter_t *it) {
   clear_zone(it);
   forget_sent(it);
   if (it->flat_owner) ldns_rdf_deep_free(it->flat_owner);
+  if (it->kz_zone) ldns_rdf_deep_free(it->kz_zone);
+  if (it->kz_keys) ldns_rr_list_deep_free(it->kz_keys);
+  if (it->want_zone) ldns_rdf_deep_free(it->want_zone);
+  if (it->pending) ldns_pkt_free(it->pending);
   chain_free(&it->chain);
   ldns_rr_list_deep_free(it->answer_chain);
   for (size_t i = 0; i < it->nfetched; i++) ldns_rdf_deep_free(it->fetched[i].name);
@@ -945,9 +1094,15 @@ void iter_next(iter_t *it, struct iter_action *act) {
       st_select(it, act);
       if (it->state == IS_WAIT || it->state == IS_WAIT_SUB) return;
       break;
+    case IS_TRUST:
+      act->kind = IA_TRUST;
+      act->zone = it->want_zone;
+      it->state = IS_WAIT_TRUST;
+      return;
     case IS_WAIT:
     case IS_WAIT_SUB:
     case IS_WAIT_FETCH:
+    case IS_WAIT_TRUST:
       act->kind = IA_NONE; /* the driver must deliver an event first */
       return;
     case IS_DONE:
@@ -957,10 +1112,51 @@ void iter_next(iter_t *it, struct iter_action *act) {
   }
 }
 
+/* The RRSIGs of the response covering (owner, type): a shallow list or
+ * NULL (ldns_rr_list_free). */
+static ldns_rr_list *sigs_of(const struct resp_info *info, const ldns_rdf *owner,
+                             ldns_rr_type type) {
+  return info->sigs ? dnssec_sigs_for(info->sigs, owner, type) : NULL;
+}
+
+/* A negative answer's proof, kept after its SOA: the SOA's RRSIGs, the
+ * NSEC/NSEC3 records and theirs (shallow; NULL if none). */
+static ldns_rr_list *neg_proof(const struct resp_info *info) {
+  ldns_rr_list *p = NULL;
+  for (size_t i = 0; info->sigs && i < ldns_rr_list_rr_count(info->sigs); i++) {
+    ldns_rr *rr = ldns_rr_list_rr(info->sigs, i);
+    ldns_rr_type t = ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG && ldns_rr_rd_count(rr) > 0
+                         ? ldns_rdf2rr_type(ldns_rr_rdf(rr, 0)) : 0;
+    if (t != LDNS_RR_TYPE_SOA && t != LDNS_RR_TYPE_NSEC && t != LDNS_RR_TYPE_NSEC3) continue;
+    if (!p) p = ldns_rr_list_new();
+    ldns_rr_list_push_rr(p, rr);
+  }
+  for (size_t i = 0; info->nsecs && i < ldns_rr_list_rr_count(info->nsecs); i++) {
+    if (!p) p = ldns_rr_list_new();
+    ldns_rr_list_push_rr(p, ldns_rr_list_rr(info->nsecs, i));
+  }
+  return p;
+}
+
+/* A wildcard expansion's proof that no closer name exists (the answer's
+ * RRSIG has fewer labels than its owner): its NSEC/NSEC3 records and their
+ * RRSIGs, kept and sent with the answer. NULL for other answers. */
+static ldns_rr_list *wildcard_proof(const struct resp_info *info) {
+  if (!info->answer || !ldns_rr_list_rr_count(info->answer) || !info->nsecs) return NULL;
+  const ldns_rr *first = ldns_rr_list_rr(info->answer, 0);
+  ldns_rr_list *sigs = sigs_of(info, ldns_rr_owner(first), ldns_rr_get_type(first));
+  bool wild = false;
+  for (size_t i = 0; sigs && i < ldns_rr_list_rr_count(sigs); i++)
+    wild |= ldns_rdf2native_int8(ldns_rr_rrsig_labels(ldns_rr_list_rr(sigs, i))) <
+            ldns_dname_label_count(ldns_rr_owner(first));
+  if (sigs) ldns_rr_list_free(sigs);
+  return wild ? neg_proof(info) : NULL;
+}
+
 /* Cache what an answer, CNAME, NODATA or NXDOMAIN from the zone says
- * (qtype: the type asked). */
+ * (qtype: the type asked), with its DNSSEC records and state `sec`. */
 static void store_answer(iter_t *it, const ldns_pkt *resp, const struct resp_info *info,
-                         ldns_rr_type qtype) {
+                         ldns_rr_type qtype, uint8_t sec) {
   int64_t now = util_now_sec();
   if (info->cname_with_other_data) {
     char n[256];
@@ -977,50 +1173,328 @@ static void store_answer(iter_t *it, const ldns_pkt *resp, const struct resp_inf
     if (!info->dnames[i] && name_equal(ldns_rr_owner(made), it->zone)) it->res.cname_at_apex++;
     ldns_rr_list *one = resp_rrset(ldns_pkt_answer(resp), ldns_rr_owner(made), t);
     if (one) {
-      cache_store_rrset(it->env->cache, one, CACHE_RANK_ANSWER, now, it->env->sink);
+      ldns_rr_list *sigs = sigs_of(info, ldns_rr_owner(made), t);
+      cache_store_rrset_sec(it->env->cache, one, sigs, sec, CACHE_RANK_ANSWER, now,
+                            it->env->sink);
+      if (sigs) ldns_rr_list_free(sigs);
       ldns_rr_list_free(one);
     }
   }
-  if (info->answer) store_grouped(it, info->answer, CACHE_RANK_ANSWER);
-  if (info->cls == RESP_NXDOMAIN || info->cls == RESP_NODATA)
-    cache_store_negative(it->env->cache, info->final_name, qtype,
-                         info->cls == RESP_NXDOMAIN, info->soa, CACHE_RANK_ANSWER, now,
-                         it->env->sink);
+  ldns_rr_list *wproof = wildcard_proof(info);
+  if (wproof) {
+    const ldns_rr *first = ldns_rr_list_rr(info->answer, 0);
+    ldns_rr_list *extra = sigs_of(info, ldns_rr_owner(first), ldns_rr_get_type(first));
+    if (!extra) extra = ldns_rr_list_new();
+    for (size_t i = 0; i < ldns_rr_list_rr_count(wproof); i++)
+      ldns_rr_list_push_rr(extra, ldns_rr_list_rr(wproof, i));
+    cache_store_rrset_sec(it->env->cache, info->answer, extra, sec, CACHE_RANK_ANSWER, now,
+                          it->env->sink);
+    ldns_rr_list_free(extra);
+    ldns_rr_list_free(wproof);
+  } else if (info->answer) {
+    store_grouped(it, info->answer, CACHE_RANK_ANSWER, info->sigs, sec);
+  }
+  if (info->cls == RESP_NXDOMAIN || info->cls == RESP_NODATA) {
+    ldns_rr_list *proof = neg_proof(info);
+    cache_store_negative_sec(it->env->cache, info->final_name, qtype,
+                             info->cls == RESP_NXDOMAIN, info->soa, proof, sec,
+                             CACHE_RANK_ANSWER, now, it->env->sink);
+    if (proof) ldns_rr_list_free(proof);
+  }
   if (info->ns)
     cache_store_rrset(it->env->cache, info->ns, CACHE_RANK_REFERRAL, now, it->env->sink);
-  if (info->glue) store_grouped(it, info->glue, CACHE_RANK_GLUE);
+  if (info->glue) store_grouped(it, info->glue, CACHE_RANK_GLUE, NULL, 0);
+}
+
+/* ---- DNSSEC ------------------------------------------------------------- */
+
+static void set_keys(iter_t *it, const ldns_rdf *zone, const struct sec_result *r,
+                     const ldns_rr_list *keys) {
+  if (it->kz_zone) ldns_rdf_deep_free(it->kz_zone);
+  if (it->kz_keys) ldns_rr_list_deep_free(it->kz_keys);
+  it->kz_zone = ldns_rdf_clone(zone);
+  it->kz = *r;
+  it->kz_keys = keys ? ldns_rr_list_clone(keys) : NULL;
+}
+
+/* Does this response need its zone's keys before it is used? Answers,
+ * chains and negative answers do; referrals are checked by the trust walk
+ * (DS) when the child's keys are needed; a minimised query's answer only
+ * moves the search on, unless its NXDOMAIN may end the lookup. */
+static bool needs_keys(const iter_t *it, const struct resp_info *info) {
+  if (!it->validate) return false;
+  switch (info->cls) {
+  case RESP_ANSWER:
+  case RESP_CNAME:
+  case RESP_NODATA:
+  case RESP_YXDOMAIN:
+    return !it->sent_minimised;
+  case RESP_NXDOMAIN:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* The zone that signed the response: the signer of an RRSIG in it that
+ * lies at or below the zone asked and above the record's owner; else the
+ * zone asked (unsigned data is judged by that zone's state). */
+static const ldns_rdf *signer_of(const iter_t *it, const struct resp_info *info) {
+  for (size_t i = 0; info->sigs && i < ldns_rr_list_rr_count(info->sigs); i++) {
+    const ldns_rr *sig = ldns_rr_list_rr(info->sigs, i);
+    const ldns_rdf *signer = ldns_rr_rrsig_signame(sig);
+    if (signer && ldns_rdf_get_type(signer) == LDNS_RDF_TYPE_DNAME &&
+        name_in(signer, it->zone) && name_in(ldns_rr_owner(sig), signer))
+      return signer;
+  }
+  return it->zone;
+}
+
+/* Make `signer`'s keys the ones at hand: already there, no anchor above it
+ * (or a negative one: insecure at once), or from the key cache. False when
+ * a trust walk is needed. */
+static bool keys_at_hand(iter_t *it, const ldns_rdf *signer) {
+  if (it->kz_zone && name_equal(it->kz_zone, signer)) return true;
+  bool negative = false;
+  const struct ta_entry *ta = ta_closest(it->env->anchors, signer, &negative);
+  if (!ta || negative) {
+    struct sec_result r = {.state = SEC_INSECURE, .ede = -1};
+    set_keys(it, signer, &r, NULL);
+    return true;
+  }
+  struct key_entry ke;
+  if (it->env->keys && keycache_lookup(it->env->keys, signer, util_now_sec(), &ke) == 0) {
+    set_keys(it, signer, &ke.result, ke.keys);
+    if (ke.keys) ldns_rr_list_deep_free(ke.keys);
+    return true;
+  }
+  return false;
+}
+
+static void bogus_text(struct sec_result *out, int ede, const ldns_rdf *zone, const char *why) {
+  char z[256];
+  out->state = SEC_BOGUS;
+  out->ede = ede;
+  snprintf(out->why, sizeof out->why, "zone %s: %s", name_str(zone, z, sizeof z), why);
+}
+
+/* The response's NSEC/NSEC3 RRsets whose signatures verify (shallow list,
+ * never NULL); *failed gets the reason of the first that did not. */
+static ldns_rr_list *verified_nsecs(const iter_t *it, const struct resp_info *info, time_t now,
+                                    struct sec_result *failed) {
+  ldns_rr_list *out = ldns_rr_list_new();
+  size_t n = info->nsecs ? ldns_rr_list_rr_count(info->nsecs) : 0;
+  for (size_t i = 0; i < n; i++) {
+    const ldns_rr *rr = ldns_rr_list_rr(info->nsecs, i);
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; j++) {
+      const ldns_rr *o = ldns_rr_list_rr(info->nsecs, j);
+      seen = ldns_rr_get_type(o) == ldns_rr_get_type(rr) &&
+             name_equal(ldns_rr_owner(o), ldns_rr_owner(rr));
+    }
+    if (seen) continue;
+    ldns_rr_list *set = resp_rrset(info->nsecs, ldns_rr_owner(rr), ldns_rr_get_type(rr));
+    struct sec_result r;
+    uint8_t labels = 0;
+    dnssec_verify_rrset(set, info->sigs, it->kz_zone, it->kz_keys, now, &labels, &r);
+    if (r.state == SEC_SECURE) {
+      for (size_t k = 0; k < ldns_rr_list_rr_count(set); k++)
+        ldns_rr_list_push_rr(out, ldns_rr_list_rr(set, k));
+    } else if (failed->state != SEC_BOGUS) {
+      *failed = r;
+    }
+    ldns_rr_list_free(set);
+  }
+  return out;
+}
+
+/* One RRset of the response, with a wildcard expansion's proof. False and
+ * *out filled unless it is secure. */
+static bool verify_set(const iter_t *it, const ldns_rr_list *set, const struct resp_info *info,
+                       const ldns_rr_list *vn, time_t now, struct sec_result *out) {
+  uint8_t labels = 0;
+  dnssec_verify_rrset(set, info->sigs, it->kz_zone, it->kz_keys, now, &labels, out);
+  if (out->state != SEC_SECURE) return false;
+  const ldns_rdf *owner = ldns_rr_owner(ldns_rr_list_rr(set, 0));
+  if (labels >= ldns_dname_label_count(owner)) return true;
+  struct denial_why why = {{0}};
+  enum denial_result d = denial_wildcard_answer(owner, labels, it->kz_zone, vn, &why);
+  if (d == DENIAL_PROVEN) return true;
+  if (d == DENIAL_OPTOUT || d == DENIAL_NSEC3_ITERATIONS) {
+    out->state = SEC_INSECURE;
+    return false;
+  }
+  char o[256], msg[240];
+  snprintf(msg, sizeof msg, "wildcard answer for %s without proof: %s",
+           name_str(owner, o, sizeof o), why.text);
+  bogus_text(out, ldns_rr_list_rr_count(vn) ? EDE_DNSSEC_BOGUS : EDE_NSEC_MISSING,
+             it->kz_zone, msg);
+  return false;
+}
+
+/* A proven negative answer: its verified NSEC records (with their RRSIGs)
+ * join the NSEC cache for aggressive use (RFC 8198), for as long as the
+ * zone's negative TTL allows, and the zone's SOA is kept (secure) so an
+ * answer synthesised from them has one. NSEC3 ranges are not used, as in
+ * Unbound. */
+static void keep_nsecs(iter_t *it, const struct resp_info *info, const ldns_rr_list *vn) {
+  if (!it->env->nsecs || !info->soa || ldns_rr_rd_count(info->soa) < 7) return;
+  ldns_rr_list *l = ldns_rr_list_new();
+  for (size_t i = 0; i < ldns_rr_list_rr_count(vn); i++) {
+    ldns_rr *rr = ldns_rr_list_rr(vn, i);
+    if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NSEC) continue;
+    ldns_rr_list_push_rr(l, rr);
+    ldns_rr_list *sigs = sigs_of(info, ldns_rr_owner(rr), LDNS_RR_TYPE_NSEC);
+    for (size_t k = 0; sigs && k < ldns_rr_list_rr_count(sigs); k++)
+      ldns_rr_list_push_rr(l, ldns_rr_list_rr(sigs, k));
+    if (sigs) ldns_rr_list_free(sigs);
+  }
+  if (ldns_rr_list_rr_count(l)) {
+    int64_t now = util_now_sec();
+    uint32_t cap = ldns_rr_ttl(info->soa);
+    uint32_t minimum = ldns_rdf2native_int32(ldns_rr_rdf(info->soa, 6));
+    if (minimum < cap) cap = minimum;
+    nseccache_store(it->env->nsecs, it->kz_zone, l, cap, now);
+    ldns_rr_list *soa = ldns_rr_list_new();
+    ldns_rr_list_push_rr(soa, info->soa);
+    ldns_rr_list *ssigs = sigs_of(info, ldns_rr_owner(info->soa), LDNS_RR_TYPE_SOA);
+    cache_store_rrset_sec(it->env->cache, soa, ssigs, CACHE_SEC_SECURE, CACHE_RANK_ANSWER, now,
+                          NULL);
+    if (ssigs) ldns_rr_list_free(ssigs);
+    ldns_rr_list_free(soa);
+  }
+  ldns_rr_list_free(l);
+}
+
+/* Validate what a response says with the keys at hand (the signer's):
+ * every CNAME and DNAME RRset of the chain inside it, the answer RRset
+ * (and a wildcard's proof), or a negative answer's proof for `qtype`. A
+ * client's DS query at a name that is no zone cut is an ordinary NODATA,
+ * proven by a record inside the zone. */
+static void judge(iter_t *it, const struct resp_info *info, ldns_rr_type qtype,
+                  struct sec_result *out) {
+  memset(out, 0, sizeof *out);
+  out->ede = -1;
+  if (!it->validate || !it->kz_zone) return; /* indeterminate */
+  if (it->kz.state != SEC_SECURE) {
+    *out = it->kz;
+    if (out->state == SEC_INDETERMINATE) out->state = SEC_INSECURE;
+    return;
+  }
+  time_t now = time(NULL);
+  struct sec_result nsec_fail = {.state = SEC_INDETERMINATE, .ede = -1};
+  ldns_rr_list *vn = verified_nsecs(it, info, now, &nsec_fail);
+  bool ok = true;
+  for (size_t i = 0; ok && i < info->ncnames; i++) {
+    ldns_rr_list *one = ldns_rr_list_new();
+    ldns_rr_list_push_rr(one, info->dnames[i] ? info->dnames[i] : info->cnames[i]);
+    ok = verify_set(it, one, info, vn, now, out);
+    ldns_rr_list_free(one);
+  }
+  if (ok && info->cls == RESP_ANSWER) ok = verify_set(it, info->answer, info, vn, now, out);
+  if (ok && (info->cls == RESP_NODATA || info->cls == RESP_NXDOMAIN)) {
+    struct denial_why why = {{0}};
+    const ldns_rdf *name = info->final_name;
+    enum denial_result d;
+    bool inside = false;
+    if (info->cls == RESP_NXDOMAIN) {
+      d = denial_nxdomain(name, it->kz_zone, vn, &why);
+    } else if (qtype == LDNS_RR_TYPE_DS) {
+      d = denial_ds(name, it->kz_zone, vn, &inside, &why);
+    } else {
+      d = denial_nodata(name, qtype, it->kz_zone, vn, &why);
+      if (d == DENIAL_NOT_PROVEN &&
+          denial_wildcard_nodata(name, qtype, it->kz_zone, vn, NULL) == DENIAL_PROVEN)
+        d = DENIAL_PROVEN;
+    }
+    if (d == DENIAL_PROVEN) {
+      out->state = SEC_SECURE;
+      keep_nsecs(it, info, vn);
+    } else if (d == DENIAL_OPTOUT || d == DENIAL_NSEC3_ITERATIONS) {
+      out->state = SEC_INSECURE;
+    } else if (nsec_fail.state == SEC_BOGUS) {
+      *out = nsec_fail;
+      ok = false;
+    } else {
+      char n[256], msg[240];
+      snprintf(msg, sizeof msg, "%s for %s not proven: %s",
+               info->cls == RESP_NXDOMAIN ? "NXDOMAIN" : "NODATA", name_str(name, n, sizeof n),
+               why.text);
+      bogus_text(out, EDE_NSEC_MISSING, it->kz_zone, msg);
+      ok = false;
+    }
+  }
+  if (ok && info->cls != RESP_NODATA && info->cls != RESP_NXDOMAIN) out->state = SEC_SECURE;
+  if (out->state == SEC_INSECURE || out->state == SEC_SECURE) out->ede = -1;
+  ldns_rr_list_free(vn);
+}
+
+/* A response that failed validation: SERVFAIL with the reason; nothing of
+ * it is cached. */
+static void fail_bogus(iter_t *it, const struct sec_result *v) {
+  COUNT(it, dnssec_bogus);
+  it->cur_sec = SEC_BOGUS;
+  final_step(it, CHAIN_SRC_NETWORK, 0);
+  set_answer(it, NULL);
+  ldns_rr_list_deep_free(it->res.answer); /* nothing of a bogus chain goes out */
+  it->res.answer = ldns_rr_list_new();
+  finish(it, LDNS_RCODE_SERVFAIL, v->ede >= 0 ? v->ede : EDE_DNSSEC_BOGUS, "%s", v->why);
 }
 
 /* An answer, CNAME, NODATA or NXDOMAIN from the zone: cache and advance. */
 static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info) {
-  store_answer(it, resp, info, it->qtype);
+  struct sec_result v;
+  judge(it, info, it->qtype, &v);
+  if (v.state == SEC_BOGUS) {
+    fail_bogus(it, &v);
+    return;
+  }
+  uint8_t sec = (uint8_t)v.state;
+  store_answer(it, resp, info, it->qtype, sec);
   for (size_t i = 0; i < info->ncnames; i++) {
-    bool ok = info->dnames[i] ? follow_dname(it, info->dnames[i], info->cnames[i],
+    const ldns_rr *made = info->dnames[i] ? info->dnames[i] : info->cnames[i];
+    ldns_rr_list *sigs = sigs_of(info, ldns_rr_owner(made), ldns_rr_get_type(made));
+    it->cur_sec = sec;
+    bool ok = info->dnames[i] ? follow_dname(it, info->dnames[i], info->cnames[i], sigs,
                                              CHAIN_SRC_NETWORK)
-                              : follow(it, info->cnames[i], CHAIN_SRC_NETWORK);
+                              : follow(it, info->cnames[i], sigs, CHAIN_SRC_NETWORK);
+    if (sigs) ldns_rr_list_free(sigs);
     if (!ok) return;
   }
 
+  it->cur_sec = sec;
   switch (info->cls) {
-  case RESP_ANSWER:
-    final_step(it, CHAIN_SRC_NETWORK, ldns_rr_ttl(ldns_rr_list_rr(info->answer, 0)));
-    set_answer(it, info->answer);
+  case RESP_ANSWER: {
+    const ldns_rr *first = ldns_rr_list_rr(info->answer, 0);
+    ldns_rr_list *sigs = sigs_of(info, ldns_rr_owner(first), ldns_rr_get_type(first));
+    ldns_rr_list *wproof = wildcard_proof(info);
+    final_step(it, CHAIN_SRC_NETWORK, ldns_rr_ttl(first));
+    set_answer_sigs(it, info->answer, sigs);
+    set_proof(it, wproof);
+    if (sigs) ldns_rr_list_free(sigs);
+    if (wproof) ldns_rr_list_free(wproof);
     finish(it, LDNS_RCODE_NOERROR, EDE_NONE, NULL);
     break;
+  }
   case RESP_NODATA:
-  case RESP_NXDOMAIN:
+  case RESP_NXDOMAIN: {
+    ldns_rr_list *proof = neg_proof(info);
     final_step(it, CHAIN_SRC_NETWORK, info->soa ? ldns_rr_ttl(info->soa) : 0);
     set_answer(it, NULL);
     set_authority(it, info->soa);
+    set_proof(it, proof);
+    if (proof) ldns_rr_list_free(proof);
     finish(it, info->cls == RESP_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR,
            EDE_NONE, NULL);
     break;
+  }
   case RESP_YXDOMAIN:
     final_step(it, CHAIN_SRC_NETWORK, 0);
     set_answer(it, NULL);
     finish(it, LDNS_RCODE_YXDOMAIN, EDE_NONE, NULL);
     break;
   default: /* RESP_CNAME: the chain continues in another zone */
+    it->cur_sec = SEC_INDETERMINATE;
     if (it->chain.n) it->chain.hops[it->chain.n - 1].crossed_zone = true;
     it->state = IS_CACHE;
     break;
@@ -1078,7 +1552,7 @@ static void on_minimised(iter_t *it, struct candidate *c, const ldns_pkt *resp,
   bool exists = info->cls == RESP_ANSWER || info->cls == RESP_NODATA ||
                 info->cls == RESP_CNAME || (info->cls == RESP_NXDOMAIN && info->ncnames);
   if (exists) {
-    store_answer(it, resp, info, it->sent_type);
+    store_answer(it, resp, info, it->sent_type, SEC_INDETERMINATE);
     if (it->trace)
       trace_end(it->trace, it->trace_idx, "%s: %s exists, no zone cut there: %s",
                 resp_class_name(info->cls), name,
@@ -1093,19 +1567,32 @@ static void on_minimised(iter_t *it, struct candidate *c, const ldns_pkt *resp,
     return;
   }
   switch (info->cls) {
-  case RESP_NXDOMAIN:
-    if (cfg->qmin == QMIN_STRICT || cfg->nxcut == NXCUT_YES) {
-      store_answer(it, resp, info, it->sent_type);
+  case RESP_NXDOMAIN: {
+    /* With nothing-below-nxdomain: dnssec, a validated NXDOMAIN ends it. */
+    struct sec_result v;
+    judge(it, info, it->sent_type, &v);
+    bool proven = v.state == SEC_SECURE && cfg->nxcut == NXCUT_DNSSEC;
+    if (cfg->qmin == QMIN_STRICT || cfg->nxcut == NXCUT_YES || proven) {
+      if (v.state == SEC_BOGUS) {
+        fail_bogus(it, &v);
+        return;
+      }
+      store_answer(it, resp, info, it->sent_type, (uint8_t)v.state);
       if (it->trace)
         trace_end(it->trace, it->trace_idx, "nxdomain: nothing exists below %s (RFC 8020)",
                   name);
+      ldns_rr_list *proof = neg_proof(info);
+      it->cur_sec = (uint8_t)v.state;
       final_step(it, CHAIN_SRC_NETWORK, info->soa ? ldns_rr_ttl(info->soa) : 0);
       set_answer(it, NULL);
       set_authority(it, info->soa);
+      set_proof(it, proof);
+      if (proof) ldns_rr_list_free(proof);
       finish(it, LDNS_RCODE_NXDOMAIN, EDE_NONE, NULL);
       return;
     }
     break;
+  }
   default: /* error, lame, YXDOMAIN */
     if (cfg->qmin == QMIN_STRICT) {
       if (it->trace) trace_response(it, resp, info);
@@ -1128,6 +1615,8 @@ static void on_minimised(iter_t *it, struct candidate *c, const ldns_pkt *resp,
   it->retry_same = (int)it->cur;
 }
 
+static void handle_response(iter_t *it, const ldns_pkt *resp);
+
 void iter_on_response(iter_t *it, const ldns_pkt *resp, uint32_t rtt_ms) {
   if (it->state != IS_WAIT) return;
   struct candidate *c = &it->cands[it->cur];
@@ -1149,8 +1638,28 @@ void iter_on_response(iter_t *it, const ldns_pkt *resp, uint32_t rtt_ms) {
     if (it->trace) trace_end(it->trace, it->trace_idx, "FORMERR: retrying without EDNS");
     return;
   }
+  handle_response(it, resp);
+}
+
+/* A response that is no truncation or EDNS trouble: classify it; when it
+ * must be validated and its zone's keys are not at hand, keep it and ask
+ * for them (IS_TRUST; iter_on_trust comes back here); else act on it. */
+static void handle_response(iter_t *it, const ldns_pkt *resp) {
+  struct candidate *c = &it->cands[it->cur];
+  const struct sockaddr *addr = (struct sockaddr *)&c->addr;
   struct resp_info info;
   resp_classify(resp, it->sent, it->sent_type, it->zone, &info);
+  if (needs_keys(it, &info)) {
+    const ldns_rdf *signer = signer_of(it, &info);
+    if (!keys_at_hand(it, signer)) {
+      it->pending = ldns_pkt_clone(resp);
+      if (it->want_zone) ldns_rdf_deep_free(it->want_zone);
+      it->want_zone = ldns_rdf_clone(signer);
+      it->state = it->pending && it->want_zone ? IS_TRUST : IS_SELECT;
+      resp_info_clear(&info);
+      return;
+    }
+  }
   if (it->sent_minimised && info.cls != RESP_REFERRAL) {
     on_minimised(it, c, resp, &info);
     resp_info_clear(&info);
@@ -1173,7 +1682,11 @@ void iter_on_response(iter_t *it, const ldns_pkt *resp, uint32_t rtt_ms) {
      * QMIN_MAX_QUERIES. */
     if (it->sent_minimised) it->qmin_count++;
     cache_store_rrset(it->env->cache, info.ns, CACHE_RANK_REFERRAL, now, it->env->sink);
-    if (info.glue) store_grouped(it, info.glue, CACHE_RANK_GLUE);
+    if (info.glue) store_grouped(it, info.glue, CACHE_RANK_GLUE, NULL, 0);
+    /* The child's DS, signed by this zone, comes with a signed referral:
+     * kept (unchecked, with its RRSIGs), a trust walk to the child finds it
+     * here instead of asking. */
+    if (info.ds) store_grouped(it, info.ds, CACHE_RANK_ANSWER, info.sigs, CACHE_SEC_INDETERMINATE);
     ldns_rdf *child = ldns_rdf_clone(info.referral_zone);
     load_zone(it, child, info.ns, info.glue);
     ldns_rdf_deep_free(child);
@@ -1242,6 +1755,20 @@ struct trace *iter_trace(const iter_t *it) { return it->trace; }
 bool iter_nocache(const iter_t *it) { return it->nocache; }
 
 void iter_set_refresh(iter_t *it) { it->refresh = true; }
+
+void iter_set_cd(iter_t *it) { it->validate = false; }
+
+void iter_on_trust(iter_t *it, const struct sec_result *res, const ldns_rr_list *keys) {
+  if (it->state != IS_WAIT_TRUST) return;
+  set_keys(it, it->want_zone, res, keys);
+  ldns_pkt *p = it->pending;
+  it->pending = NULL;
+  it->state = IS_SELECT;
+  if (p) {
+    handle_response(it, p);
+    ldns_pkt_free(p);
+  }
+}
 
 void iter_set_stale(iter_t *it, uint32_t stale_ttl) {
   it->stale_mode = true;

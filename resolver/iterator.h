@@ -17,6 +17,12 @@
  *   WAIT      a query is out; iter_on_response/timeout/error continue
  *   WAIT_SUB  glueless NS lookups are out (in parallel); the first address
  *             that arrives continues, iter_on_sub_done
+ *   TRUST     DNSSEC: a response must be validated with the keys of a zone
+ *             that are not at hand (no key cache entry): the response is
+ *             kept, the driver walks the chain of trust (IA_TRUST), and
+ *             iter_on_trust takes the response up again with the keys.
+ *             Validated data is cached with its RRSIGs and state; each hop
+ *             of a chain is judged in its own zone.
  *   DONE      result ready
  *
  * Ownership: an iter is owned by its driver and used by one worker thread.
@@ -33,8 +39,11 @@
 #include "cache/cache.h"
 #include "metrics/stats.h"
 #include "resolver/chain.h"
+#include "resolver/dnssec.h"
 #include "resolver/hints.h"
+#include "resolver/keycache.h"
 #include "resolver/localzone.h"
+#include "resolver/nseccache.h"
 #include "resolver/servers.h"
 
 /* QNAME minimisation (RFC 9156). Relaxed: a minimised query that gets an
@@ -65,6 +74,7 @@ struct iter_config {
   enum nxcut_mode nxcut;
   uint32_t min_ttl, max_ttl;    /* the cache's clamps, so prefetch windows match
                                    what the cache keeps; 0, 0: none */
+  bool dnssec;                  /* validate (top-level lookups without CD) */
 };
 
 /* Iterators are big (a few kB: above malloc's fast bins), so a worker
@@ -83,11 +93,17 @@ struct iter_env {
   const struct iter_config *cfg;
   const struct localzones *local; /* local zones and data, or NULL */
   struct stats *stats;            /* the worker's counters, or NULL */
+  const trust_anchors_t *anchors; /* DNSSEC trust anchors (cfg->dnssec) */
+  keycache_t *keys;               /* zones' established keys, shared; or NULL */
+  nseccache_t *nsecs;             /* validated NSEC ranges (RFC 8198), shared;
+                                     NULL: no aggressive use */
 };
 
 enum iter_action_kind {
   IA_NONE,  /* waiting for an event: nothing to do now */
-  IA_SEND, IA_SUB, IA_FETCH, IA_DONE
+  IA_SEND, IA_SUB, IA_FETCH, IA_DONE,
+  IA_TRUST  /* establish the keys of act->zone (a trust walk, resolver/trust.h)
+               and hand the outcome to iter_on_trust */
 };
 
 #define ITER_SUB_MAX 4 /* NS names of a glueless delegation looked up at once */
@@ -136,6 +152,10 @@ struct iter_result {
   bool dangling;                  /* an ALIAS target that does not exist */
   int64_t prefetch_at;            /* wall-clock second from which the answer's
                                      first record is near expiry; 0: never */
+  enum sec_state sec;             /* DNSSEC: SECURE when every hop and the
+                                     answer are; INSECURE when one is
+                                     unsigned; INDETERMINATE when not
+                                     validated (CD, dnssec off, errors) */
   enum chain_source source;       /* where the answer came from: the network
                                      if any upstream query was made for the
                                      request, else the shared tier if it
@@ -165,6 +185,17 @@ void iter_on_sub_done(iter_t *it, const struct iter_result *sub, uint32_t gen);
 void iter_on_fetch_done(iter_t *it, const struct fetch_result *res);
 /* The request's overall deadline passed: finish with SERVFAIL now. */
 void iter_on_deadline(iter_t *it);
+
+/* The keys of the zone asked for with IA_TRUST: the walk's result, and
+ * when SECURE the zone's DNSKEY RRset (borrowed for the call). */
+void iter_on_trust(iter_t *it, const struct sec_result *res, const ldns_rr_list *keys);
+
+/* No validation for this lookup (the client set CD, or a sub-lookup whose
+ * data the caller checks itself): cached data is used whatever its state
+ * and what is learned is stored as indeterminate. Top-level lookups
+ * validate when cfg->dnssec; sub-lookups (depth > 0) never do. Set before
+ * the first iter_next. */
+void iter_set_cd(iter_t *it);
 
 const struct iter_result *iter_result(const iter_t *it);
 const chain_t *iter_chain(const iter_t *it);

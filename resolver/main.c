@@ -134,7 +134,58 @@ static struct iter_config iter_config_of(const struct config *cfg) {
       .nxcut = cfg->nxcut,
       .min_ttl = cfg->min_ttl,
       .max_ttl = cfg->max_ttl,
+      .dnssec = cfg->dnssec,
   };
+}
+
+/* Zones whose keys the key cache holds at most, and NSEC records the
+ * NSEC cache holds at most (a few hundred bytes each). */
+#define KEYCACHE_ZONES 10000
+#define NSECCACHE_RECORDS 50000
+
+/* DNSSEC: the trust anchors (the built-in root ones, the files', the
+ * negative ones) and the key cache shared by the workers. Nothing when
+ * validation is off. Returns 0, or -1 with the reason in err. */
+struct dnssec_ctx {
+  trust_anchors_t *ta;
+  keycache_t *kc;
+  nseccache_t *nc;
+};
+
+static void dnssec_free(struct dnssec_ctx *d) {
+  ta_free(d->ta);
+  keycache_free(d->kc);
+  nseccache_free(d->nc);
+  memset(d, 0, sizeof *d);
+}
+
+static int dnssec_setup(const struct config *cfg, struct dnssec_ctx *d, char *err,
+                        size_t len) {
+  memset(d, 0, sizeof *d);
+  if (!cfg->dnssec) return 0;
+  d->ta = ta_new(true);
+  d->kc = keycache_new(KEYCACHE_ZONES);
+  if (cfg->aggressive_nsec) d->nc = nseccache_new(NSECCACHE_RECORDS);
+  if (!d->ta || !d->kc || (cfg->aggressive_nsec && !d->nc)) {
+    snprintf(err, len, "out of memory");
+    return -1;
+  }
+  for (size_t i = 0; i < cfg->n_ta_files; i++)
+    if (ta_load_file(d->ta, cfg->ta_files[i], err, len)) return -1;
+  for (size_t i = 0; i < cfg->n_ntas; i++) {
+    const char *why = ta_add_negative(d->ta, cfg->ntas[i]);
+    if (why) {
+      snprintf(err, len, "negative-trust-anchor '%s': %s", cfg->ntas[i], why);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static void dnssec_env(struct worker *w, const struct dnssec_ctx *d) {
+  w->env.anchors = d->ta;
+  w->env.keys = d->kc;
+  w->env.nsecs = d->nc;
 }
 
 static struct hints *load_hints(const struct config *cfg) {
@@ -211,7 +262,15 @@ static int trace_main(int argc, char **argv) {
   static struct worker w;
   struct cli_trace ct = {&w.loop, NULL, false};
   int status = 1;
+  struct dnssec_ctx dc;
+  if (dnssec_setup(&cfg, &dc, err, sizeof err)) {
+    fprintf(stderr, "chaindns trace: %s\n", err);
+    cache_free(cache);
+    cache = NULL;
+    status = 2;
+  }
   if (cache && worker_init(&w, 0, &cfg, &icfg, cache, hints) == 0) {
+    dnssec_env(&w, &dc);
     request_trace(&w, qname, qtype, true, cli_trace_done, &ct);
     if (!ct.done) uv_run(&w.loop, UV_RUN_DEFAULT);
     if (ct.res && json) {
@@ -229,6 +288,7 @@ static int trace_main(int argc, char **argv) {
   worker_destroy(&w);
   cache_free(cache);
   hints_free(hints);
+  dnssec_free(&dc);
   return status;
 }
 
@@ -347,6 +407,13 @@ int main(int argc, char **argv) {
 
   struct hints *hints = load_hints(&cfg);
   if (!hints) return 2;
+  struct dnssec_ctx dc;
+  if (dnssec_setup(&cfg, &dc, err, sizeof err)) {
+    fprintf(stderr, "chaindns: %s\n", err);
+    dnssec_free(&dc);
+    hints_free(hints);
+    return 2;
+  }
   /* The RRset cache gets four fifths of cache-size; the workers' answer
    * caches share the last fifth (worker.c). */
   struct cache_limits limits = {cfg.cache_size / 5 * 4, cfg.min_ttl, cfg.max_ttl,
@@ -365,6 +432,7 @@ int main(int argc, char **argv) {
       status = 1;
       break;
     }
+    dnssec_env(&workers[i], &dc);
   }
   for (unsigned i = 0; status == 0 && i < cfg.threads; i++) {
     if (worker_start(&workers[i])) {
@@ -413,5 +481,6 @@ int main(int argc, char **argv) {
   free(workers);
   cache_free(cache);
   hints_free(hints);
+  dnssec_free(&dc);
   return status;
 }

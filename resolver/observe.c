@@ -22,6 +22,7 @@ static struct chain_rec_step rec_step(struct chain_rec *rec, const struct chain_
                                       const ldns_rdf *name, const ldns_rdf *target) {
   struct chain_rec_step s = {.source = (uint8_t)st->source, .ttl = st->ttl,
                              .elapsed_us = st->elapsed_us, .crossed_zone = -1,
+                             .sec = st->sec,
                              .target = 0xffff, .zone = 0xffff};
   uint8_t wire[256];
   s.name = chain_rec_name(rec, wire, name_key(name, wire));
@@ -51,6 +52,7 @@ void observe_chain_rec(const struct iter_result *res, const chain_t *ch, uint16_
   rec->outcome = (uint8_t)observe_outcome(res, ch);
   rec->purpose = (uint8_t)stats_purpose_of(start, slen);
   rec->length = (uint8_t)(ch->n > 255 ? 255 : ch->n);
+  rec->sec = (uint8_t)res->sec;
   if (res->ede >= 0) snprintf(rec->why, sizeof rec->why, "%.199s", res->ede_text);
 }
 
@@ -73,6 +75,15 @@ static void observe_chain(struct worker *w, const struct iter_result *res, const
   s->chain_dangling += o == SO_DANGLING;
   hist_observe(&s->chain_length, &hist_length, ch->n);
   hist_observe(&s->chain_duration[o][rec.purpose], &hist_latency, duration_us);
+  /* A chain leaving a signed zone for an unsigned one: a step resting on
+   * secure data followed by one resting on insecure data. */
+  bool left_secure = false;
+  for (size_t i = 0; i < ch->n && !left_secure; i++) {
+    const struct chain_step *next = i + 1 < ch->n ? &ch->hops[i + 1].step
+                                  : ch->has_final ? &ch->final : NULL;
+    left_secure = ch->hops[i].step.sec == SEC_SECURE && next && next->sec == SEC_INSECURE;
+  }
+  s->chain_secure_to_insecure[rec.purpose] += left_secure;
   for (size_t i = 0; i < ch->n; i++) {
     const struct chain_step *st = &ch->hops[i].step;
     hist_observe(&s->hop_duration[st->source], &hist_latency, st->elapsed_us);

@@ -7,11 +7,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "resolver/log.h"
 #include "resolver/name.h"
 #include "resolver/observe.h"
 #include "resolver/trace.h"
+#include "resolver/trust.h"
 #include "resolver/util.h"
 #include "resolver/worker.h"
 
@@ -34,7 +36,7 @@ struct request {
   redis_lookup_t *fetch; /* the shared-tier lookup it waits for */
   uint32_t depth;
   uint32_t budget;       /* top-level: upstream queries left for the tree */
-  uint8_t key[258];
+  uint8_t key[260];
   size_t klen;
   uint64_t hash;
   bool in_table;
@@ -43,12 +45,18 @@ struct request {
   bool has_timer;
   uint64_t start_us;     /* when the resolution began */
   bool prefetch;         /* a background refresh (no clients) */
+  bool trust_sub;        /* a DNSKEY or DS fetch for the parent's trust walk */
+  trust_walk_t *walk;    /* the trust walk under way for this request's iterator */
+  ldns_rdf *walk_zone;   /* the zone it walks to */
   trace_done_cb traced;  /* a traced request: its callback, and the trace */
   void *traced_arg;
   struct trace *trace;
 };
 
 static void drive(struct request *r);
+static void feed_walk(struct request *p, struct request *c);
+static bool walk_step(struct request *r);
+static void on_start(uv_timer_t *t);
 
 static size_t make_key(const ldns_rdf *qname, ldns_rr_type qtype, uint8_t *key) {
   size_t n = name_key(qname, key);
@@ -90,6 +98,8 @@ static void unqueue(struct request *r) {
 
 static void free_request(struct request *r) {
   if (r->queued) unqueue(r);
+  trust_walk_free(r->walk);
+  if (r->walk_zone) ldns_rdf_deep_free(r->walk_zone);
   iter_free(r->it);
   free(r->trace);
   struct req_client *c = r->clients;
@@ -156,6 +166,7 @@ static void cancel_descendants(struct request *r) {
 }
 
 static void count_outcome(struct request *r, const struct iter_result *res, const chain_t *ch) {
+  r->w->stats.dnssec_answers[res->sec & 3]++;
   if (r->w->cfg->instrumentation)
     observe_request(r->w, res, ch, iter_qtype(r->it), util_mono_us() - r->start_us);
   else
@@ -195,7 +206,7 @@ static void finish_traced(struct request *r, const struct iter_result *res, cons
 static iter_t *stale_answer(struct request *r) {
   const struct config *cfg = r->w->cfg;
   const struct iter_result *res = iter_result(r->it);
-  if (!cfg->serve_stale || res->rcode != LDNS_RCODE_SERVFAIL ||
+  if (!cfg->serve_stale || res->rcode != LDNS_RCODE_SERVFAIL || res->sec == SEC_BOGUS ||
       res->chain_status == CHAIN_LOOP || res->chain_status == CHAIN_TOO_LONG)
     return NULL;
   iter_t *it = iter_new(&r->w->env, iter_chain(r->it)->start, iter_qtype(r->it), 0, NULL);
@@ -219,6 +230,12 @@ static void finish(struct request *r) {
     struct request *p = r->parent, **pp = &p->children;
     while (*pp != r) pp = &(*pp)->sibling;
     *pp = r->sibling;
+    if (r->trust_sub) {
+      feed_walk(p, r);
+      free_request(r);
+      if (!walk_step(p)) drive(p);
+      return;
+    }
     iter_on_sub_done(p->it, res, r->sub_gen);
     free_request(r);
     drive(p);
@@ -273,6 +290,118 @@ static void finish(struct request *r) {
   }
 }
 
+/* ---- DNSSEC: trust walks ------------------------------------------------------ */
+
+/* Queue a sub-lookup of r (started on the next turn of the loop). */
+static void queue_child(struct request *r, struct request *c) {
+  iter_set_trace(c->it, iter_trace(r->it), iter_nocache(r->it));
+  c->parent = r;
+  c->sibling = r->children;
+  r->children = c;
+  c->qnext = r->w->start_queue;
+  r->w->start_queue = c;
+  c->queued = true;
+  if (!uv_is_active((uv_handle_t *)&r->w->start_timer))
+    uv_timer_start(&r->w->start_timer, on_start, 0, 0);
+}
+
+/* Hand what a DNSKEY or DS fetch found to the walk: the RRset asked for,
+ * every RRSIG, and the NSEC/NSEC3 of a NODATA's proof. A failure, or an
+ * answer that is no RRset of that name (a CNAME), ends the walk bogus. */
+static void feed_walk(struct request *p, struct request *c) {
+  const struct iter_result *res = iter_result(c->it);
+  const chain_t *ch = iter_chain(c->it);
+  ldns_rr_type qtype = iter_qtype(c->it);
+  if (!p->walk) return;
+  if (res->rcode != LDNS_RCODE_NOERROR || ch->n) {
+    char n[256], why[400];
+    const ldns_lookup_table *rc = ldns_lookup_by_id(ldns_rcodes, (int)res->rcode);
+    snprintf(why, sizeof why, "%s of %s: %s%s%.300s", qtype == LDNS_RR_TYPE_DS ? "DS" : "DNSKEY",
+             name_str(ch->start, n, sizeof n), ch->n ? "a CNAME" : rc ? rc->name : "error",
+             res->ede_text[0] ? ", " : "", res->ede_text);
+    trust_on_failure(p->walk, why);
+    return;
+  }
+  ldns_rr_list *rrset = ldns_rr_list_new(), *sigs = ldns_rr_list_new();
+  ldns_rr_list *denial = ldns_rr_list_new();
+  const ldns_rr_list *sections[2] = {res->answer, res->authority};
+  for (int s = 0; s < 2; s++) {
+    for (size_t i = 0; sections[s] && i < ldns_rr_list_rr_count(sections[s]); i++) {
+      ldns_rr *rr = ldns_rr_list_rr(sections[s], i);
+      ldns_rr_type t = ldns_rr_get_type(rr);
+      if (t == LDNS_RR_TYPE_RRSIG) ldns_rr_list_push_rr(sigs, rr);
+      else if (s == 1 && (t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3))
+        ldns_rr_list_push_rr(denial, rr);
+      else if (s == 0 && t == qtype && name_equal(ldns_rr_owner(rr), ch->start))
+        ldns_rr_list_push_rr(rrset, rr);
+    }
+  }
+  trust_on_answer(p->walk, rrset, sigs, denial);
+  ldns_rr_list_free(rrset);
+  ldns_rr_list_free(sigs);
+  ldns_rr_list_free(denial);
+}
+
+/* Step r's walk: start its next fetch (true: r waits for it), or, when it
+ * is over, keep the result in the key cache and hand it to the iterator
+ * (false: step the iterator). */
+static bool walk_step(struct request *r) {
+  struct trust_action ta;
+  trust_next(r->walk, &ta);
+  if (ta.kind == TRUST_FETCH) {
+    struct request *top = r;
+    while (top->parent) top = top->parent;
+    struct request *c = new_request(r->w, ta.qname, ta.qtype, r->depth + 1, &top->budget);
+    if (c) {
+      c->trust_sub = true;
+      queue_child(r, c);
+      return true;
+    }
+    trust_on_failure(r->walk, "out of memory");
+    trust_next(r->walk, &ta);
+  }
+  const struct sec_result *res = trust_result(r->walk);
+  uint32_t ttl = trust_ttl(r->walk);
+  if (r->w->env.keys && ttl)
+    keycache_store(r->w->env.keys, r->walk_zone, res, trust_keys(r->walk), ttl,
+                   util_now_sec());
+  r->w->stats.dnssec_walks[res->state & 3]++;
+  if (res->state == SEC_BOGUS) {
+    char n[256];
+    log_info("DNSSEC: chain of trust to %s is bogus: %s",
+             name_str(trust_zone(r->walk), n, sizeof n), res->why);
+  }
+  iter_on_trust(r->it, res, trust_keys(r->walk));
+  trust_walk_free(r->walk);
+  r->walk = NULL;
+  ldns_rdf_deep_free(r->walk_zone);
+  r->walk_zone = NULL;
+  return false;
+}
+
+/* IA_TRUST: the iterator needs the keys of `zone`. Another request may
+ * have established them meanwhile (the key cache); else walk the chain of
+ * trust from the closest anchor. Returns as perform() does. */
+static bool start_walk(struct request *r, const ldns_rdf *zone) {
+  struct key_entry ke;
+  if (r->w->env.keys && keycache_lookup(r->w->env.keys, zone, util_now_sec(), &ke) == 0) {
+    iter_on_trust(r->it, &ke.result, ke.keys);
+    if (ke.keys) ldns_rr_list_deep_free(ke.keys);
+    return false;
+  }
+  trust_walk_free(r->walk);
+  if (r->walk_zone) ldns_rdf_deep_free(r->walk_zone);
+  r->walk = trust_walk_new(r->w->env.anchors, zone, time(NULL));
+  r->walk_zone = ldns_rdf_clone(zone);
+  if (!r->walk || !r->walk_zone) {
+    struct sec_result fail = {.state = SEC_BOGUS, .ede = EDE_DNSSEC_INDETERMINATE,
+                              .why = "out of memory for a trust walk"};
+    iter_on_trust(r->it, &fail, NULL);
+    return false;
+  }
+  return walk_step(r);
+}
+
 static void on_upstream(void *arg, enum up_status st, const ldns_pkt *resp, uint32_t rtt_ms) {
   struct request *r = arg;
   r->upw = NULL;
@@ -313,17 +442,9 @@ static void start_subs(struct request *r, const struct iter_action *act) {
       iter_on_sub_done(r->it, NULL, act->sub_gen);
       continue;
     }
-    iter_set_trace(c->it, iter_trace(r->it), iter_nocache(r->it));
-    c->parent = r;
     c->sub_gen = act->sub_gen;
-    c->sibling = r->children;
-    r->children = c;
-    c->qnext = r->w->start_queue;
-    r->w->start_queue = c;
-    c->queued = true;
+    queue_child(r, c);
   }
-  if (!uv_is_active((uv_handle_t *)&r->w->start_timer))
-    uv_timer_start(&r->w->start_timer, on_start, 0, 0);
 }
 
 /* Carry out a SEND, FETCH or SUB action. Returns true when r now waits for an
@@ -345,6 +466,7 @@ static bool perform(struct request *r, const struct iter_action *act) {
     iter_on_fetch_done(r->it, NULL); /* not sent: a miss, at once */
     return false;
   }
+  if (act->kind == IA_TRUST) return start_walk(r, act->zone);
   start_subs(r, act);
   return true;
 }
@@ -378,10 +500,11 @@ static int add_client(struct request *r, request_cb cb, void *arg) {
   return 0;
 }
 
-void request_resolve(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype,
+void request_resolve(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype, bool cd,
                      request_cb cb, void *arg) {
-  uint8_t key[258];
+  uint8_t key[260];
   size_t klen = make_key(qname, qtype, key);
+  key[klen++] = cd; /* a CD query and a validating one are different questions */
   uint64_t h = hash_bytes(key, klen);
   for (struct request *r = w->requests[h % WORKER_REQ_BUCKETS]; r; r = r->hnext) {
     if (r->hash == h && r->klen == klen && memcmp(r->key, key, klen) == 0 &&
@@ -391,6 +514,7 @@ void request_resolve(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype
     }
   }
   struct request *r = new_request(w, qname, qtype, 0, NULL);
+  if (r && cd) iter_set_cd(r->it);
   if (!r || add_client(r, cb, arg)) {
     if (r) free_request(r);
     cb(arg, NULL, NULL);
@@ -451,7 +575,7 @@ void request_trace(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype, 
 
 void request_prefetch(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype) {
   if (!w->cfg->prefetch || w->stopping) return;
-  uint8_t key[258];
+  uint8_t key[260];
   size_t klen = make_key(qname, qtype, key);
   for (struct request *p = w->prefetches; p; p = p->hnext)
     if (p->klen == klen && memcmp(p->key, key, klen) == 0) return; /* one per question */

@@ -20,9 +20,10 @@ struct worker;
  * the client will get no answer; free the client state. */
 typedef void (*request_cb)(void *arg, const struct iter_result *res, const chain_t *chain);
 
-/* Resolve (qname, qtype) for a client. The callback may run before this
- * returns (a cache hit). */
-void request_resolve(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype,
+/* Resolve (qname, qtype) for a client; with cd (the client's CD bit) the
+ * answer is not validated. The callback may run before this returns (a
+ * cache hit). */
+void request_resolve(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype, bool cd,
                      request_cb cb, void *arg);
 
 /* A traced resolution (/trace, `chaindns trace`): never joined to another

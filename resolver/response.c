@@ -222,9 +222,40 @@ static void classify_noerror(const ldns_pkt *resp, const ldns_rdf *zone,
   info->why = "neither an answer nor a referral below the zone";
 }
 
+/* The DNSSEC records that may speak for the zone: RRSIGs in the answer
+ * and authority sections, NSEC/NSEC3 in authority, owned inside it; and a
+ * referral's DS RRset. Whether they verify is the validator's business. */
+static void collect_dnssec(const ldns_pkt *resp, const ldns_rdf *zone, struct resp_info *info) {
+  const ldns_rr_list *sections[2] = {ldns_pkt_answer(resp), ldns_pkt_authority(resp)};
+  for (int s = 0; s < 2; s++) {
+    for (size_t i = 0; i < ldns_rr_list_rr_count(sections[s]); i++) {
+      ldns_rr *rr = ldns_rr_list_rr(sections[s], i);
+      ldns_rr_type t = ldns_rr_get_type(rr);
+      ldns_rr_list **to = t == LDNS_RR_TYPE_RRSIG ? &info->sigs
+                        : s == 1 && (t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3)
+                            ? &info->nsecs : NULL;
+      if (!to || ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN || !name_in(ldns_rr_owner(rr), zone))
+        continue;
+      if (!*to) *to = ldns_rr_list_new();
+      ldns_rr_list_push_rr(*to, rr);
+    }
+  }
+  if (info->cls == RESP_REFERRAL && info->referral_zone)
+    info->ds = resp_rrset(ldns_pkt_authority(resp), info->referral_zone, LDNS_RR_TYPE_DS);
+}
+
+static void classify(const ldns_pkt *resp, const ldns_rdf *qname, ldns_rr_type qtype,
+                     const ldns_rdf *zone, struct resp_info *info);
+
 void resp_classify(const ldns_pkt *resp, const ldns_rdf *qname, ldns_rr_type qtype,
                    const ldns_rdf *zone, struct resp_info *info) {
   memset(info, 0, sizeof *info);
+  classify(resp, qname, qtype, zone, info);
+  if (info->cls != RESP_ERROR && info->cls != RESP_LAME) collect_dnssec(resp, zone, info);
+}
+
+static void classify(const ldns_pkt *resp, const ldns_rdf *qname, ldns_rr_type qtype,
+                     const ldns_rdf *zone, struct resp_info *info) {
   info->rcode = ldns_pkt_get_rcode(resp);
   info->final_name = qname;
   if (info->rcode == LDNS_RCODE_YXDOMAIN) {
@@ -270,5 +301,8 @@ void resp_info_clear(struct resp_info *info) {
   if (info->answer) ldns_rr_list_free(info->answer);
   if (info->ns) ldns_rr_list_free(info->ns);
   if (info->glue) ldns_rr_list_free(info->glue);
-  info->answer = info->ns = info->glue = NULL;
+  if (info->sigs) ldns_rr_list_free(info->sigs);
+  if (info->nsecs) ldns_rr_list_free(info->nsecs);
+  if (info->ds) ldns_rr_list_free(info->ds);
+  info->answer = info->ns = info->glue = info->sigs = info->nsecs = info->ds = NULL;
 }

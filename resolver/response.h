@@ -47,6 +47,12 @@ struct resp_info {
   const ldns_rdf *referral_zone;
   ldns_rr_list *ns;
   ldns_rr_list *glue;
+  /* DNSSEC material (not checked here): RRSIGs of the answer and
+   * authority sections and NSEC/NSEC3 of the authority section, owned in
+   * the zone; a referral's DS RRset. NULL when none. */
+  ldns_rr_list *sigs;
+  ldns_rr_list *nsecs;
+  ldns_rr_list *ds;
   /* A name on the chain held a CNAME plus other data (RFC 1034 §3.6.2). */
   bool cname_with_other_data;
   bool yxdomain; /* a DNAME substitution would exceed 255 octets */

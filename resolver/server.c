@@ -184,7 +184,7 @@ static void on_resolved(void *arg, const struct iter_result *res, const chain_t 
   struct client *cl = arg;
   if (res) {
     struct answer_content ac = {res->rcode, res->answer, res->authority, res->ede,
-                                res->ede_text};
+                                res->ede_text, res->sec == SEC_SECURE};
     struct ac_meta meta = reply_meta(res, chain);
     send_reply(cl, &ac, &meta);
     if (cl->start_us && cl->w->cfg->instrumentation)
@@ -214,6 +214,7 @@ static int vet_query(struct client *cl, const ldns_pkt *pkt, const struct sockad
   cl->q.id = ldns_pkt_id(pkt);
   cl->q.rd = ldns_pkt_rd(pkt);
   cl->q.cd = ldns_pkt_cd(pkt);
+  cl->q.ad = ldns_pkt_ad(pkt);
   if (ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY) return LDNS_RCODE_NOTIMPL;
   if (ldns_pkt_qdcount(pkt) != 1 || ldns_pkt_ancount(pkt) != 0 || ldns_pkt_nscount(pkt) != 0)
     return LDNS_RCODE_FORMERR;
@@ -267,14 +268,14 @@ static void handle_query(struct client *cl, const uint8_t *data, size_t len,
     if (!cl->q.qname) {
       reply_header_only(cl, data, len, (ldns_pkt_rcode)rcode);
     } else {
-      struct answer_content ac = {(ldns_pkt_rcode)rcode, NULL, NULL, EDE_NONE, NULL};
+      struct answer_content ac = {(ldns_pkt_rcode)rcode, NULL, NULL, EDE_NONE, NULL, false};
       send_reply(cl, &ac, NULL);
       if (cl->w->cfg->query_log) log_reply(cl, (unsigned)rcode, 0, "none");
     }
     client_free(cl);
     return;
   }
-  request_resolve(cl->w, cl->q.qname, cl->q.qtype, on_resolved, cl);
+  request_resolve(cl->w, cl->q.qname, cl->q.qtype, cl->q.cd, on_resolved, cl);
 }
 
 /* ---- UDP ------------------------------------------------------------------ */

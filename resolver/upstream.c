@@ -69,6 +69,7 @@ struct upstream {
   size_t live;         /* queries allocated and not yet freed */
   uint8_t rx[UDP_BUF]; /* every UDP reply is read here and parsed at once */
   uint16_t edns_size;
+  bool dnssec_ok;     /* DO=1 on queries: ask for RRSIGs and NSEC/NSEC3 */
   struct up_query *buckets[INFLIGHT_BUCKETS];
   struct up_stats stats;
   bool caps;                 /* randomise the letter case of outbound names */
@@ -92,6 +93,8 @@ upstream_t *upstream_new(uv_loop_t *loop, uint16_t edns_size, bool case_randomiz
 }
 
 void upstream_set_max_in_flight(upstream_t *up, uint32_t n) { up->max_in_flight = n; }
+
+void upstream_set_dnssec_ok(upstream_t *up, bool on) { up->dnssec_ok = on; }
 
 static bool echoes_case(const upstream_t *up, const struct sockaddr *a) {
   uint64_t now = util_mono_us();
@@ -441,7 +444,7 @@ static int build_wire(struct up_query *q, bool edns, uint16_t edns_size) {
   wire_name(&w, q->sent_name, q->sent_len, false);
   wire_u16(&w, (uint16_t)q->qtype);
   wire_u16(&w, LDNS_RR_CLASS_IN);
-  if (edns) wire_opt(&w, edns_size, 0, false, -1, NULL);
+  if (edns) wire_opt(&w, edns_size, 0, q->up->dnssec_ok, -1, NULL);
   if (w.overflow) return -1;
   if (q->tcp) wire_put_u16(&w, 0, (uint16_t)(w.len - 2));
   q->wire = malloc(w.len);

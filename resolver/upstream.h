@@ -60,6 +60,9 @@ void upstream_cancel(up_waiter_t *w);
 /* Queries in flight at most (joined ones do not count); beyond it
  * upstream_query() returns NULL. Default: unlimited. */
 void upstream_set_max_in_flight(upstream_t *up, uint32_t n);
+/* Set DO on queries (RFC 3225): the authorities then send RRSIGs and the
+ * NSEC/NSEC3 records of negative answers, which validation needs. */
+void upstream_set_dnssec_ok(upstream_t *up, bool on);
 
 const struct up_stats *upstream_stats(const upstream_t *up);
 

@@ -25,6 +25,7 @@ int worker_init(struct worker *w, unsigned index, const struct config *cfg,
   w->servers = servers_new(4096);
   w->up = upstream_new(&w->loop, cfg->edns_buffer_size, cfg->case_randomization);
   if (w->up) upstream_set_max_in_flight(w->up, cfg->max_upstream_in_flight);
+  if (w->up) upstream_set_dnssec_ok(w->up, cfg->dnssec);
   if (!w->servers || !w->up) return -1;
   if (redis_enabled(&cfg->redis)) {
     w->tier = redis_tier_new(&w->loop, &cfg->redis, cache, cfg->max_chain_length);

@@ -176,7 +176,8 @@ hints=$(sed -n 's/^hints //p' "$tmp/ready")
 
 say "chaindns demo: starting chaindns on $DNS_ADDR:$DNS_PORT (metrics on $METRICS)..."
 RES_ARGS=(--listen "$DNS_ADDR:$DNS_PORT" --root-hints "$hints" --upstream-port "$AUTH_PORT"
-          --no-ipv6 --metrics "$METRICS")
+          --no-ipv6 --metrics "$METRICS"
+          --negative-trust-anchor .)  # the demo's root is unsigned
 "$BIN" "${RES_ARGS[@]}" >"$tmp/chaindns.log" 2>&1 &
 res_pid=$!
 res_ready() {
@@ -258,10 +259,10 @@ printf '   again:      %8s ms, %2d queries to authoritative servers (from the %s
 say "   Where did the ${shop[0]} ms go? See 3."
 
 section "3. chaindns trace: the slow chain, hop by hop"
-say "\$ build/chaindns trace shop.example.com --root-hints $hints --upstream-port $AUTH_PORT --no-ipv6"
+say "\$ build/chaindns trace shop.example.com --root-hints $hints --upstream-port $AUTH_PORT --no-ipv6 --negative-trust-anchor ."
 say "(a fresh resolution from the root hints, without the cache)"
 trace=$(timeout --foreground 20 "$BIN" trace shop.example.com --root-hints "$hints" \
-  --upstream-port "$AUTH_PORT" --no-ipv6 2>&1) || fail "chaindns trace failed: $trace"
+  --upstream-port "$AUTH_PORT" --no-ipv6 --negative-trust-anchor . 2>&1) || fail "chaindns trace failed: $trace"
 sed 's/^/   /' <<<"$trace"
 say ""
 # The upstream table: "#  depth  zone  server  question  TYPE  rtt  result...";
@@ -296,7 +297,7 @@ say "  - more names:  dig @$DNS_ADDR -p $DNS_PORT NAME   with NAME one of www.ex
 say "    mta-sts.example.com, promo.example.com, static.example.com, mail.example.com, example.com MX,"
 say "    selector1._domainkey.example.com TXT, edge.cdn.net AAAA"
 say "  - all metrics:  curl -s $METRICS/metrics"
-say "  - a trace:      build/chaindns trace NAME --root-hints $hints --upstream-port $AUTH_PORT --no-ipv6"
+say "  - a trace:      build/chaindns trace NAME --root-hints $hints --upstream-port $AUTH_PORT --no-ipv6 --negative-trust-anchor ."
 say "  - how to read all this: README.md, 'Finding the slow hop' and 'Metrics and chain diagnostics'"
 
 if [ "$keep" = 1 ]; then

@@ -95,7 +95,8 @@ def main():
         h.start()
         print("root hints: %s" % h.hints)
         print("run: scripts/run.sh --listen 127.0.0.1:5300 --root-hints %s "
-              "--upstream-port 10053 --no-ipv6 --metrics 5399" % h.hints)
+              "--upstream-port 10053 --no-ipv6 --metrics 5399 --negative-trust-anchor ."
+              % h.hints)
         print("try: dig @127.0.0.1 -p 5300 www.example.com   (also shop., "
               "mta-sts., promo., static.example.com and "
               "selector1._domainkey.example.com TXT)")

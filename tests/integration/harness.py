@@ -1241,6 +1241,9 @@ class Hierarchy:
 # the resolver under test
 # ---------------------------------------------------------------------------
 
+UNSIGNED_ROOT_ARGS = ["--negative-trust-anchor", "."]
+
+
 class Chaindns:
     """The resolver binary, listening on 127.54.<base>.<n>:5300."""
 
@@ -1248,7 +1251,7 @@ class Chaindns:
 
     def __init__(self, base, hints, args=(), tmpdir=None, n=1,
                  upstream_port=PORT, binary=None, extra_env=None,
-                 default_args=True, name=None, metrics=False):
+                 default_args=True, name=None, metrics=False, unsigned_root=True):
         self.base = base
         self.addr = resolver_addr(base, n)
         self.port = RESOLVER_PORT
@@ -1273,6 +1276,12 @@ class Chaindns:
                 self.argv += ["--log-level", level]
             if metrics:
                 self.argv += ["--metrics", "%s:%d" % (self.addr, self.METRICS_PORT)]
+            if unsigned_root:
+                # The test root is not the IANA root: without this
+                # negative trust anchor the built-in root anchor makes every
+                # answer bogus. Validation still runs (and finds them
+                # insecure); the DNSSEC tests pass unsigned_root=False.
+                self.argv += UNSIGNED_ROOT_ARGS
         self.argv += list(args)
         self.env = dict(os.environ, **(extra_env or {}))
         self.proc = None

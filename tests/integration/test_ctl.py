@@ -56,7 +56,7 @@ class Ctl(IntegrationTest):
             for _ in range(5):
                 self.assertEqual(len(answers(r.udp(name))), 1)
         for name in names:
-            key = "c:v1:rr:%s:A" % name
+            key = "c:v2:rr:%s:A" % name
             self.assertTrue(wait_for(lambda: rc.exists(key), 3), key)
 
         out = self.ctl(r, "flush", "WWW.Example.com")
@@ -66,8 +66,8 @@ class Ctl(IntegrationTest):
         self.assertEqual(res["memory_entries"], 1)
         self.assertEqual(res["answer_caches_cleared"], 2)
         self.assertEqual(res["redis_keys"], 1)
-        self.assertFalse(rc.exists("c:v1:rr:www.example.com.:A"))
-        self.assertTrue(rc.exists("c:v1:rr:mail.example.com.:A"))
+        self.assertFalse(rc.exists("c:v2:rr:www.example.com.:A"))
+        self.assertTrue(rc.exists("c:v2:rr:mail.example.com.:A"))
         before = {n: self.asked(4, n) for n in names[:3]}
         self.assertEqual(len(answers(r.udp("www.example.com"))), 1)
         self.assertEqual(len(answers(r.udp("mail.example.com"))), 1)
@@ -83,8 +83,8 @@ class Ctl(IntegrationTest):
         # minimisation learned on the way to a.sub.example.com.
         self.assertEqual(res["redis_keys"], 4)
         for name in names[:3]:
-            self.assertFalse(rc.exists("c:v1:rr:%s:A" % name), name)
-        self.assertTrue(rc.exists("c:v1:rr:www.other.org.:A"))
+            self.assertFalse(rc.exists("c:v2:rr:%s:A" % name), name)
+        self.assertTrue(rc.exists("c:v2:rr:www.other.org.:A"))
         before = {n: self.asked(4, n) for n in names[:3]}
         other = self.asked(5, "www.other.org.")
         for name in names:

@@ -38,6 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import yaml  # noqa: E402  Debian's python3-yaml
 
+import harness  # noqa: E402
 from harness import (REPO, IntegrationTest, RedisServer, _live, _terminate, main,  # noqa: E402
                      metric, parse_metrics, redis_addr, resolver_addr, resolver_bin,
                      wait_for)
@@ -405,7 +406,7 @@ class Fleet(IntegrationTest):
         os.unlink(conf)
         # `trace NAME TYPE` keeps its words first and still gets the files.
         p = subprocess.run([entry, "trace", "a.chain.com", "A", "--root-hints", self.h.hints,
-                            "--upstream-port", str(self.h.port)],
+                            "--upstream-port", str(self.h.port)] + harness.UNSIGNED_ROOT_ARGS,
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn("chain: 3 hop(s), complete", p.stdout)
@@ -679,7 +680,7 @@ class Fleet(IntegrationTest):
         prefix = self.compose["services"]["chaindns-1"]["command"]
         prefix = prefix[prefix.index("--redis-prefix") + 1]
         rc = self.redis.client()
-        self.assertTrue(wait_for(lambda: rc.exists("%s:v1:chain:a.chain.com." % prefix), 5),
+        self.assertTrue(wait_for(lambda: rc.exists("%s:v2:chain:a.chain.com." % prefix), 5),
                         "A wrote no chain record under prefix %s" % prefix)
         self.assertEqual(rc.config_get("maxmemory-policy")["maxmemory-policy"], "volatile-ttl")
         r = self.b.udp("a.chain.com", timeout=5)

@@ -19,6 +19,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import harness  # noqa: E402
 from harness import (IntegrationTest, _live, _terminate, main, metric,  # noqa: E402
                      parse_metrics, rcode, redis_addr, resolver_bin, stats_delta, wait_for)
 
@@ -117,7 +118,7 @@ class ChainMetrics(IntegrationTest):
         a = self.start_resolver(["--redis-url", url, "--redis-prefix", "m1"], n=3, metrics=True)
         self.assertResolved(a.udp("a.chain.com", timeout=5))
         r = self.redis.client()
-        self.assertTrue(wait_for(lambda: r.exists("m1:v1:chain:a.chain.com."), 3))
+        self.assertTrue(wait_for(lambda: r.exists("m1:v2:chain:a.chain.com."), 3))
         b = self.start_resolver(["--redis-url", url, "--redis-prefix", "m1"], n=4, metrics=True)
         res, d = self.around(b, lambda: b.udp("a.chain.com"))
         self.assertChain(res, CHAIN, "A", ["192.0.2.50"])
@@ -273,7 +274,7 @@ class ChainMetrics(IntegrationTest):
 
     def test_trace_command(self):
         p = subprocess.run([resolver_bin(), "trace", "a.chain.com", "A", "--root-hints",
-                            self.h.hints, "--upstream-port", str(self.h.port), "--no-ipv6"],
+                            self.h.hints, "--upstream-port", str(self.h.port), "--no-ipv6"] + harness.UNSIGNED_ROOT_ARGS,
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         out = p.stdout
@@ -286,7 +287,7 @@ class ChainMetrics(IntegrationTest):
         self.assertIn("referral to com.", out)
         self.assertIn("d.final.com.\t300\tIN\tA\t192.0.2.50", out)
         p = subprocess.run([resolver_bin(), "trace", "a.chain.com", "A", "--json", "--root-hints",
-                            self.h.hints, "--upstream-port", str(self.h.port), "--no-ipv6"],
+                            self.h.hints, "--upstream-port", str(self.h.port), "--no-ipv6"] + harness.UNSIGNED_ROOT_ARGS,
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(json.loads(p.stdout)["chain"]["length"], 3)
         p = subprocess.run([resolver_bin(), "trace"], capture_output=True, text=True, timeout=10)

@@ -200,6 +200,8 @@ class Process(IntegrationTest):
                           "allow:\n"
                           "  - 127.0.0.0/8\n"
                           "log-level: info\n"
+                          "negative-trust-anchor:\n"
+                          "  - .   # the test root is unsigned\n"
                           % (addr, RESOLVER_PORT, self.h.hints, PORT))
         r = Chaindns(self.BASE, self.h.hints, ["--config", path],
                      self.tmpdir, n=3, default_args=False, name="yaml")

@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import dns.name  # noqa: E402
 
+import harness  # noqa: E402
 from harness import (IntegrationTest, answers, main, metric,  # noqa: E402
                      resolver_bin, run_chaindns, stats_delta)
 
@@ -235,7 +236,7 @@ class QnameMinimisation(IntegrationTest):
 
     def test_trace_command_marks_minimised_queries(self):
         p = subprocess.run([resolver_bin(), "trace", "u1.u2.u3.example", "A", "--root-hints",
-                            self.h.hints, "--upstream-port", str(self.h.port), "--no-ipv6"],
+                            self.h.hints, "--upstream-port", str(self.h.port), "--no-ipv6"] + harness.UNSIGNED_ROOT_ARGS,
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         # The question column: NAME TYPE [(tcp)] [(minimised)].

@@ -27,10 +27,11 @@ SECRET = b"fleet-secret-0123456789abcdef"
 CHAIN = ["www.example.com.", "www.example.com.cdn.net.", "edge.edge.org."]
 
 
-def encode_value(key, kind, payload, ttl=300, secret=None, expiry=None, rank=3):
-    """A value in the layout cache/record.h documents (version 1)."""
+def encode_value(key, kind, payload, ttl=300, secret=None, expiry=None, rank=3, sec=1):
+    """A value in the layout cache/record.h documents (version 2; sec is
+    the DNSSEC state: 1 insecure, 2 secure)."""
     expiry = int(time.time()) + ttl if expiry is None else expiry
-    body = b"CD" + bytes([1, kind, rank, 1 if secret else 0]) + \
+    body = b"CD" + bytes([2, kind, rank, (1 if secret else 0) | sec << 1]) + \
         struct.pack(">qII", expiry, ttl, len(payload)) + payload
     if secret:
         body += hmac.new(secret, key.encode() + body, hashlib.sha256).digest()
@@ -79,9 +80,9 @@ class SharedCache(IntegrationTest):
         a, b = self.instance(2, "t1"), self.instance(3, "t1")
         ra = a.udp("www.example.com")
         self.assertChainA(ra, CHAIN)
-        self.wait_key("t1:v1:chain:www.example.com.")
-        self.wait_key("t1:v1:rr:edge.edge.org.:A")
-        self.wait_key("t1:v1:rr:www.example.com.cdn.net.:CNAME")  # writes are pipelined
+        self.wait_key("t1:v2:chain:www.example.com.")
+        self.wait_key("t1:v2:rr:edge.edge.org.:A")
+        self.wait_key("t1:v2:rr:www.example.com.cdn.net.:CNAME")  # writes are pipelined
         before = b.stats()
         rb = b.udp("www.example.com")
         self.assertChainA(rb, CHAIN)
@@ -100,7 +101,7 @@ class SharedCache(IntegrationTest):
         a, b = self.instance(5, "t2"), self.instance(6, "t2")
         first = a.udp("www.example.com")
         self.assertResolved(first)
-        self.wait_key("t2:v1:rr:edge.edge.org.:A")
+        self.wait_key("t2:v2:rr:edge.edge.org.:A")
         time.sleep(2.2)
         rb, ra = b.udp("www.example.com"), a.udp("www.example.com")
         self.assertEqual(b.upstream_queries(), 0)
@@ -117,11 +118,11 @@ class SharedCache(IntegrationTest):
         nodata = a.udp("host.example.com", "AAAA")
         self.assertEqual(rcode(nx), "NXDOMAIN")
         self.assertEqual((rcode(nodata), answers(nodata)), ("NOERROR", []))
-        self.wait_key("t3:v1:rr:nx.example.com.:NXDOMAIN")
-        self.wait_key("t3:v1:rr:host.example.com.:AAAA")
+        self.wait_key("t3:v2:rr:nx.example.com.:NXDOMAIN")
+        self.wait_key("t3:v2:rr:host.example.com.:AAAA")
         # Through a chain too: mid -> edge.edge.org has no AAAA.
         a.udp("mid.example.com", "AAAA")
-        self.wait_key("t3:v1:rr:edge.edge.org.:AAAA")
+        self.wait_key("t3:v2:rr:edge.edge.org.:AAAA")
         for name, t, want in (("nx.example.com", "A", "NXDOMAIN"),
                               ("host.example.com", "AAAA", "NOERROR"),
                               ("mid.example.com", "AAAA", "NOERROR")):
@@ -136,7 +137,7 @@ class SharedCache(IntegrationTest):
     def test_prefix_isolates_fleets(self):
         a, b = self.instance(9, "fleet-a"), self.instance(10, "fleet-b")
         self.assertResolved(a.udp("host.example.com"))
-        self.wait_key("fleet-a:v1:rr:host.example.com.:A")
+        self.wait_key("fleet-a:v2:rr:host.example.com.:A")
         self.assertResolved(b.udp("host.example.com"))
         self.assertGreater(b.upstream_queries(), 0)
         st = b.stats()
@@ -145,11 +146,13 @@ class SharedCache(IntegrationTest):
     def test_values_are_signed_and_expire_with_the_ttl(self):
         a = self.instance(11, "t5", "--redis-secret", SECRET.decode())
         self.assertResolved(a.udp("host.example.com"))
-        key = "t5:v1:rr:host.example.com.:A"
+        key = "t5:v2:rr:host.example.com.:A"
         self.wait_key(key)
         r = self.redis.client()
         value = r.get(key)
-        self.assertEqual(value[:6], b"CD\x01\x01\x03\x01")  # v1, RRset, answer rank, signed
+        # v2, RRset, answer rank, flags: signed (1) and insecure (1 << 1: the
+        # test root is a negative trust anchor)
+        self.assertEqual(value[:6], b"CD\x02\x01\x03\x03")
         body, mac = value[:-32], value[-32:]
         self.assertEqual(mac, hmac.new(SECRET, key.encode() + body, hashlib.sha256).digest())
         expiry, ttl, plen = struct.unpack(">qII", body[6:22])
@@ -161,16 +164,16 @@ class SharedCache(IntegrationTest):
         a = self.instance(12, "t6", "--redis-secret", SECRET.decode())
         self.assertResolved(a.udp("host.example.com"))
         r = self.redis.client()
-        self.wait_key("t6:v1:rr:host.example.com.:A")
+        self.wait_key("t6:v2:rr:host.example.com.:A")
         bogus = rr_wire("host.example.com.", "A", "203.0.113.66")
         # Overwrite a real entry: unsigned, and signed with another key.
-        key = "t6:v1:rr:host.example.com."
+        key = "t6:v2:rr:host.example.com."
         r.set(key + ":A", encode_value(key + ":A", 1, bogus))
         # Plant entries for names nobody resolved yet.
-        fresh = "t6:v1:rr:fresh.example.com.:A"
+        fresh = "t6:v2:rr:fresh.example.com.:A"
         r.set(fresh, encode_value(fresh, 1, rr_wire("fresh.example.com.", "A", "203.0.113.67"),
                                   secret=b"not-the-fleet-secret-at-all"))
-        www2 = "t6:v1:rr:www2.example.com.:A"
+        www2 = "t6:v2:rr:www2.example.com.:A"
         r.set(www2, encode_value(www2, 1, rr_wire("www2.example.com.", "A", "203.0.113.68")))
         b = self.instance(13, "t6", "--redis-secret", SECRET.decode())
         before = b.stats()
@@ -185,18 +188,18 @@ class SharedCache(IntegrationTest):
     def test_garbage_values_are_ignored(self):
         a = self.instance(14, "t7")
         self.assertResolved(a.udp("host.example.com"))
-        key = "t7:v1:rr:host.example.com.:A"
+        key = "t7:v2:rr:host.example.com.:A"
         self.wait_key(key)
         r = self.redis.client()
         good = r.get(key)
         plant = {
-            "t7:v1:rr:host.example.com.:A": good[:-3],                    # truncated
-            "t7:v1:rr:fresh.example.com.:A": os.urandom(64),              # noise
-            "t7:v1:rr:www2.example.com.:A": encode_value(                 # wrong owner
+            "t7:v2:rr:host.example.com.:A": good[:-3],                    # truncated
+            "t7:v2:rr:fresh.example.com.:A": os.urandom(64),              # noise
+            "t7:v2:rr:www2.example.com.:A": encode_value(                 # wrong owner
                 "x", 1, rr_wire("elsewhere.example.net.", "A", "203.0.113.69")),
-            "t7:v1:chain:www.example.com.": encode_value("x", 4, b"\xc0\x0c"),  # pointer
-            "t7:v1:rr:www.example.com.:CNAME": b"CD\x01\x01\x03\x00" + b"\xff" * 16,
-            "t7:v1:rr:mid.example.com.:CNAME": encode_value(              # glue rank:
+            "t7:v2:chain:www.example.com.": encode_value("x", 4, b"\xc0\x0c"),  # pointer
+            "t7:v2:rr:www.example.com.:CNAME": b"CD\x01\x01\x03\x00" + b"\xff" * 16,
+            "t7:v2:rr:mid.example.com.:CNAME": encode_value(              # glue rank:
                 "x", 1, rr_wire("mid.example.com.", "CNAME", "evil.example.net."), rank=1),
         }
         for k, v in plant.items():

@@ -58,7 +58,7 @@ class RedisFaults(IntegrationTest):
         r = self.start_redis(1)
         c = self.start_resolver(["--redis-url", r.url, "--redis-prefix", "k"], n=2)
         self.assertResolved(c.udp("n0.example.com"))
-        key = "k:v1:rr:n0.example.com.:A"
+        key = "k:v2:rr:n0.example.com.:A"
         self.assertTrue(wait_for(lambda: r.client().exists(key), 3))
         r.stop(signal.SIGKILL)
         # Once the resolver has seen the connection go (at once: the kernel
@@ -76,7 +76,7 @@ class RedisFaults(IntegrationTest):
         r.start()
         self.assertTrue(wait_for(lambda: c.stats()["redis.connects"] >= 2, 10), c.log[-2000:])
         self.assertResolved(c.udp("n30.example.com"))
-        self.assertTrue(wait_for(lambda: r.client().exists("k:v1:rr:n30.example.com.:A"), 3))
+        self.assertTrue(wait_for(lambda: r.client().exists("k:v2:rr:n30.example.com.:A"), 3))
         self.assertIn("connected", c.log)
 
     def test_killed_and_restarted_under_load(self):
@@ -235,7 +235,7 @@ class RedisFaults(IntegrationTest):
         rep = self.start_redis(11, role="replica", replicaof=(p.addr, p.port)).wait_synced()
         a = self.start_resolver(["--redis-url", p.url, "--redis-prefix", "r"], n=10)
         self.assertResolved(a.udp("n3.example.com"))
-        self.assertTrue(wait_for(lambda: rep.client().exists("r:v1:rr:n3.example.com.:A"), 5))
+        self.assertTrue(wait_for(lambda: rep.client().exists("r:v2:rr:n3.example.com.:A"), 5))
         mgets = lambda srv: srv.client().info("commandstats").get(  # noqa: E731
             "cmdstat_mget", {}).get("calls", 0)
         b = self.start_resolver(["--redis-url", p.url, "--redis-replica", rep.url,
@@ -256,7 +256,7 @@ class RedisFaults(IntegrationTest):
                     "fleet", "--redis-prefix", "f"]
         a = self.start_resolver(sentinel, n=20)
         self.assertResolved(a.udp("n5.example.com"))
-        self.assertTrue(wait_for(lambda: rep.client().exists("f:v1:rr:n5.example.com.:A"), 5))
+        self.assertTrue(wait_for(lambda: rep.client().exists("f:v2:rr:n5.example.com.:A"), 5))
         p.stop(signal.SIGKILL)
         primary = lambda: s.client().execute_command(  # noqa: E731
             "SENTINEL", "get-master-addr-by-name", "fleet")
@@ -267,7 +267,7 @@ class RedisFaults(IntegrationTest):
         self.assertTrue(wait_for(promoted, 20, interval=0.2), s.log[-3000:])
         self.assertTrue(wait_for(lambda: a.stats()["redis.connects"] >= 2, 15), a.log[-3000:])
         self.assertResolved(a.udp("n40.example.com"))
-        self.assertTrue(wait_for(lambda: rep.client().exists("f:v1:rr:n40.example.com.:A"), 3),
+        self.assertTrue(wait_for(lambda: rep.client().exists("f:v2:rr:n40.example.com.:A"), 3),
                         a.log[-3000:])
         # A new instance finds the primary through Sentinel and shares both
         # what was written before the failover and after it.

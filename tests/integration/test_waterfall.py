@@ -205,7 +205,7 @@ class Waterfall(IntegrationTest):
         r = peer.udp("c.end.org", timeout=5)
         assert rcode(r) == "NOERROR", r
         client = cls.redis.client()
-        assert wait_for(lambda: client.exists("wf:v1:chain:c.end.org."), 5), "not in Redis"
+        assert wait_for(lambda: client.exists("wf:v2:chain:c.end.org."), 5), "not in Redis"
         res = cls.resolver
         # m -> b in our memory (a CNAME query does not follow it).
         assert rcode(res.udp("m.memo.org", "CNAME", timeout=5)) == "NOERROR"

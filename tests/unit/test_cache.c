@@ -592,7 +592,7 @@ static void test_fill_keeps_the_absolute_expiry(void **state) {
   assert_int_equal(cache_store_rrset(other, l, CACHE_RANK_ANSWER, NOW - 100, &sink), 0);
   ldns_rr_list_deep_free(l);
   struct cache_record rec = {s.owner, s.owner_len, s.type, s.kind, s.rank, s.expiry, s.ttl,
-                             s.payload, s.plen};
+                             s.payload, s.plen, 0};
   assert_int_equal(cache_fill(c, &rec, NOW), 0);
   struct cache_result r;
   assert_int_equal(look(c, "www.example.com.", LDNS_RR_TYPE_A, CACHE_RANK_ANSWER, NOW, &r), 0);

@@ -37,22 +37,22 @@ static void test_keys(void **state) {
   char k[RECORD_KEY_MAX];
   size_t n = owner_of("WWW.Example.COM.", o);
   record_key("fleet", o, n, LDNS_RR_TYPE_A, RECORD_RRSET, k, sizeof k);
-  assert_string_equal(k, "fleet:v1:rr:www.example.com.:A");
+  assert_string_equal(k, "fleet:v2:rr:www.example.com.:A");
   record_key("fleet", o, n, LDNS_RR_TYPE_AAAA, RECORD_NODATA, k, sizeof k);
-  assert_string_equal(k, "fleet:v1:rr:www.example.com.:AAAA"); /* same key as the RRset */
+  assert_string_equal(k, "fleet:v2:rr:www.example.com.:AAAA"); /* same key as the RRset */
   record_key("fleet", o, n, 0, RECORD_NXDOMAIN, k, sizeof k);
-  assert_string_equal(k, "fleet:v1:rr:www.example.com.:NXDOMAIN");
+  assert_string_equal(k, "fleet:v2:rr:www.example.com.:NXDOMAIN");
   record_key("fleet", o, n, 0, RECORD_CHAIN, k, sizeof k);
-  assert_string_equal(k, "fleet:v1:chain:www.example.com.");
+  assert_string_equal(k, "fleet:v2:chain:www.example.com.");
   record_key("p", o, n, 65534, RECORD_RRSET, k, sizeof k);
-  assert_string_equal(k, "p:v1:rr:www.example.com.:TYPE65534");
+  assert_string_equal(k, "p:v2:rr:www.example.com.:TYPE65534");
   n = owner_of(".", o);
   record_key("p", o, n, LDNS_RR_TYPE_NS, RECORD_RRSET, k, sizeof k);
-  assert_string_equal(k, "p:v1:rr:.:NS");
+  assert_string_equal(k, "p:v2:rr:.:NS");
   /* Bytes outside [a-z0-9-_] are escaped, so keys stay unambiguous. */
   const uint8_t odd[] = {3, 'a', '.', ' ', 3, 'c', ':', 'd', 0};
   record_key("p", odd, sizeof odd, LDNS_RR_TYPE_A, RECORD_RRSET, k, sizeof k);
-  assert_string_equal(k, "p:v1:rr:a\\046\\032.c\\058d.:A");
+  assert_string_equal(k, "p:v2:rr:a\\046\\032.c\\058d.:A");
   assert_int_equal(record_key("p", odd, sizeof odd, 1, RECORD_RRSET, k, 10), 0);
 }
 
@@ -72,7 +72,7 @@ static void make_fixture(struct fixture *f) {
   f->payload = rrs_wire(&f->plen, "www.example.com. 300 IN A 192.0.2.1",
                         "www.example.com. 300 IN A 192.0.2.2", NULL);
   f->rec = (struct cache_record){f->owner, f->owner_len, LDNS_RR_TYPE_A, RECORD_RRSET, 3,
-                                 NOW + 300, 300, f->payload, f->plen};
+                                 NOW + 300, 300, f->payload, f->plen, 0};
   f->klen = record_key("t", f->owner, f->owner_len, LDNS_RR_TYPE_A, RECORD_RRSET, f->key,
                        sizeof f->key);
 }
@@ -123,7 +123,7 @@ static void test_mac(void **state) {
                    RECORD_BAD_MAC);
   assert_int_equal(record_decode(v, vlen, f.key, f.klen, &other, NOW, &out), RECORD_BAD_MAC);
   /* The MAC covers the key: the same value under another name is refused. */
-  const char *moved = "t:v1:rr:bank.example.com.:A";
+  const char *moved = "t:v2:rr:bank.example.com.:A";
   assert_int_equal(record_decode(v, vlen, moved, strlen(moved), &sec, NOW, &out),
                    RECORD_BAD_MAC);
   /* And every byte: flip each one in turn. */
@@ -134,6 +134,17 @@ static void test_mac(void **state) {
     v[i] ^= 0x01;
   }
   assert_int_equal(record_decode(v, vlen, f.key, f.klen, &sec, NOW, &out), RECORD_OK);
+  assert_int_equal(out.sec, 0);
+  /* The security state travels in the flags, under the MAC: an attacker
+   * who can write to Redis cannot turn indeterminate data secure. */
+  free(v);
+  f.rec.sec = 2;
+  v = record_encode(&f.rec, f.key, f.klen, &sec, &vlen);
+  assert_int_equal(record_decode(v, vlen, f.key, f.klen, &sec, NOW, &out), RECORD_OK);
+  assert_int_equal(out.sec, 2);
+  v[5] &= (uint8_t)~0x06; /* state bits cleared... */
+  v[5] |= 0x02;           /* ...and set to insecure */
+  assert_int_equal(record_decode(v, vlen, f.key, f.klen, &sec, NOW, &out), RECORD_BAD_MAC);
   free(v);
   free(unsigned_v);
   free(f.payload);
@@ -156,7 +167,7 @@ static void test_garbage(void **state) {
                    RECORD_GARBAGE);
   free(longer);
   static const struct { size_t off; uint8_t val; } bad[] = {
-      {0, 'X'}, {2, 2}, {3, 0}, {3, 5}, {4, 0}, {4, 255}, {5, 2}, {18, 0xff}};
+      {0, 'X'}, {2, 1}, {2, 3}, {3, 0}, {3, 5}, {4, 0}, {4, 255}, {5, 8}, {18, 0xff}};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     uint8_t saved = v[bad[i].off];
     v[bad[i].off] = bad[i].val;
@@ -201,7 +212,34 @@ static void test_payload_checks(void **state) {
   free(p);
   p = rrs_wire(&n, "example.com. 300 IN SOA ns1.example.com. h.example.com. 1 2 3 4 60",
                "example.com. 300 IN SOA ns1.example.com. h.example.com. 2 2 3 4 60", NULL);
-  assert_int_equal(check("nx.example.com.", 0, RECORD_NXDOMAIN, p, n), RECORD_GARBAGE);
+  assert_int_equal(check("nx.example.com.", 0, RECORD_NXDOMAIN, p, n), RECORD_WRONG_OWNER);
+  free(p);
+  /* DNSSEC material: an RRset's own RRSIGs after it; a negative entry's
+   * proof (NSEC/NSEC3 and RRSIGs inside the SOA's zone) after its SOA. */
+  const char *sig_a = "www.example.com. 300 IN RRSIG A 13 3 300 20300101000000 "
+                      "20200101000000 12345 example.com. AAAA";
+  p = rrs_wire(&n, "www.example.com. 300 IN A 192.0.2.1", sig_a, NULL);
+  assert_int_equal(check("www.example.com.", LDNS_RR_TYPE_A, RECORD_RRSET, p, n), RECORD_OK);
+  free(p);
+  p = rrs_wire(&n, sig_a, "www.example.com. 300 IN A 192.0.2.1", NULL);
+  assert_int_equal(check("www.example.com.", LDNS_RR_TYPE_A, RECORD_RRSET, p, n),
+                   RECORD_WRONG_OWNER); /* data after its signatures */
+  free(p);
+  p = rrs_wire(&n, "www.example.com. 300 IN A 192.0.2.1",
+               "www.example.com. 300 IN RRSIG MX 13 3 300 20300101000000 20200101000000 "
+               "12345 example.com. AAAA", NULL);
+  assert_int_equal(check("www.example.com.", LDNS_RR_TYPE_A, RECORD_RRSET, p, n),
+                   RECORD_WRONG_OWNER); /* a signature of something else */
+  free(p);
+  p = rrs_wire(&n, "example.com. 300 IN SOA ns1.example.com. h.example.com. 1 2 3 4 60",
+               "a.example.com. 60 IN NSEC z.example.com. A RRSIG NSEC",
+               "a.example.com. 60 IN RRSIG NSEC 13 3 60 20300101000000 20200101000000 "
+               "12345 example.com. AAAA", NULL);
+  assert_int_equal(check("nx.example.com.", 0, RECORD_NXDOMAIN, p, n), RECORD_OK);
+  free(p);
+  p = rrs_wire(&n, "example.com. 300 IN SOA ns1.example.com. h.example.com. 1 2 3 4 60",
+               "a.example.net. 60 IN NSEC z.example.net. A RRSIG NSEC", NULL);
+  assert_int_equal(check("nx.example.com.", 0, RECORD_NXDOMAIN, p, n), RECORD_WRONG_OWNER);
   free(p);
   p = rrs_wire(&n, "nx.example.com. 300 IN A 192.0.2.1", NULL);
   assert_int_equal(check("nx.example.com.", 0, RECORD_NXDOMAIN, p, n), RECORD_WRONG_OWNER);

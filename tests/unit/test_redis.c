@@ -101,7 +101,7 @@ static void test_tier_without_server(void **state) {
   assert_null(redis_tier_lookup(t, &k, 1, never_called, NULL));
   uint8_t owner[256];
   struct cache_record rec = {owner, name_key(name, owner), LDNS_RR_TYPE_A, RECORD_RRSET, 3,
-                             (int64_t)time(NULL) + 60, 60, (const uint8_t *)"", 0};
+                             (int64_t)time(NULL) + 60, 60, (const uint8_t *)"", 0, 0};
   redis_tier_store(t, &rec);
   rec.rank = 1; /* glue is never shared, not even counted as dropped */
   redis_tier_store(t, &rec);
