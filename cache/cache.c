@@ -463,15 +463,8 @@ static void split_sigs(struct cache_result *res, uint16_t type, bool want) {
   }
   if (main == n) return;
   ldns_rr_list *extra = ldns_rr_list_new();
-  while (ldns_rr_list_rr_count(res->rrs) > main)
-    ldns_rr_list_push_rr(extra, ldns_rr_list_pop_rr(res->rrs));
-  /* popped from the end: put them back in order */
-  size_t m = ldns_rr_list_rr_count(extra);
-  for (size_t i = 0; i < m / 2; i++) {
-    ldns_rr *a = ldns_rr_list_rr(extra, i);
-    ldns_rr_list_set_rr(extra, ldns_rr_list_rr(extra, m - 1 - i), i);
-    ldns_rr_list_set_rr(extra, a, m - 1 - i);
-  }
+  for (size_t i = main; i < n; i++) ldns_rr_list_push_rr(extra, ldns_rr_list_rr(res->rrs, i));
+  ldns_rr_list_set_rr_count(res->rrs, main); /* the records moved to extra */
   if (want) {
     res->sigs = extra;
   } else {

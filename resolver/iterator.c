@@ -214,6 +214,13 @@ static void set_answer(iter_t *it, const ldns_rr_list *final) {
   set_answer_sigs(it, final, NULL);
 }
 
+/* No answer records at all, not even the chain's CNAMEs. */
+static void set_answer_empty(iter_t *it) {
+  if (it->res.answer) ldns_rr_list_deep_free(it->res.answer);
+  it->res.answer = ldns_rr_list_new();
+  it->res.has_data = false;
+}
+
 static void set_authority(iter_t *it, const ldns_rr *soa) {
   if (!soa) return;
   if (!it->res.authority) it->res.authority = ldns_rr_list_new();
@@ -783,22 +790,17 @@ static void st_cache(iter_t *it, struct iter_action *act) {
     if (cr.kind == CACHE_RRSET) {
       /* The RRset's RRSIGs go with it; a wildcard's proof (NSEC/NSEC3 and
        * their RRSIGs) to the authority section. */
-      ldns_rr_list *own = cr.sigs && ldns_rr_list_rr_count(cr.rrs)
-                              ? dnssec_sigs_for(cr.sigs, cur, it->qtype) : NULL;
-      size_t nown = own ? ldns_rr_list_rr_count(own) : 0;
-      set_answer_sigs(it, cr.rrs, own);
-      if (cr.sigs && ldns_rr_list_rr_count(cr.sigs) > nown) {
-        ldns_rr_list *proof = ldns_rr_list_new();
-        for (size_t i = 0; i < ldns_rr_list_rr_count(cr.sigs); i++) {
-          ldns_rr *rr = ldns_rr_list_rr(cr.sigs, i);
-          bool mine = false;
-          for (size_t k = 0; k < nown && !mine; k++) mine = ldns_rr_list_rr(own, k) == rr;
-          if (!mine) ldns_rr_list_push_rr(proof, rr);
-        }
-        set_proof(it, proof);
-        ldns_rr_list_free(proof);
+      ldns_rr_list *own = ldns_rr_list_new(), *proof = ldns_rr_list_new();
+      for (size_t i = 0; cr.sigs && i < ldns_rr_list_rr_count(cr.sigs); i++) {
+        ldns_rr *rr = ldns_rr_list_rr(cr.sigs, i);
+        bool mine = ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG &&
+                    ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)) == it->qtype;
+        ldns_rr_list_push_rr(mine ? own : proof, rr);
       }
-      if (own) ldns_rr_list_free(own);
+      set_answer_sigs(it, cr.rrs, own);
+      set_proof(it, proof);
+      ldns_rr_list_free(own);
+      ldns_rr_list_free(proof);
       finish(it, LDNS_RCODE_NOERROR, EDE_NONE, NULL);
     } else {
       set_answer(it, NULL);
@@ -1435,9 +1437,7 @@ static void fail_bogus(iter_t *it, const struct sec_result *v) {
   COUNT(it, dnssec_bogus);
   it->cur_sec = SEC_BOGUS;
   final_step(it, CHAIN_SRC_NETWORK, 0);
-  set_answer(it, NULL);
-  ldns_rr_list_deep_free(it->res.answer); /* nothing of a bogus chain goes out */
-  it->res.answer = ldns_rr_list_new();
+  set_answer_empty(it); /* nothing of a bogus chain goes out */
   finish(it, LDNS_RCODE_SERVFAIL, v->ede >= 0 ? v->ede : EDE_DNSSEC_BOGUS, "%s", v->why);
 }
 

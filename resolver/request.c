@@ -379,16 +379,10 @@ static bool walk_step(struct request *r) {
   return false;
 }
 
-/* IA_TRUST: the iterator needs the keys of `zone`. Another request may
- * have established them meanwhile (the key cache); else walk the chain of
- * trust from the closest anchor. Returns as perform() does. */
+/* IA_TRUST: the iterator needs the keys of `zone`, which it has just
+ * failed to find in the key cache: walk the chain of trust from the
+ * closest anchor. Returns as perform() does. */
 static bool start_walk(struct request *r, const ldns_rdf *zone) {
-  struct key_entry ke;
-  if (r->w->env.keys && keycache_lookup(r->w->env.keys, zone, util_now_sec(), &ke) == 0) {
-    iter_on_trust(r->it, &ke.result, ke.keys);
-    if (ke.keys) ldns_rr_list_deep_free(ke.keys);
-    return false;
-  }
   trust_walk_free(r->walk);
   if (r->walk_zone) ldns_rdf_deep_free(r->walk_zone);
   r->walk = trust_walk_new(r->w->env.anchors, zone, time(NULL));

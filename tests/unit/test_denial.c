@@ -16,17 +16,7 @@
 
 #include "resolver/denial.h"
 
-/* The NSEC chain. */
-#define NSEC_APEX "example.com. 300 IN NSEC alias.example.com. NS SOA RRSIG NSEC DNSKEY"
-#define NSEC_ALIAS "alias.example.com. 300 IN NSEC a.b.c.example.com. CNAME RRSIG NSEC"
-#define NSEC_ABC "a.b.c.example.com. 300 IN NSEC d.example.com. A RRSIG NSEC"
-#define NSEC_D "d.example.com. 300 IN NSEC insec.example.com. DNAME RRSIG NSEC"
-#define NSEC_INSEC "insec.example.com. 300 IN NSEC ns.example.com. NS RRSIG NSEC"
-#define NSEC_NS "ns.example.com. 300 IN NSEC sub.example.com. A RRSIG NSEC"
-#define NSEC_SUB "sub.example.com. 300 IN NSEC w.example.com. NS DS RRSIG NSEC"
-#define NSEC_W "w.example.com. 300 IN NSEC *.w.example.com. TXT RRSIG NSEC"
-#define NSEC_WILD "*.w.example.com. 300 IN NSEC www.example.com. A TXT RRSIG NSEC"
-#define NSEC_WWW "www.example.com. 300 IN NSEC example.com. A RRSIG NSEC"
+#include "nsec_chain.h"
 
 /* The NSEC3 chain (SHA-1, no salt, 0 iterations); f is the flags field: "0"
  * as signed plainly, "1" as signed with -p (opt-out). */

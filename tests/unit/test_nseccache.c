@@ -1,14 +1,7 @@
 /* Unit tests for resolver/nseccache.c: the store of validated NSEC records
  * and the answers RFC 8198 lets it synthesise.
  *
- * The zone is test_denial.c's example.com, signed with NSEC:
- *
- *   example.com.  SOA, NS ns          ns      A
- *   www     A                         alias   CNAME www
- *   a.b.c   A   (b.c, c: empty non-terminals)
- *   w       TXT                       *.w     A, TXT
- *   sub     NS, DS (secure cut)       ns.sub  A (glue)
- *   insec   NS (insecure cut)         d       DNAME other.net.
+ * The zone is test_denial.c's example.com, signed with NSEC (nsec_chain.h).
  *
  * RRSIGs are made up (their signatures are never checked here): what
  * matters is their owner, type covered, signer, TTL and expiration.
@@ -21,16 +14,7 @@
 
 #define NOW 1800000000 /* 2027-01-15 */
 
-#define NSEC_APEX "example.com. 300 IN NSEC alias.example.com. NS SOA RRSIG NSEC DNSKEY"
-#define NSEC_ALIAS "alias.example.com. 300 IN NSEC a.b.c.example.com. CNAME RRSIG NSEC"
-#define NSEC_ABC "a.b.c.example.com. 300 IN NSEC d.example.com. A RRSIG NSEC"
-#define NSEC_D "d.example.com. 300 IN NSEC insec.example.com. DNAME RRSIG NSEC"
-#define NSEC_INSEC "insec.example.com. 300 IN NSEC ns.example.com. NS RRSIG NSEC"
-#define NSEC_NS "ns.example.com. 300 IN NSEC sub.example.com. A RRSIG NSEC"
-#define NSEC_SUB "sub.example.com. 300 IN NSEC w.example.com. NS DS RRSIG NSEC"
-#define NSEC_W "w.example.com. 300 IN NSEC *.w.example.com. TXT RRSIG NSEC"
-#define NSEC_WILD "*.w.example.com. 300 IN NSEC www.example.com. A TXT RRSIG NSEC"
-#define NSEC_WWW "www.example.com. 300 IN NSEC example.com. A RRSIG NSEC"
+#include "nsec_chain.h"
 
 /* An RRSIG over the NSEC at owner, by signer, expiring at exp (YYYYMMDDHHmmSS). */
 #define SIG_BY(owner, labels, signer, exp)                                                   \
