@@ -57,6 +57,7 @@ void config_defaults(struct config *cfg) {
   cfg->nxcut = NXCUT_DNSSEC;
   cfg->dnssec = true;
   cfg->aggressive_nsec = true;
+  cfg->builtin_ta = BUILTIN_TA_AUTO;
   cfg->prefetch = true;
   cfg->prefetch_max = 32;
 }
@@ -326,6 +327,11 @@ static const char *set_key(struct config *cfg, struct setctx *sc, const char *ke
     if (parse_bool(v, &cfg->dnssec)) return "expected on or off";
   } else if (!strcmp(key, "aggressive-nsec")) {
     if (parse_bool(v, &cfg->aggressive_nsec)) return "expected on or off";
+  } else if (!strcmp(key, "builtin-trust-anchor")) {
+    bool on;
+    if (!strcmp(v, "auto")) cfg->builtin_ta = BUILTIN_TA_AUTO;
+    else if (parse_bool(v, &on) == 0) cfg->builtin_ta = on ? BUILTIN_TA_ON : BUILTIN_TA_OFF;
+    else return "expected auto, on or off";
   } else if (!strcmp(key, "trust-anchor-file")) {
     if (cfg->n_ta_files == CONFIG_MAX_TA_FILES) return "at most 8 trust anchor files";
     if (strlen(v) >= sizeof cfg->ta_files[0]) return "path too long";
@@ -378,7 +384,7 @@ static const struct key_def keys[] = {
     {"qname-minimisation", false, NULL}, {"nothing-below-nxdomain", false, NULL},
     {"prefetch", false, NULL}, {"prefetch-max", false, NULL},
     {"dnssec", false, NULL}, {"aggressive-nsec", false, NULL},
-    {"trust-anchor-file", true, NULL},
+    {"builtin-trust-anchor", false, NULL}, {"trust-anchor-file", true, NULL},
     {"negative-trust-anchor", true, NULL},
     {"local-zone", true, NULL}, {"local-data", true, NULL},
     {"redis-url", false, NULL}, {"redis-user", false, NULL}, {"redis-password", false, NULL},
@@ -576,7 +582,10 @@ void config_usage(FILE *out) {
           "  --aggressive-nsec off    do not answer NXDOMAIN/NODATA from cached, validated\n"
           "                           NSEC ranges without asking (RFC 8198; default on)\n"
           "  --trust-anchor-file F    DS or DNSKEY lines in zone-file syntax (repeatable;\n"
-          "                           a domain it names replaces the built-in anchors)\n"
+          "                           added to the built-in root anchor; a domain it\n"
+          "                           names replaces the built-in anchors for it)\n"
+          "  --builtin-trust-anchor M auto, on or off: the IANA root anchor (default auto:\n"
+          "                           in force when the root hints are IANA's servers)\n"
           "  --negative-trust-anchor NAME  do not validate NAME and below (RFC 7646;\n"
           "                           repeatable), e.g. a zone known to be broken\n"
           "Local data (repeatable; flags add to the file's lists):\n"
@@ -749,6 +758,7 @@ struct config *config_reload(const struct config *running, const struct config *
       {"nothing-below-nxdomain", running->nxcut != next->nxcut},
       {"dnssec/trust-anchor-file/negative-trust-anchor",
        running->dnssec != next->dnssec || running->aggressive_nsec != next->aggressive_nsec ||
+           running->builtin_ta != next->builtin_ta ||
            running->n_ta_files != next->n_ta_files ||
            running->n_ntas != next->n_ntas ||
            memcmp(running->ta_files, next->ta_files, sizeof next->ta_files) ||

@@ -24,6 +24,12 @@
 #define CONFIG_MAX_TA_FILES 8
 #define CONFIG_MAX_NTAS 64
 
+/* Whether the IANA root trust anchor built into the binary is in force:
+ * AUTO when the root hints are IANA's root servers (a private root cannot
+ * be signed with IANA's keys); a trust-anchor file naming the root
+ * replaces it in every mode. */
+enum builtin_ta { BUILTIN_TA_AUTO, BUILTIN_TA_ON, BUILTIN_TA_OFF };
+
 struct config {
   struct sockaddr_storage listen[CONFIG_MAX_LISTEN];
   socklen_t listen_len[CONFIG_MAX_LISTEN];
@@ -68,6 +74,7 @@ struct config {
   bool prefetch;               /* refresh popular entries near expiry */
   bool dnssec;                 /* validate (default on, built-in root anchor) */
   bool aggressive_nsec;        /* RFC 8198: answer from cached NSEC ranges */
+  enum builtin_ta builtin_ta;  /* the IANA root anchor: auto, on or off */
   char ta_files[CONFIG_MAX_TA_FILES][1024]; /* trust-anchor-file */
   size_t n_ta_files;
   char ntas[CONFIG_MAX_NTAS][256];          /* negative-trust-anchor names */

@@ -48,6 +48,7 @@ void ta_free(trust_anchors_t *ta) {
     ldns_rdf_deep_free(ta->e[i].zone);
     ldns_rr_list_deep_free(ta->e[i].ds);
     ldns_rr_list_deep_free(ta->e[i].keys);
+    free(ta->e[i].source);
   }
   for (size_t i = 0; i < ta->nneg; i++) ldns_rdf_deep_free(ta->neg[i]);
   free(ta->e);
@@ -70,6 +71,7 @@ static struct ta_entry *entry_for(trust_anchors_t *ta, const ldns_rdf *zone, boo
   e->zone = ldns_rdf_clone(zone);
   e->ds = ldns_rr_list_new();
   e->keys = ldns_rr_list_new();
+  e->source = NULL;
   if (!e->zone || !e->ds || !e->keys) {
     ldns_rdf_deep_free(e->zone);
     ldns_rr_list_free(e->ds);
@@ -131,11 +133,14 @@ int ta_load_file(trust_anchors_t *ta, const char *path, char *err, size_t errlen
   if (rc == 0 && add->n == 0) rc = fail(err, errlen, "%s: no DS or DNSKEY records", path);
   for (size_t i = 0; rc == 0 && i < add->n; i++) {
     struct ta_entry *old = entry_for(ta, add->e[i].zone, false);
+    add->e[i].source = strdup(path);
     if (old) { /* replaced */
       ldns_rr_list_deep_free(old->ds);
       ldns_rr_list_deep_free(old->keys);
+      free(old->source);
       old->ds = add->e[i].ds;
       old->keys = add->e[i].keys;
+      old->source = add->e[i].source;
       ldns_rdf_deep_free(add->e[i].zone);
     } else {
       if (ta->n == ta->cap) {
@@ -195,6 +200,42 @@ const struct ta_entry *ta_closest(const trust_anchors_t *ta, const ldns_rdf *nam
 }
 
 size_t ta_count(const trust_anchors_t *ta) { return ta ? ta->n : 0; }
+
+const struct ta_entry *ta_entry_at(const trust_anchors_t *ta, size_t i) {
+  return ta && i < ta->n ? &ta->e[i] : NULL;
+}
+
+size_t ta_count_negative(const trust_anchors_t *ta) { return ta ? ta->nneg : 0; }
+
+const ldns_rdf *ta_negative_at(const trust_anchors_t *ta, size_t i) {
+  return ta && i < ta->nneg ? ta->neg[i] : NULL;
+}
+
+const char *ta_entry_keys(const struct ta_entry *e, char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = 0;
+  const ldns_rr_list *lists[2] = {e->ds, e->keys};
+  for (int l = 0; l < 2; l++) {
+    size_t n = ldns_rr_list_rr_count(lists[l]);
+    for (size_t i = 0; i < n && used < len; i++) {
+      const ldns_rr *rr = ldns_rr_list_rr(lists[l], i);
+      int w;
+      if (l == 0 && ldns_rr_rd_count(rr) >= 3)
+        w = snprintf(buf + used, len - used, "%s%s%u/%u/%u", used ? ", " : "", i ? "" : "DS ",
+                     ldns_rdf2native_int16(ldns_rr_rdf(rr, 0)),
+                     ldns_rdf2native_int8(ldns_rr_rdf(rr, 1)),
+                     ldns_rdf2native_int8(ldns_rr_rdf(rr, 2)));
+      else if (l == 1 && ldns_rr_rd_count(rr) >= 4)
+        w = snprintf(buf + used, len - used, "%s%s%u/%u", used ? ", " : "", i ? "" : "DNSKEY ",
+                     ldns_calc_keytag(rr), ldns_rdf2native_int8(ldns_rr_rdf(rr, 2)));
+      else
+        continue;
+      if (w < 0) break;
+      used += (size_t)w < len - used ? (size_t)w : len - used - 1;
+    }
+  }
+  return buf;
+}
 
 /* ---- verification ----------------------------------------------------------- */
 

@@ -58,6 +58,7 @@ struct ta_entry {
   ldns_rdf *zone;
   ldns_rr_list *ds;     /* DS records (may be empty) */
   ldns_rr_list *keys;   /* DNSKEY records given directly (may be empty) */
+  char *source;         /* the file it came from (owned); NULL: built in */
 };
 
 /* with_root: start with the IANA root KSKs (KSK-2017 and KSK-2024, as DS). */
@@ -82,6 +83,16 @@ const struct ta_entry *ta_closest(const trust_anchors_t *ta, const ldns_rdf *nam
                                   bool *negative);
 
 size_t ta_count(const trust_anchors_t *ta);
+
+/* The anchors in force, for the start-up report: entry i (i < ta_count),
+ * negative anchor i (i < ta_count_negative). */
+const struct ta_entry *ta_entry_at(const trust_anchors_t *ta, size_t i);
+size_t ta_count_negative(const trust_anchors_t *ta);
+const ldns_rdf *ta_negative_at(const trust_anchors_t *ta, size_t i);
+
+/* "DS 20326/8/2, 38696/8/2" or "DNSKEY 12345/13": the keys an anchor holds
+ * (tag/algorithm[/digest]), in buf. */
+const char *ta_entry_keys(const struct ta_entry *e, char *buf, size_t len);
 
 /* ---- verification ----------------------------------------------------------- */
 

@@ -24,6 +24,31 @@ static const char *const builtin[][3] = {
     {"m", "202.12.27.33", "2001:dc3::35"},
 };
 
+/* Addresses IANA's root servers used before (b moved in 2023, and in
+ * 2017), still in older root hints files. */
+static const char *const former[] = {"199.9.14.201", "2001:500:200::b", "192.228.79.201",
+                                     "2001:500:84::b"};
+
+static bool iana_address(const char *text) {
+  for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
+    if (!strcmp(text, builtin[i][1]) || !strcmp(text, builtin[i][2])) return true;
+  for (size_t i = 0; i < sizeof former / sizeof former[0]; i++)
+    if (!strcmp(text, former[i])) return true;
+  return false;
+}
+
+bool hints_are_iana(const struct hints *h) {
+  for (size_t i = 0; h && i < ldns_rr_list_rr_count(h->addrs); i++) {
+    const ldns_rr *rr = ldns_rr_list_rr(h->addrs, i);
+    if (ldns_rr_rd_count(rr) != 1) continue;
+    char *text = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+    bool iana = text && iana_address(text);
+    free(text);
+    if (iana) return true;
+  }
+  return false;
+}
+
 static struct hints *hints_empty(void) {
   struct hints *h = calloc(1, sizeof *h);
   if (!h) return NULL;

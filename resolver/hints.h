@@ -9,6 +9,7 @@
 #define CHAINDNS_HINTS_H
 
 #include <ldns/ldns.h>
+#include <stdbool.h>
 
 struct hints {
   ldns_rr_list *ns;    /* ". NS x" records */
@@ -23,5 +24,10 @@ struct hints *hints_builtin(void);
 struct hints *hints_load(const char *path, char *err, size_t errlen);
 
 void hints_free(struct hints *h);
+
+/* Do these hints name IANA's root (an address of one of its servers, now or
+ * formerly)? Otherwise the root is a private one, which IANA's trust anchor
+ * cannot validate. */
+bool hints_are_iana(const struct hints *h);
 
 #endif

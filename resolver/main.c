@@ -94,10 +94,38 @@ static void on_hup(uv_signal_t *s, int signum) {
   if (restart[0]) log_warn("SIGHUP: changed but needing a restart, kept as running: %s", restart);
 }
 
+/* The scenario tests' controllable clock: with CHAINDNS_TEST_CLOCK=FILE in
+ * the environment, the wall clock is shifted by the number of seconds FILE
+ * holds, read at start-up and again on every SIGUSR2, so TTLs and RRSIG
+ * validity can be stepped through without waiting (tests/scenarios). */
+static const char *test_clock_file(void) { return getenv("CHAINDNS_TEST_CLOCK"); }
+
+static void test_clock_read(void) {
+  const char *path = test_clock_file();
+  FILE *fp = path ? fopen(path, "r") : NULL;
+  long long offset = 0;
+  if (!fp || fscanf(fp, "%lld", &offset) != 1) {
+    log_error("test clock: cannot read an offset from %s", path ? path : "(unset)");
+    if (fp) fclose(fp);
+    return;
+  }
+  fclose(fp);
+  util_set_clock_offset(offset);
+  log_info("test clock: offset %lld s", offset);
+}
+
+static void on_usr2(uv_signal_t *s, int signum) {
+  (void)s;
+  (void)signum;
+  test_clock_read();
+}
+
 static void run_until_signal(struct fleet *f) {
   uv_loop_t *loop = uv_default_loop();
   memgov_t *gov = memgov_start(loop, f->cache, f->cfg->cache_size, cache_budget(f->cache));
-  uv_signal_t sigterm, sigint, sigusr1, sighup;
+  uv_signal_t sigterm, sigint, sigusr1, sighup, sigusr2;
+  uv_signal_init(loop, &sigusr2);
+  if (test_clock_file()) uv_signal_start(&sigusr2, on_usr2, SIGUSR2);
   uv_signal_init(loop, &sigterm);
   uv_signal_init(loop, &sigint);
   uv_signal_init(loop, &sigusr1);
@@ -114,6 +142,7 @@ static void run_until_signal(struct fleet *f) {
   uv_close((uv_handle_t *)&sigint, NULL);
   uv_close((uv_handle_t *)&sigusr1, NULL);
   uv_close((uv_handle_t *)&sighup, NULL);
+  uv_close((uv_handle_t *)&sigusr2, NULL);
   uv_run(loop, UV_RUN_DEFAULT);
   uv_loop_close(loop);
 }
@@ -159,11 +188,19 @@ static void dnssec_free(struct dnssec_ctx *d) {
   memset(d, 0, sizeof *d);
 }
 
-static int dnssec_setup(const struct config *cfg, struct dnssec_ctx *d, char *err,
-                        size_t len) {
+/* The IANA root anchor is in force when asked for, or by default when the
+ * root hints are IANA's: a private root cannot be signed with IANA's keys,
+ * and would make every answer bogus. */
+static bool builtin_anchor_wanted(const struct config *cfg, const struct hints *hints) {
+  return cfg->builtin_ta == BUILTIN_TA_ON ||
+         (cfg->builtin_ta == BUILTIN_TA_AUTO && hints_are_iana(hints));
+}
+
+static int dnssec_setup(const struct config *cfg, const struct hints *hints,
+                        struct dnssec_ctx *d, char *err, size_t len) {
   memset(d, 0, sizeof *d);
   if (!cfg->dnssec) return 0;
-  d->ta = ta_new(true);
+  d->ta = ta_new(builtin_anchor_wanted(cfg, hints));
   d->kc = keycache_new(KEYCACHE_ZONES);
   if (cfg->aggressive_nsec) d->nc = nseccache_new(NSECCACHE_RECORDS);
   if (!d->ta || !d->kc || (cfg->aggressive_nsec && !d->nc)) {
@@ -180,6 +217,54 @@ static int dnssec_setup(const struct config *cfg, struct dnssec_ctx *d, char *er
     }
   }
   return 0;
+}
+
+/* Say at start-up which anchors are in force and what that means for the
+ * names outside them, so an operator never gets a validator that trusts
+ * everything or nothing without being told. */
+static void dnssec_report(const struct config *cfg, const struct hints *hints,
+                          const struct dnssec_ctx *d) {
+  if (!cfg->dnssec) {
+    log_info("DNSSEC: validation off (dnssec: off)");
+    return;
+  }
+  size_t n = ta_count(d->ta);
+  bool root = false;
+  char zones[512] = "";
+  size_t used = 0;
+  for (size_t i = 0; i < n; i++) {
+    const struct ta_entry *e = ta_entry_at(d->ta, i);
+    char z[256], keys[256];
+    name_str(e->zone, z, sizeof z);
+    root |= ldns_dname_label_count(e->zone) == 0;
+    log_info("DNSSEC: trust anchor %s %s (%s)", z, ta_entry_keys(e, keys, sizeof keys),
+             e->source ? e->source : "built in: the IANA root KSKs");
+    if (used < sizeof zones) {
+      int w = snprintf(zones + used, sizeof zones - used, "%s%s", used ? ", " : "", z);
+      if (w > 0) used += (size_t)w;
+    }
+  }
+  for (size_t i = 0; i < ta_count_negative(d->ta); i++) {
+    char z[256];
+    log_info("DNSSEC: negative trust anchor %s: not validated, answered insecure",
+             name_str(ta_negative_at(d->ta, i), z, sizeof z));
+  }
+  if (root) {
+    log_info("DNSSEC: validating every answer from the root down");
+  } else if (n == 0) {
+    log_warn("DNSSEC: no trust anchor is in force (%s): nothing can be validated and no "
+             "answer gets AD; give --trust-anchor-file, or --dnssec off to stop asking for "
+             "signatures",
+             cfg->builtin_ta == BUILTIN_TA_OFF ? "builtin-trust-anchor: off"
+                                               : "the root hints are not IANA's root");
+  } else {
+    log_warn("DNSSEC: no trust anchor for the root (%s): only names under %s are "
+             "validated; every other answer is insecure (no AD, never SERVFAIL for DNSSEC)",
+             cfg->builtin_ta == BUILTIN_TA_OFF ? "builtin-trust-anchor: off"
+             : hints_are_iana(hints) ? "builtin-trust-anchor: auto"
+                                     : "the root hints are not IANA's root servers",
+             zones);
+  }
 }
 
 static void dnssec_env(struct worker *w, const struct dnssec_ctx *d) {
@@ -263,7 +348,7 @@ static int trace_main(int argc, char **argv) {
   struct cli_trace ct = {&w.loop, NULL, false};
   int status = 1;
   struct dnssec_ctx dc;
-  if (dnssec_setup(&cfg, &dc, err, sizeof err)) {
+  if (dnssec_setup(&cfg, hints, &dc, err, sizeof err)) {
     fprintf(stderr, "chaindns trace: %s\n", err);
     cache_free(cache);
     cache = NULL;
@@ -405,15 +490,17 @@ int main(int argc, char **argv) {
   log_set_format(cfg.log_format);
   signal(SIGPIPE, SIG_IGN);
 
+  if (test_clock_file()) test_clock_read();
   struct hints *hints = load_hints(&cfg);
   if (!hints) return 2;
   struct dnssec_ctx dc;
-  if (dnssec_setup(&cfg, &dc, err, sizeof err)) {
+  if (dnssec_setup(&cfg, hints, &dc, err, sizeof err)) {
     fprintf(stderr, "chaindns: %s\n", err);
     dnssec_free(&dc);
     hints_free(hints);
     return 2;
   }
+  dnssec_report(&cfg, hints, &dc);
   /* The RRset cache gets four fifths of cache-size; the workers' answer
    * caches share the last fifth (worker.c). */
   struct cache_limits limits = {cfg.cache_size / 5 * 4, cfg.min_ttl, cfg.max_ttl,

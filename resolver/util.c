@@ -31,16 +31,26 @@ uint32_t util_random(void) {
   return rnd_pool[--rnd_left];
 }
 
+/* Seconds added to the wall clock: 0 except under the scenario tests'
+ * controllable clock (util_set_clock_offset). Relaxed atomics: a reader may
+ * see the old offset for a moment, which the tests wait out. */
+static int64_t clock_offset;
+
+void util_set_clock_offset(int64_t seconds) {
+  __atomic_store_n(&clock_offset, seconds, __ATOMIC_RELAXED);
+}
+
 int64_t util_now_sec(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec;
+  return (int64_t)ts.tv_sec + __atomic_load_n(&clock_offset, __ATOMIC_RELAXED);
 }
 
 int64_t util_now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+  return ((int64_t)ts.tv_sec + __atomic_load_n(&clock_offset, __ATOMIC_RELAXED)) * 1000000 +
+         ts.tv_nsec / 1000;
 }
 
 uint64_t util_mono_ms(void) {

@@ -27,6 +27,12 @@ uint32_t util_random(void);
  * shared between instances. */
 int64_t util_now_sec(void);
 
+/* Shift every wall-clock reading (util_now_sec, util_now_us) by `seconds`:
+ * the scenario tests' controllable clock (CHAINDNS_TEST_CLOCK, main.c), so
+ * TTLs and signature validity can be stepped without waiting. Monotonic
+ * clocks (timeouts, latencies) are never shifted. */
+void util_set_clock_offset(int64_t seconds);
+
 /* Wall-clock microseconds since the epoch, for timestamps people read. */
 int64_t util_now_us(void);
 
