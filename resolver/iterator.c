@@ -43,6 +43,18 @@ struct fetched {
   bool hit; /* something was found: data at this name came from the tier */
 };
 
+/* What a trust walk (or the anchors, or the key cache) said about a name the
+ * iterator needed keys for. */
+struct kz_entry {
+  ldns_rdf *target;   /* the name asked about: a signer, or an unsigned RRset's owner */
+  ldns_rdf *zone;     /* the zone holding it (SECURE), or where its state was decided */
+  struct sec_result r;
+  ldns_rr_list *keys; /* SECURE: zone's verified DNSKEY RRset */
+};
+
+#define KZ_MAX 8          /* keys kept at hand per lookup */
+#define ITER_MAX_WALKS 16 /* trust walks per lookup: a response with more signers is bogus */
+
 struct candidate {
   union sockaddr_any addr;
   socklen_t addrlen;
@@ -106,17 +118,22 @@ struct iter {
 
   bool refresh; /* prefetch: entries near expiry are misses */
 
-  /* DNSSEC. The keys at hand are one zone's (a chain crossing zones asks
-   * for each in turn, the key cache answering most); a response whose
-   * signer's keys are not at hand waits in `pending` while the driver
-   * walks the chain of trust to want_zone. */
+  /* DNSSEC. Each RRset of a response is judged with the keys of its own
+   * signer (or, unsigned, of the zone holding its owner): the iterator keeps
+   * the last few such results at hand, the key cache answers most others,
+   * and a response whose keys are missing waits in `pending` while the
+   * driver walks the chain of trust to want_zone (from want_from's keys
+   * when the key cache knows a zone above it). */
   bool validate;
   uint8_t cur_sec;      /* state of the data the next chain step rests on */
-  ldns_rdf *kz_zone;
-  struct sec_result kz;
-  ldns_rr_list *kz_keys;
+  struct kz_entry kz[KZ_MAX];
+  size_t nkz, kz_next;  /* entries in use; the next to replace when full */
+  unsigned walks;       /* trust walks asked for by this lookup */
   ldns_pkt *pending;
   ldns_rdf *want_zone;
+  ldns_rdf *want_from;
+  ldns_rr_list *want_keys;
+  uint32_t want_ttl;
 
   /* Diagnostics: every upstream query recorded here when set. */
   struct trace *trace;
@@ -129,6 +146,32 @@ struct iter {
 };
 
 /* ---- helpers ------------------------------------------------------------ */
+
+/* A response's DNSSEC verdict, RRset by RRset: hop[i] for the i-th CNAME or
+ * DNAME of its chain, final for the answer or the denial; bad is the first
+ * bogus one's reason. All indeterminate when not validated. */
+struct verdicts {
+  uint8_t hop[RESP_MAX_CNAMES];
+  uint8_t final;
+  bool bogus;
+  struct sec_result bad;
+};
+
+static void kz_clear(struct kz_entry *e) {
+  ldns_rdf_deep_free(e->target);
+  ldns_rdf_deep_free(e->zone);
+  ldns_rr_list_deep_free(e->keys);
+  memset(e, 0, sizeof *e);
+}
+
+static void forget_want(iter_t *it) {
+  ldns_rdf_deep_free(it->want_zone);
+  ldns_rdf_deep_free(it->want_from);
+  ldns_rr_list_deep_free(it->want_keys);
+  it->want_zone = it->want_from = NULL;
+  it->want_keys = NULL;
+  it->want_ttl = 0;
+}
 
 static void share_chain(iter_t *it);
 static void flatten(iter_t *it, ldns_pkt_rcode *rcode);
@@ -1065,9 +1108,8 @@ void iter_free(iter_t *it) {
   clear_zone(it);
   forget_sent(it);
   if (it->flat_owner) ldns_rdf_deep_free(it->flat_owner);
-  if (it->kz_zone) ldns_rdf_deep_free(it->kz_zone);
-  if (it->kz_keys) ldns_rr_list_deep_free(it->kz_keys);
-  if (it->want_zone) ldns_rdf_deep_free(it->want_zone);
+  for (size_t i = 0; i < it->nkz; i++) kz_clear(&it->kz[i]);
+  forget_want(it);
   if (it->pending) ldns_pkt_free(it->pending);
   chain_free(&it->chain);
   ldns_rr_list_deep_free(it->answer_chain);
@@ -1099,6 +1141,9 @@ void iter_next(iter_t *it, struct iter_action *act) {
     case IS_TRUST:
       act->kind = IA_TRUST;
       act->zone = it->want_zone;
+      act->trust_from = it->want_from;
+      act->trust_keys = it->want_keys;
+      act->trust_ttl = it->want_ttl;
       it->state = IS_WAIT_TRUST;
       return;
     case IS_WAIT:
@@ -1156,10 +1201,12 @@ static ldns_rr_list *wildcard_proof(const struct resp_info *info) {
 }
 
 /* Cache what an answer, CNAME, NODATA or NXDOMAIN from the zone says
- * (qtype: the type asked), with its DNSSEC records and state `sec`. */
+ * (qtype: the type asked), with its DNSSEC records and each RRset's state
+ * from v (NULL: not validated). */
 static void store_answer(iter_t *it, const ldns_pkt *resp, const struct resp_info *info,
-                         ldns_rr_type qtype, uint8_t sec) {
+                         ldns_rr_type qtype, const struct verdicts *v) {
   int64_t now = util_now_sec();
+  uint8_t sec = v ? v->final : SEC_INDETERMINATE;
   if (info->cname_with_other_data) {
     char n[256];
     it->res.cname_with_other_data++;
@@ -1176,8 +1223,8 @@ static void store_answer(iter_t *it, const ldns_pkt *resp, const struct resp_inf
     ldns_rr_list *one = resp_rrset(ldns_pkt_answer(resp), ldns_rr_owner(made), t);
     if (one) {
       ldns_rr_list *sigs = sigs_of(info, ldns_rr_owner(made), t);
-      cache_store_rrset_sec(it->env->cache, one, sigs, sec, CACHE_RANK_ANSWER, now,
-                            it->env->sink);
+      cache_store_rrset_sec(it->env->cache, one, sigs, v ? v->hop[i] : SEC_INDETERMINATE,
+                            CACHE_RANK_ANSWER, now, it->env->sink);
       if (sigs) ldns_rr_list_free(sigs);
       ldns_rr_list_free(one);
     }
@@ -1210,19 +1257,10 @@ static void store_answer(iter_t *it, const ldns_pkt *resp, const struct resp_inf
 
 /* ---- DNSSEC ------------------------------------------------------------- */
 
-static void set_keys(iter_t *it, const ldns_rdf *zone, const struct sec_result *r,
-                     const ldns_rr_list *keys) {
-  if (it->kz_zone) ldns_rdf_deep_free(it->kz_zone);
-  if (it->kz_keys) ldns_rr_list_deep_free(it->kz_keys);
-  it->kz_zone = ldns_rdf_clone(zone);
-  it->kz = *r;
-  it->kz_keys = keys ? ldns_rr_list_clone(keys) : NULL;
-}
-
-/* Does this response need its zone's keys before it is used? Answers,
- * chains and negative answers do; referrals are checked by the trust walk
- * (DS) when the child's keys are needed; a minimised query's answer only
- * moves the search on, unless its NXDOMAIN may end the lookup. */
+/* Does this response need judging before it is used? Answers, chains and
+ * negative answers do; referrals are checked by the trust walk (DS) when
+ * the child's keys are needed; a minimised query's answer only moves the
+ * search on, unless its NXDOMAIN may end the lookup. */
 static bool needs_keys(const iter_t *it, const struct resp_info *info) {
   if (!it->validate) return false;
   switch (info->cls) {
@@ -1238,39 +1276,71 @@ static bool needs_keys(const iter_t *it, const struct resp_info *info) {
   }
 }
 
-/* The zone that signed the response: the signer of an RRSIG in it that
- * lies at or below the zone asked and above the record's owner; else the
- * zone asked (unsigned data is judged by that zone's state). */
-static const ldns_rdf *signer_of(const iter_t *it, const struct resp_info *info) {
-  for (size_t i = 0; info->sigs && i < ldns_rr_list_rr_count(info->sigs); i++) {
-    const ldns_rr *sig = ldns_rr_list_rr(info->sigs, i);
-    const ldns_rdf *signer = ldns_rr_rrsig_signame(sig);
-    if (signer && ldns_rdf_get_type(signer) == LDNS_RDF_TYPE_DNAME &&
-        name_in(signer, it->zone) && name_in(ldns_rr_owner(sig), signer))
-      return signer;
-  }
-  return it->zone;
+/* A name's closest trust anchor (NULL: none, or a negative one is closer). */
+static const struct ta_entry *anchor_of(const iter_t *it, const ldns_rdf *name) {
+  bool negative = false;
+  const struct ta_entry *ta = ta_closest(it->env->anchors, name, &negative);
+  return negative ? NULL : ta;
 }
 
-/* Make `signer`'s keys the ones at hand: already there, no anchor above it
- * (or a negative one: insecure at once), or from the key cache. False when
- * a trust walk is needed. */
-static bool keys_at_hand(iter_t *it, const ldns_rdf *signer) {
-  if (it->kz_zone && name_equal(it->kz_zone, signer)) return true;
-  bool negative = false;
-  const struct ta_entry *ta = ta_closest(it->env->anchors, signer, &negative);
-  if (!ta || negative) {
+static struct kz_entry *kz_add(iter_t *it, const ldns_rdf *target, const ldns_rdf *zone,
+                               const struct sec_result *r, const ldns_rr_list *keys) {
+  struct kz_entry *e;
+  if (it->nkz < KZ_MAX) {
+    e = &it->kz[it->nkz++];
+  } else {
+    e = &it->kz[it->kz_next];
+    it->kz_next = (it->kz_next + 1) % KZ_MAX;
+    kz_clear(e);
+  }
+  e->target = ldns_rdf_clone(target);
+  e->zone = ldns_rdf_clone(zone);
+  e->r = *r;
+  e->keys = keys && r->state == SEC_SECURE ? ldns_rr_list_clone(keys) : NULL;
+  return e;
+}
+
+/* The keys that judge data at `target` (a signer, or an unsigned RRset's
+ * owner): at hand already; none needed (no trust anchor above it, or a
+ * negative one: insecure); or from the key cache, an entry for target
+ * itself, or an insecure or bogus zone above it (which decides for
+ * everything below, up to the anchor). NULL when a trust walk is needed:
+ * it->want_* then say to where, and from which trusted zone above it. */
+static const struct kz_entry *keys_for(iter_t *it, const ldns_rdf *target) {
+  for (size_t i = 0; i < it->nkz; i++)
+    if (name_equal(it->kz[i].target, target)) return &it->kz[i];
+  const struct ta_entry *ta = anchor_of(it, target);
+  if (!ta) {
     struct sec_result r = {.state = SEC_INSECURE, .ede = -1};
-    set_keys(it, signer, &r, NULL);
-    return true;
+    return kz_add(it, target, target, &r, NULL);
   }
-  struct key_entry ke;
-  if (it->env->keys && keycache_lookup(it->env->keys, signer, util_now_sec(), &ke) == 0) {
-    set_keys(it, signer, &ke.result, ke.keys);
-    if (ke.keys) ldns_rr_list_deep_free(ke.keys);
-    return true;
+  forget_want(it);
+  size_t floor = ldns_dname_label_count(ta->zone);
+  ldns_rdf *anc = ldns_rdf_clone(target);
+  int64_t now = util_now_sec();
+  const struct kz_entry *found = NULL;
+  while (anc && it->env->keys) {
+    struct key_entry ke;
+    if (keycache_lookup(it->env->keys, anc, now, &ke) == 0) {
+      if (name_equal(anc, target) || ke.result.state != SEC_SECURE) {
+        found = kz_add(it, target, anc, &ke.result, ke.keys);
+      } else { /* a trusted zone above: walk on from there */
+        it->want_from = ldns_rdf_clone(anc);
+        it->want_keys = ke.keys;
+        it->want_ttl = ke.ttl;
+        ke.keys = NULL;
+      }
+      if (ke.keys) ldns_rr_list_deep_free(ke.keys);
+      break;
+    }
+    if (ldns_dname_label_count(anc) <= floor) break;
+    ldns_rdf *up = ldns_dname_left_chop(anc);
+    ldns_rdf_deep_free(anc);
+    anc = up;
   }
-  return false;
+  if (anc) ldns_rdf_deep_free(anc);
+  if (!found) it->want_zone = ldns_rdf_clone(target);
+  return found;
 }
 
 static void bogus_text(struct sec_result *out, int ede, const ldns_rdf *zone, const char *why) {
@@ -1280,15 +1350,39 @@ static void bogus_text(struct sec_result *out, int ede, const ldns_rdf *zone, co
   snprintf(out->why, sizeof out->why, "zone %s: %s", name_str(zone, z, sizeof z), why);
 }
 
-/* The response's NSEC/NSEC3 RRsets whose signatures verify (shallow list,
- * never NULL); *failed gets the reason of the first that did not. */
-static ldns_rr_list *verified_nsecs(const iter_t *it, const struct resp_info *info, time_t now,
-                                    struct sec_result *failed) {
+/* Can `signer` speak for data at `owner`? It must lie at or above the
+ * owner, at or below the zone asked, and at or below the owner's closest
+ * trust anchor (a zone above an anchor cannot sign for names under it). */
+static bool signer_usable(const iter_t *it, const ldns_rdf *owner, const ldns_rdf *signer) {
+  if (!signer || ldns_rdf_get_type(signer) != LDNS_RDF_TYPE_DNAME || !name_in(owner, signer) ||
+      !name_in(signer, it->zone))
+    return false;
+  bool negative;
+  const struct ta_entry *ta = ta_closest(it->env->anchors, owner, &negative);
+  return !ta || name_in(signer, ta->zone);
+}
+
+/* The first usable signer among these RRSIGs over data at owner; NULL: the
+ * data is unsigned, as far as validation goes. */
+static const ldns_rdf *usable_signer(const iter_t *it, const ldns_rdf *owner,
+                                     const ldns_rr_list *sigs) {
+  for (size_t i = 0; sigs && i < ldns_rr_list_rr_count(sigs); i++) {
+    const ldns_rdf *signer = ldns_rr_rrsig_signame(ldns_rr_list_rr(sigs, i));
+    if (signer_usable(it, owner, signer)) return signer;
+  }
+  return NULL;
+}
+
+/* The response's NSEC/NSEC3 RRsets of `zone` whose signatures verify with
+ * its keys (shallow list, never NULL); *failed gets the reason of the first
+ * that did not. */
+static ldns_rr_list *verified_nsecs(const struct resp_info *info, const struct kz_entry *kz,
+                                    time_t now, struct sec_result *failed) {
   ldns_rr_list *out = ldns_rr_list_new();
   size_t n = info->nsecs ? ldns_rr_list_rr_count(info->nsecs) : 0;
   for (size_t i = 0; i < n; i++) {
     const ldns_rr *rr = ldns_rr_list_rr(info->nsecs, i);
-    bool seen = false;
+    bool seen = !name_in(ldns_rr_owner(rr), kz->zone);
     for (size_t j = 0; j < i && !seen; j++) {
       const ldns_rr *o = ldns_rr_list_rr(info->nsecs, j);
       seen = ldns_rr_get_type(o) == ldns_rr_get_type(rr) &&
@@ -1297,8 +1391,7 @@ static ldns_rr_list *verified_nsecs(const iter_t *it, const struct resp_info *in
     if (seen) continue;
     ldns_rr_list *set = resp_rrset(info->nsecs, ldns_rr_owner(rr), ldns_rr_get_type(rr));
     struct sec_result r;
-    uint8_t labels = 0;
-    dnssec_verify_rrset(set, info->sigs, it->kz_zone, it->kz_keys, now, &labels, &r);
+    dnssec_verify_rrset(set, info->sigs, kz->zone, kz->keys, now, NULL, &r);
     if (r.state == SEC_SECURE) {
       for (size_t k = 0; k < ldns_rr_list_rr_count(set); k++)
         ldns_rr_list_push_rr(out, ldns_rr_list_rr(set, k));
@@ -1310,28 +1403,62 @@ static ldns_rr_list *verified_nsecs(const iter_t *it, const struct resp_info *in
   return out;
 }
 
-/* One RRset of the response, with a wildcard expansion's proof. False and
- * *out filled unless it is secure. */
-static bool verify_set(const iter_t *it, const ldns_rr_list *set, const struct resp_info *info,
-                       const ldns_rr_list *vn, time_t now, struct sec_result *out) {
+/* The keys for data at owner, signed by `signer` (NULL: unsigned): false
+ * when a trust walk is needed first. Else *kz is the entry, or NULL with
+ * *out set when that entry already decides (insecure, bogus, or a signer
+ * that is no zone). */
+static bool keys_for_item(iter_t *it, const ldns_rdf *owner, const ldns_rdf *signer,
+                          const struct kz_entry **kz, struct sec_result *out) {
+  *kz = keys_for(it, signer ? signer : owner);
+  if (!*kz) return false;
+  if ((*kz)->r.state != SEC_SECURE) {
+    *out = (*kz)->r;
+    if (out->state != SEC_BOGUS) {
+      out->state = SEC_INSECURE;
+      out->ede = -1;
+    }
+    *kz = NULL;
+  } else if (signer && !name_equal((*kz)->zone, signer)) {
+    char o[256], sg[256], msg[240];
+    snprintf(msg, sizeof msg, "the RRSIGs over %.90s name signer %.90s, no zone", name_str(owner, o, sizeof o),
+             name_str(signer, sg, sizeof sg));
+    bogus_text(out, EDE_DNSSEC_BOGUS, (*kz)->zone, msg);
+    *kz = NULL;
+  }
+  return true;
+}
+
+/* One RRset of the response, judged with the keys of its signer (or of the
+ * zone holding its owner), a wildcard expansion with its proof. False when
+ * keys are missing (a walk is needed); else *out holds the verdict. */
+static bool judge_rrset(iter_t *it, const ldns_rr_list *set, const struct resp_info *info,
+                        time_t now, struct sec_result *out) {
+  const ldns_rr *first = ldns_rr_list_rr(set, 0);
+  const ldns_rdf *owner = ldns_rr_owner(first);
+  ldns_rr_list *own = sigs_of(info, owner, ldns_rr_get_type(first));
+  const ldns_rdf *signer = usable_signer(it, owner, own);
+  if (own) ldns_rr_list_free(own);
+  const struct kz_entry *kz;
+  if (!keys_for_item(it, owner, signer, &kz, out)) return false;
+  if (!kz) return true;
   uint8_t labels = 0;
-  dnssec_verify_rrset(set, info->sigs, it->kz_zone, it->kz_keys, now, &labels, out);
-  if (out->state != SEC_SECURE) return false;
-  const ldns_rdf *owner = ldns_rr_owner(ldns_rr_list_rr(set, 0));
-  if (labels >= ldns_dname_label_count(owner)) return true;
+  dnssec_verify_rrset(set, info->sigs, kz->zone, kz->keys, now, &labels, out);
+  if (out->state != SEC_SECURE || labels >= ldns_dname_label_count(owner)) return true;
+  struct sec_result nsec_fail = {.state = SEC_INDETERMINATE, .ede = -1};
+  ldns_rr_list *vn = verified_nsecs(info, kz, now, &nsec_fail);
   struct denial_why why = {{0}};
-  enum denial_result d = denial_wildcard_answer(owner, labels, it->kz_zone, vn, &why);
-  if (d == DENIAL_PROVEN) return true;
+  enum denial_result d = denial_wildcard_answer(owner, labels, kz->zone, vn, &why);
   if (d == DENIAL_OPTOUT || d == DENIAL_NSEC3_ITERATIONS) {
     out->state = SEC_INSECURE;
-    return false;
+  } else if (d != DENIAL_PROVEN) {
+    char o[256], msg[240];
+    snprintf(msg, sizeof msg, "wildcard answer for %s without proof: %s",
+             name_str(owner, o, sizeof o), why.text);
+    bogus_text(out, ldns_rr_list_rr_count(vn) ? EDE_DNSSEC_BOGUS : EDE_NSEC_MISSING, kz->zone,
+               msg);
   }
-  char o[256], msg[240];
-  snprintf(msg, sizeof msg, "wildcard answer for %s without proof: %s",
-           name_str(owner, o, sizeof o), why.text);
-  bogus_text(out, ldns_rr_list_rr_count(vn) ? EDE_DNSSEC_BOGUS : EDE_NSEC_MISSING,
-             it->kz_zone, msg);
-  return false;
+  ldns_rr_list_free(vn);
+  return true;
 }
 
 /* A proven negative answer: its verified NSEC records (with their RRSIGs)
@@ -1339,8 +1466,11 @@ static bool verify_set(const iter_t *it, const ldns_rr_list *set, const struct r
  * zone's negative TTL allows, and the zone's SOA is kept (secure) so an
  * answer synthesised from them has one. NSEC3 ranges are not used, as in
  * Unbound. */
-static void keep_nsecs(iter_t *it, const struct resp_info *info, const ldns_rr_list *vn) {
-  if (!it->env->nsecs || !info->soa || ldns_rr_rd_count(info->soa) < 7) return;
+static void keep_nsecs(iter_t *it, const struct resp_info *info, const ldns_rdf *zone,
+                       const ldns_rr_list *vn) {
+  if (!it->env->nsecs || !info->soa || ldns_rr_rd_count(info->soa) < 7 ||
+      !name_equal(ldns_rr_owner(info->soa), zone))
+    return;
   ldns_rr_list *l = ldns_rr_list_new();
   for (size_t i = 0; i < ldns_rr_list_rr_count(vn); i++) {
     ldns_rr *rr = ldns_rr_list_rr(vn, i);
@@ -1356,7 +1486,7 @@ static void keep_nsecs(iter_t *it, const struct resp_info *info, const ldns_rr_l
     uint32_t cap = ldns_rr_ttl(info->soa);
     uint32_t minimum = ldns_rdf2native_int32(ldns_rr_rdf(info->soa, 6));
     if (minimum < cap) cap = minimum;
-    nseccache_store(it->env->nsecs, it->kz_zone, l, cap, now);
+    nseccache_store(it->env->nsecs, zone, l, cap, now);
     ldns_rr_list *soa = ldns_rr_list_new();
     ldns_rr_list_push_rr(soa, info->soa);
     ldns_rr_list *ssigs = sigs_of(info, ldns_rr_owner(info->soa), LDNS_RR_TYPE_SOA);
@@ -1368,67 +1498,122 @@ static void keep_nsecs(iter_t *it, const struct resp_info *info, const ldns_rr_l
   ldns_rr_list_free(l);
 }
 
-/* Validate what a response says with the keys at hand (the signer's):
- * every CNAME and DNAME RRset of the chain inside it, the answer RRset
- * (and a wildcard's proof), or a negative answer's proof for `qtype`. A
- * client's DS query at a name that is no zone cut is an ordinary NODATA,
- * proven by a record inside the zone. */
-static void judge(iter_t *it, const struct resp_info *info, ldns_rr_type qtype,
-                  struct sec_result *out) {
+/* The signer of a negative answer: one usable signer of the RRSIGs over
+ * its SOA or its NSEC/NSEC3 records. */
+static const ldns_rdf *denial_signer(const iter_t *it, const struct resp_info *info) {
+  for (size_t i = 0; info->sigs && i < ldns_rr_list_rr_count(info->sigs); i++) {
+    const ldns_rr *sig = ldns_rr_list_rr(info->sigs, i);
+    ldns_rr_type t = ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(sig));
+    const ldns_rdf *signer = ldns_rr_rrsig_signame(sig);
+    if ((t == LDNS_RR_TYPE_SOA || t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3) &&
+        signer_usable(it, info->final_name, signer))
+      return signer;
+  }
+  return NULL;
+}
+
+/* A negative answer's proof, for `qtype`. A client's DS query at a name
+ * that is no zone cut is an ordinary NODATA, proven by a record inside the
+ * zone. Unsigned, it is judged by the zone its SOA names (when that zone
+ * can speak for the name), else by the zone holding the name. */
+static bool judge_denial(iter_t *it, const struct resp_info *info, ldns_rr_type qtype,
+                         time_t now, struct sec_result *out) {
+  const ldns_rdf *name = info->final_name, *signer = denial_signer(it, info);
+  const ldns_rdf *owner = name;
+  if (!signer && info->soa && name_in(name, ldns_rr_owner(info->soa)) &&
+      name_in(ldns_rr_owner(info->soa), it->zone)) {
+    const struct ta_entry *ta = anchor_of(it, name);
+    if (!ta || name_in(ldns_rr_owner(info->soa), ta->zone)) owner = ldns_rr_owner(info->soa);
+  }
+  const struct kz_entry *kz;
+  if (!keys_for_item(it, owner, signer, &kz, out)) return false;
+  if (!kz) return true;
+  struct sec_result nsec_fail = {.state = SEC_INDETERMINATE, .ede = -1};
+  ldns_rr_list *vn = verified_nsecs(info, kz, now, &nsec_fail);
+  struct denial_why why = {{0}};
+  enum denial_result d;
+  bool inside = false;
+  if (info->cls == RESP_NXDOMAIN) {
+    d = denial_nxdomain(name, kz->zone, vn, &why);
+  } else if (qtype == LDNS_RR_TYPE_DS) {
+    d = denial_ds(name, kz->zone, vn, &inside, &why);
+  } else {
+    d = denial_nodata(name, qtype, kz->zone, vn, &why);
+    if (d == DENIAL_NOT_PROVEN &&
+        denial_wildcard_nodata(name, qtype, kz->zone, vn, NULL) == DENIAL_PROVEN)
+      d = DENIAL_PROVEN;
+  }
   memset(out, 0, sizeof *out);
   out->ede = -1;
-  if (!it->validate || !it->kz_zone) return; /* indeterminate */
-  if (it->kz.state != SEC_SECURE) {
-    *out = it->kz;
-    if (out->state == SEC_INDETERMINATE) out->state = SEC_INSECURE;
-    return;
+  if (d == DENIAL_PROVEN) {
+    out->state = SEC_SECURE;
+    keep_nsecs(it, info, kz->zone, vn);
+  } else if (d == DENIAL_OPTOUT || d == DENIAL_NSEC3_ITERATIONS) {
+    out->state = SEC_INSECURE;
+  } else if (nsec_fail.state == SEC_BOGUS) {
+    *out = nsec_fail;
+  } else {
+    char n[256], msg[240];
+    snprintf(msg, sizeof msg, "%s for %s not proven: %s",
+             info->cls == RESP_NXDOMAIN ? "NXDOMAIN" : "NODATA", name_str(name, n, sizeof n),
+             why.text);
+    bogus_text(out, EDE_NSEC_MISSING, kz->zone, msg);
   }
-  time_t now = time(NULL);
-  struct sec_result nsec_fail = {.state = SEC_INDETERMINATE, .ede = -1};
-  ldns_rr_list *vn = verified_nsecs(it, info, now, &nsec_fail);
-  bool ok = true;
-  for (size_t i = 0; ok && i < info->ncnames; i++) {
+  ldns_rr_list_free(vn);
+  return true;
+}
+
+static void verdicts_init(struct verdicts *v) {
+  memset(v, 0, sizeof *v);
+  v->bad.ede = -1;
+}
+
+/* Record one RRset's verdict; false when it is bogus (the first bogus
+ * one is the answer's reason). */
+static bool note_verdict(struct verdicts *v, uint8_t *slot, const struct sec_result *r) {
+  *slot = (uint8_t)(r->state == SEC_BOGUS ? SEC_INDETERMINATE : r->state);
+  if (r->state != SEC_BOGUS) return true;
+  v->bogus = true;
+  v->bad = *r;
+  return false;
+}
+
+/* Judge what a response says, RRset by RRset, each with its own signer's
+ * keys: every CNAME and DNAME of the chain inside it, then the answer RRset
+ * or a negative answer's proof for `qtype`. False when some keys are not
+ * at hand (it->want_zone says whose; nothing is decided yet); else *v holds
+ * the verdicts (all indeterminate when not validating). */
+static bool judge(iter_t *it, const struct resp_info *info, ldns_rr_type qtype,
+                  struct verdicts *v) {
+  verdicts_init(v);
+  if (!it->validate) return true;
+  time_t now = (time_t)util_now_sec();
+  struct sec_result r;
+  for (size_t i = 0; i < info->ncnames; i++) {
     ldns_rr_list *one = ldns_rr_list_new();
     ldns_rr_list_push_rr(one, info->dnames[i] ? info->dnames[i] : info->cnames[i]);
-    ok = verify_set(it, one, info, vn, now, out);
+    bool ready = judge_rrset(it, one, info, now, &r);
     ldns_rr_list_free(one);
+    if (!ready) return false;
+    if (!note_verdict(v, &v->hop[i], &r)) return true;
   }
-  if (ok && info->cls == RESP_ANSWER) ok = verify_set(it, info->answer, info, vn, now, out);
-  if (ok && (info->cls == RESP_NODATA || info->cls == RESP_NXDOMAIN)) {
-    struct denial_why why = {{0}};
-    const ldns_rdf *name = info->final_name;
-    enum denial_result d;
-    bool inside = false;
-    if (info->cls == RESP_NXDOMAIN) {
-      d = denial_nxdomain(name, it->kz_zone, vn, &why);
-    } else if (qtype == LDNS_RR_TYPE_DS) {
-      d = denial_ds(name, it->kz_zone, vn, &inside, &why);
-    } else {
-      d = denial_nodata(name, qtype, it->kz_zone, vn, &why);
-      if (d == DENIAL_NOT_PROVEN &&
-          denial_wildcard_nodata(name, qtype, it->kz_zone, vn, NULL) == DENIAL_PROVEN)
-        d = DENIAL_PROVEN;
-    }
-    if (d == DENIAL_PROVEN) {
-      out->state = SEC_SECURE;
-      keep_nsecs(it, info, vn);
-    } else if (d == DENIAL_OPTOUT || d == DENIAL_NSEC3_ITERATIONS) {
-      out->state = SEC_INSECURE;
-    } else if (nsec_fail.state == SEC_BOGUS) {
-      *out = nsec_fail;
-      ok = false;
-    } else {
-      char n[256], msg[240];
-      snprintf(msg, sizeof msg, "%s for %s not proven: %s",
-               info->cls == RESP_NXDOMAIN ? "NXDOMAIN" : "NODATA", name_str(name, n, sizeof n),
-               why.text);
-      bogus_text(out, EDE_NSEC_MISSING, it->kz_zone, msg);
-      ok = false;
-    }
+  if (info->cls == RESP_ANSWER) {
+    if (!judge_rrset(it, info->answer, info, now, &r)) return false;
+    note_verdict(v, &v->final, &r);
+  } else if (info->cls == RESP_NODATA || info->cls == RESP_NXDOMAIN) {
+    if (!judge_denial(it, info, qtype, now, &r)) return false;
+    note_verdict(v, &v->final, &r);
+  } else if (info->cls == RESP_YXDOMAIN && info->yx_dname) {
+    ldns_rr_list *one = ldns_rr_list_new();
+    ldns_rr_list_push_rr(one, info->yx_dname);
+    bool ready = judge_rrset(it, one, info, now, &r);
+    ldns_rr_list_free(one);
+    if (!ready) return false;
+    note_verdict(v, &v->final, &r);
+  } else if (info->ncnames) {
+    v->final = v->hop[info->ncnames - 1]; /* the chain goes on elsewhere */
   }
-  if (ok && info->cls != RESP_NODATA && info->cls != RESP_NXDOMAIN) out->state = SEC_SECURE;
-  if (out->state == SEC_INSECURE || out->state == SEC_SECURE) out->ede = -1;
-  ldns_rr_list_free(vn);
+  return true;
 }
 
 /* A response that failed validation: SERVFAIL with the reason; nothing of
@@ -1442,19 +1627,17 @@ static void fail_bogus(iter_t *it, const struct sec_result *v) {
 }
 
 /* An answer, CNAME, NODATA or NXDOMAIN from the zone: cache and advance. */
-static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info) {
-  struct sec_result v;
-  judge(it, info, it->qtype, &v);
-  if (v.state == SEC_BOGUS) {
-    fail_bogus(it, &v);
+static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info,
+                        const struct verdicts *v) {
+  if (v->bogus) {
+    fail_bogus(it, &v->bad);
     return;
   }
-  uint8_t sec = (uint8_t)v.state;
-  store_answer(it, resp, info, it->qtype, sec);
+  store_answer(it, resp, info, it->qtype, v);
   for (size_t i = 0; i < info->ncnames; i++) {
     const ldns_rr *made = info->dnames[i] ? info->dnames[i] : info->cnames[i];
     ldns_rr_list *sigs = sigs_of(info, ldns_rr_owner(made), ldns_rr_get_type(made));
-    it->cur_sec = sec;
+    it->cur_sec = v->hop[i];
     bool ok = info->dnames[i] ? follow_dname(it, info->dnames[i], info->cnames[i], sigs,
                                              CHAIN_SRC_NETWORK)
                               : follow(it, info->cnames[i], sigs, CHAIN_SRC_NETWORK);
@@ -1462,7 +1645,7 @@ static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info
     if (!ok) return;
   }
 
-  it->cur_sec = sec;
+  it->cur_sec = v->final;
   switch (info->cls) {
   case RESP_ANSWER: {
     const ldns_rr *first = ldns_rr_list_rr(info->answer, 0);
@@ -1541,7 +1724,7 @@ static void trace_response(iter_t *it, const ldns_pkt *resp, const struct resp_i
  * below the zone without a cut (go one step deeper), or it does not exist,
  * or the server mishandled the minimised name. */
 static void on_minimised(iter_t *it, struct candidate *c, const ldns_pkt *resp,
-                         struct resp_info *info) {
+                         struct resp_info *info, const struct verdicts *v) {
   const struct iter_config *cfg = it->env->cfg;
   char name[256];
   name_str(it->sent, name, sizeof name);
@@ -1552,7 +1735,7 @@ static void on_minimised(iter_t *it, struct candidate *c, const ldns_pkt *resp,
   bool exists = info->cls == RESP_ANSWER || info->cls == RESP_NODATA ||
                 info->cls == RESP_CNAME || (info->cls == RESP_NXDOMAIN && info->ncnames);
   if (exists) {
-    store_answer(it, resp, info, it->sent_type, SEC_INDETERMINATE);
+    store_answer(it, resp, info, it->sent_type, NULL);
     if (it->trace)
       trace_end(it->trace, it->trace_idx, "%s: %s exists, no zone cut there: %s",
                 resp_class_name(info->cls), name,
@@ -1569,20 +1752,18 @@ static void on_minimised(iter_t *it, struct candidate *c, const ldns_pkt *resp,
   switch (info->cls) {
   case RESP_NXDOMAIN: {
     /* With nothing-below-nxdomain: dnssec, a validated NXDOMAIN ends it. */
-    struct sec_result v;
-    judge(it, info, it->sent_type, &v);
-    bool proven = v.state == SEC_SECURE && cfg->nxcut == NXCUT_DNSSEC;
+    bool proven = v->final == SEC_SECURE && !v->bogus && cfg->nxcut == NXCUT_DNSSEC;
     if (cfg->qmin == QMIN_STRICT || cfg->nxcut == NXCUT_YES || proven) {
-      if (v.state == SEC_BOGUS) {
-        fail_bogus(it, &v);
+      if (v->bogus) {
+        fail_bogus(it, &v->bad);
         return;
       }
-      store_answer(it, resp, info, it->sent_type, (uint8_t)v.state);
+      store_answer(it, resp, info, it->sent_type, v);
       if (it->trace)
         trace_end(it->trace, it->trace_idx, "nxdomain: nothing exists below %s (RFC 8020)",
                   name);
       ldns_rr_list *proof = neg_proof(info);
-      it->cur_sec = (uint8_t)v.state;
+      it->cur_sec = v->final;
       final_step(it, CHAIN_SRC_NETWORK, info->soa ? ldns_rr_ttl(info->soa) : 0);
       set_answer(it, NULL);
       set_authority(it, info->soa);
@@ -1649,19 +1830,23 @@ static void handle_response(iter_t *it, const ldns_pkt *resp) {
   const struct sockaddr *addr = (struct sockaddr *)&c->addr;
   struct resp_info info;
   resp_classify(resp, it->sent, it->sent_type, it->zone, &info);
-  if (needs_keys(it, &info)) {
-    const ldns_rdf *signer = signer_of(it, &info);
-    if (!keys_at_hand(it, signer)) {
-      it->pending = ldns_pkt_clone(resp);
-      if (it->want_zone) ldns_rdf_deep_free(it->want_zone);
-      it->want_zone = ldns_rdf_clone(signer);
-      it->state = it->pending && it->want_zone ? IS_TRUST : IS_SELECT;
-      resp_info_clear(&info);
+  struct verdicts v;
+  verdicts_init(&v);
+  if (needs_keys(it, &info) && !judge(it, &info, it->sent_type, &v)) {
+    resp_info_clear(&info);
+    if (++it->walks > ITER_MAX_WALKS) {
+      struct sec_result r;
+      bogus_text(&r, EDE_DNSSEC_BOGUS, it->zone,
+                 "the response needs the keys of more zones than a lookup may walk to");
+      fail_bogus(it, &r);
       return;
     }
+    it->pending = ldns_pkt_clone(resp);
+    it->state = it->pending && it->want_zone ? IS_TRUST : IS_SELECT;
+    return;
   }
   if (it->sent_minimised && info.cls != RESP_REFERRAL) {
-    on_minimised(it, c, resp, &info);
+    on_minimised(it, c, resp, &info, &v);
     resp_info_clear(&info);
     return;
   }
@@ -1697,7 +1882,7 @@ static void handle_response(iter_t *it, const ldns_pkt *resp) {
     break;
   }
   default:
-    take_answer(it, resp, &info);
+    take_answer(it, resp, &info, &v);
     break;
   }
   resp_info_clear(&info);
@@ -1758,9 +1943,11 @@ void iter_set_refresh(iter_t *it) { it->refresh = true; }
 
 void iter_set_cd(iter_t *it) { it->validate = false; }
 
-void iter_on_trust(iter_t *it, const struct sec_result *res, const ldns_rr_list *keys) {
+void iter_on_trust(iter_t *it, const struct sec_result *res, const ldns_rdf *zone,
+                   const ldns_rr_list *keys) {
   if (it->state != IS_WAIT_TRUST) return;
-  set_keys(it, it->want_zone, res, keys);
+  if (it->want_zone) kz_add(it, it->want_zone, zone ? zone : it->want_zone, res, keys);
+  forget_want(it);
   ldns_pkt *p = it->pending;
   it->pending = NULL;
   it->state = IS_SELECT;

@@ -102,8 +102,9 @@ struct iter_env {
 enum iter_action_kind {
   IA_NONE,  /* waiting for an event: nothing to do now */
   IA_SEND, IA_SUB, IA_FETCH, IA_DONE,
-  IA_TRUST  /* establish the keys of act->zone (a trust walk, resolver/trust.h)
-               and hand the outcome to iter_on_trust */
+  IA_TRUST  /* establish the keys that speak for act->zone (a trust walk,
+               resolver/trust.h; from act->trust_from's keys when set) and
+               hand the outcome to iter_on_trust */
 };
 
 #define ITER_SUB_MAX 4 /* NS names of a glueless delegation looked up at once */
@@ -126,6 +127,12 @@ struct iter_action {
   /* IA_FETCH: the keys; valid until the next event. */
   const struct fetch_key *keys;
   size_t nkeys;
+  /* IA_TRUST: a zone above act->zone whose DNSKEY RRset is already trusted
+   * (from the key cache, for trust_ttl more seconds), or NULL: start at the
+   * anchor. Valid until the next event. */
+  const ldns_rdf *trust_from;
+  const ldns_rr_list *trust_keys;
+  uint32_t trust_ttl;
 };
 
 /* Extended DNS Error codes used (RFC 8914). */
@@ -186,9 +193,11 @@ void iter_on_fetch_done(iter_t *it, const struct fetch_result *res);
 /* The request's overall deadline passed: finish with SERVFAIL now. */
 void iter_on_deadline(iter_t *it);
 
-/* The keys of the zone asked for with IA_TRUST: the walk's result, and
- * when SECURE the zone's DNSKEY RRset (borrowed for the call). */
-void iter_on_trust(iter_t *it, const struct sec_result *res, const ldns_rr_list *keys);
+/* The outcome of the walk asked for with IA_TRUST: its result, the zone it
+ * ended at (trust_zone: when SECURE the zone holding act->zone, whose
+ * DNSKEY RRset keys is; NULL: act->zone itself); all borrowed for the call. */
+void iter_on_trust(iter_t *it, const struct sec_result *res, const ldns_rdf *zone,
+                   const ldns_rr_list *keys);
 
 /* No validation for this lookup (the client set CD, or a sub-lookup whose
  * data the caller checks itself): cached data is used whatever its state

@@ -306,14 +306,16 @@ static void queue_child(struct request *r, struct request *c) {
 }
 
 /* Hand what a DNSKEY or DS fetch found to the walk: the RRset asked for,
- * every RRSIG, and the NSEC/NSEC3 of a NODATA's proof. A failure, or an
- * answer that is no RRset of that name (a CNAME), ends the walk bogus. */
+ * every RRSIG, and the NSEC/NSEC3 of a NODATA's or (for a DS) an
+ * NXDOMAIN's proof. A failure, or an answer that is no RRset of that name
+ * (a CNAME), ends the walk bogus. */
 static void feed_walk(struct request *p, struct request *c) {
   const struct iter_result *res = iter_result(c->it);
   const chain_t *ch = iter_chain(c->it);
   ldns_rr_type qtype = iter_qtype(c->it);
   if (!p->walk) return;
-  if (res->rcode != LDNS_RCODE_NOERROR || ch->n) {
+  bool nx = res->rcode == LDNS_RCODE_NXDOMAIN && qtype == LDNS_RR_TYPE_DS;
+  if ((res->rcode != LDNS_RCODE_NOERROR && !nx) || ch->n) {
     char n[256], why[400];
     const ldns_lookup_table *rc = ldns_lookup_by_id(ldns_rcodes, (int)res->rcode);
     snprintf(why, sizeof why, "%s of %s: %s%s%.300s", qtype == LDNS_RR_TYPE_DS ? "DS" : "DNSKEY",
@@ -336,7 +338,8 @@ static void feed_walk(struct request *p, struct request *c) {
         ldns_rr_list_push_rr(rrset, rr);
     }
   }
-  trust_on_answer(p->walk, rrset, sigs, denial);
+  if (nx) trust_on_nxdomain(p->walk, sigs, denial);
+  else trust_on_answer(p->walk, rrset, sigs, denial);
   ldns_rr_list_free(rrset);
   ldns_rr_list_free(sigs);
   ldns_rr_list_free(denial);
@@ -362,8 +365,11 @@ static bool walk_step(struct request *r) {
   }
   const struct sec_result *res = trust_result(r->walk);
   uint32_t ttl = trust_ttl(r->walk);
+  /* Kept under the zone the result belongs to (the zone holding the
+   * target, or where it turned insecure or bogus), so names below it find
+   * it too. */
   if (r->w->env.keys && ttl)
-    keycache_store(r->w->env.keys, r->walk_zone, res, trust_keys(r->walk), ttl,
+    keycache_store(r->w->env.keys, trust_zone(r->walk), res, trust_keys(r->walk), ttl,
                    util_now_sec());
   r->w->stats.dnssec_walks[res->state & 3]++;
   if (res->state == SEC_BOGUS) {
@@ -371,7 +377,7 @@ static bool walk_step(struct request *r) {
     log_info("DNSSEC: chain of trust to %s is bogus: %s",
              name_str(trust_zone(r->walk), n, sizeof n), res->why);
   }
-  iter_on_trust(r->it, res, trust_keys(r->walk));
+  iter_on_trust(r->it, res, trust_zone(r->walk), trust_keys(r->walk));
   trust_walk_free(r->walk);
   r->walk = NULL;
   ldns_rdf_deep_free(r->walk_zone);
@@ -379,18 +385,20 @@ static bool walk_step(struct request *r) {
   return false;
 }
 
-/* IA_TRUST: the iterator needs the keys of `zone`, which it has just
- * failed to find in the key cache: walk the chain of trust from the
- * closest anchor. Returns as perform() does. */
-static bool start_walk(struct request *r, const ldns_rdf *zone) {
+/* IA_TRUST: the iterator needs the keys that speak for act->zone, which
+ * it has just failed to find in the key cache: walk the chain of trust from
+ * the closest anchor, or from the trusted zone above it the key cache
+ * knows. Returns as perform() does. */
+static bool start_walk(struct request *r, const struct iter_action *act) {
   trust_walk_free(r->walk);
   if (r->walk_zone) ldns_rdf_deep_free(r->walk_zone);
-  r->walk = trust_walk_new(r->w->env.anchors, zone, time(NULL));
-  r->walk_zone = ldns_rdf_clone(zone);
+  r->walk = trust_walk_new_from(r->w->env.anchors, act->zone, (time_t)util_now_sec(),
+                                act->trust_from, act->trust_keys, act->trust_ttl);
+  r->walk_zone = ldns_rdf_clone(act->zone);
   if (!r->walk || !r->walk_zone) {
     struct sec_result fail = {.state = SEC_BOGUS, .ede = EDE_DNSSEC_INDETERMINATE,
                               .why = "out of memory for a trust walk"};
-    iter_on_trust(r->it, &fail, NULL);
+    iter_on_trust(r->it, &fail, NULL, NULL);
     return false;
   }
   return walk_step(r);
@@ -460,7 +468,7 @@ static bool perform(struct request *r, const struct iter_action *act) {
     iter_on_fetch_done(r->it, NULL); /* not sent: a miss, at once */
     return false;
   }
-  if (act->kind == IA_TRUST) return start_walk(r, act->zone);
+  if (act->kind == IA_TRUST) return start_walk(r, act);
   start_subs(r, act);
   return true;
 }

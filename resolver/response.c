@@ -113,6 +113,7 @@ static void walk_answer(const ldns_pkt *resp, const ldns_rdf *qname, ldns_rr_typ
       ldns_rr *synth = resp_dname_synth(dname, cur);
       if (!synth) {
         info->yxdomain = true;
+        info->yx_dname = dname;
         break;
       }
       info->dnames[info->ncnames] = dname;

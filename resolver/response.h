@@ -56,6 +56,7 @@ struct resp_info {
   /* A name on the chain held a CNAME plus other data (RFC 1034 §3.6.2). */
   bool cname_with_other_data;
   bool yxdomain; /* a DNAME substitution would exceed 255 octets */
+  ldns_rr *yx_dname; /* that DNAME (RESP_YXDOMAIN) */
   ldns_pkt_rcode rcode;
   const char *why; /* short reason for LAME/ERROR, static string */
 };

@@ -133,14 +133,10 @@ static ldns_rdf *next_below(const trust_walk_t *w, const ldns_rdf *from) {
 
 /* Descend from `from` (the zone, or a name inside it proven no delegation). */
 static void step_down(trust_walk_t *w, const ldns_rdf *from) {
-  char n[256];
   if (name_equal(from, w->target)) {
-    /* The data's signer is inside the zone, not a zone of its own: there are
-     * no keys to trust for it. */
-    end_at(w, w->target);
-    finish(w, SEC_BOGUS, EDE_DNSKEY_MISSING,
-           "zone %s: the parent proves it is no delegation (no NS, no DS)",
-           name_str(w->target, n, sizeof n));
+    /* The target is a name inside w->zone, no zone of its own: w->zone's
+     * keys are the ones that speak for it. */
+    finish(w, SEC_SECURE, -1, NULL);
     return;
   }
   ldns_rdf *c = next_below(w, from);
@@ -240,23 +236,19 @@ static void on_ds_present(trust_walk_t *w, ldns_rr_list *ds, const ldns_rr_list 
   w->phase = PH_KEYS;
 }
 
-/* NODATA for the DS of child: insecure delegation, a name inside the zone,
- * or bogus. Only denial records whose signatures verify with the zone's
- * keys count; a failing one is the reason given when nothing proves it. */
-static void on_ds_nodata(trust_walk_t *w, const ldns_rr_list *sigs, const ldns_rr_list *denial) {
-  char z[256], n[256];
-  name_str(w->zone, z, sizeof z);
-  name_str(w->child, n, sizeof n);
+/* The NSEC/NSEC3 RRsets of denial owned in w->zone whose signatures verify
+ * with its keys (a new shallow list; NULL when out of memory); *failed gets
+ * the verdict of the first that did not. Their signatures cap the TTL. */
+static ldns_rr_list *verified_denial(trust_walk_t *w, const ldns_rr_list *sigs,
+                                     const ldns_rr_list *denial, struct sec_result *failed) {
   size_t count = denial ? ldns_rr_list_rr_count(denial) : 0;
   ldns_rr_list *ok = ldns_rr_list_new();
   bool *seen = calloc(count ? count : 1, sizeof *seen);
   if (!ok || !seen) {
     ldns_rr_list_free(ok);
     free(seen);
-    finish(w, SEC_BOGUS, EDE_DNSSEC_BOGUS, "out of memory");
-    return;
+    return NULL;
   }
-  struct sec_result failed = {.state = SEC_INDETERMINATE, .ede = -1};
   for (size_t i = 0; i < count; i++) {
     const ldns_rr *rr = ldns_rr_list_rr(denial, i);
     ldns_rr_type t = ldns_rr_get_type(rr);
@@ -280,13 +272,43 @@ static void on_ds_nodata(trust_walk_t *w, const ldns_rr_list *sigs, const ldns_r
     if (r.state == SEC_SECURE) {
       ldns_rr_list_push_rr_list(ok, set);
       ttl_sigs(w, sigs, ldns_rr_owner(rr), t, w->zone, w->keys);
-    } else if (failed.state == SEC_INDETERMINATE) {
-      failed = r;
+    } else if (failed->state == SEC_INDETERMINATE) {
+      *failed = r;
     }
     ldns_rr_list_free(set);
   }
   free(seen);
+  return ok;
+}
 
+/* No proof for the DS of child: bogus, with the failing record's reason
+ * when one failed. */
+static void no_ds_proof(trust_walk_t *w, const struct sec_result *failed, const char *what,
+                        const struct denial_why *why) {
+  char z[256], n[256];
+  name_str(w->zone, z, sizeof z);
+  name_str(w->child, n, sizeof n);
+  end_at(w, w->child);
+  if (failed->state == SEC_BOGUS)
+    finish_with(w, failed);
+  else
+    finish(w, SEC_BOGUS, EDE_NSEC_MISSING, "zone %s: no proof that %s %s (%.150s)", z, n, what,
+           why->text);
+}
+
+/* NODATA for the DS of child: insecure delegation, a name inside the zone,
+ * or bogus. Only denial records whose signatures verify with the zone's
+ * keys count; a failing one is the reason given when nothing proves it. */
+static void on_ds_nodata(trust_walk_t *w, const ldns_rr_list *sigs, const ldns_rr_list *denial) {
+  char z[256], n[256];
+  name_str(w->zone, z, sizeof z);
+  name_str(w->child, n, sizeof n);
+  struct sec_result failed = {.state = SEC_INDETERMINATE, .ede = -1};
+  ldns_rr_list *ok = verified_denial(w, sigs, denial, &failed);
+  if (!ok) {
+    finish(w, SEC_BOGUS, EDE_DNSSEC_BOGUS, "out of memory");
+    return;
+  }
   struct denial_why why;
   bool inside = false;
   enum denial_result d = denial_ds(w->child, w->zone, ok, &inside, &why);
@@ -307,12 +329,39 @@ static void on_ds_nodata(trust_walk_t *w, const ldns_rr_list *sigs, const ldns_r
     return;
   }
   ldns_rr_list_free(ok);
+  no_ds_proof(w, &failed, "has no DS", &why);
+}
+
+/* NXDOMAIN for the DS of child: proven, child does not exist in the zone,
+ * so neither does the target below it: the zone speaks for it (its data
+ * must be this zone's, signed by it). An opt-out span over the next closer
+ * name may hide an unsigned delegation: insecure. */
+static void on_ds_nxdomain(trust_walk_t *w, const ldns_rr_list *sigs,
+                           const ldns_rr_list *denial) {
+  char z[256], n[256];
+  struct sec_result failed = {.state = SEC_INDETERMINATE, .ede = -1};
+  ldns_rr_list *ok = verified_denial(w, sigs, denial, &failed);
+  if (!ok) {
+    finish(w, SEC_BOGUS, EDE_DNSSEC_BOGUS, "out of memory");
+    return;
+  }
+  struct denial_why why;
+  enum denial_result d = denial_nxdomain(w->child, w->zone, ok, &why);
+  if (d == DENIAL_NOT_PROVEN) {
+    ldns_rr_list_free(ok);
+    no_ds_proof(w, &failed, "does not exist", &why);
+    return;
+  }
+  ttl_rrset(w, ok);
+  ldns_rr_list_free(ok);
+  if (d == DENIAL_PROVEN) {
+    finish(w, SEC_SECURE, -1, NULL); /* the target is (not) in w->zone */
+    return;
+  }
+  name_str(w->zone, z, sizeof z);
   end_at(w, w->child);
-  if (failed.state == SEC_BOGUS)
-    finish_with(w, &failed);
-  else
-    finish(w, SEC_BOGUS, EDE_NSEC_MISSING, "zone %s: no proof that %s has no DS (%.150s)", z, n,
-           why.text);
+  finish(w, SEC_INSECURE, -1, "zone %s: %s: %.150s", z, name_str(w->child, n, sizeof n),
+         why.text);
 }
 
 static void on_ds(trust_walk_t *w, const ldns_rr_list *rrset, const ldns_rr_list *sigs,
@@ -330,6 +379,23 @@ static void on_ds(trust_walk_t *w, const ldns_rr_list *rrset, const ldns_rr_list
 }
 
 /* ---- the interface ------------------------------------------------------- */
+
+trust_walk_t *trust_walk_new_from(const trust_anchors_t *ta, const ldns_rdf *target, time_t now,
+                                  const ldns_rdf *zone, const ldns_rr_list *keys, uint32_t ttl) {
+  trust_walk_t *w = trust_walk_new(ta, target, now);
+  if (!w || w->phase != PH_ANCHOR_KEYS || !zone || !keys || !name_in(target, zone) ||
+      !name_in(zone, w->anchor->zone))
+    return w; /* done already, or a start that is no shortcut: from the anchor */
+  ldns_rr_list *copy = ldns_rr_list_clone(keys);
+  if (!copy) return w;
+  end_at(w, zone);
+  w->keys = copy;
+  ttl_min(w, ttl);
+  size_t below = ldns_dname_label_count(w->target) - ldns_dname_label_count(w->zone);
+  w->max_fetches = 2 * (unsigned)below;
+  zone_trusted(w);
+  return w;
+}
 
 trust_walk_t *trust_walk_new(const trust_anchors_t *ta, const ldns_rdf *zone, time_t now) {
   trust_walk_t *w = calloc(1, sizeof *w);
@@ -402,6 +468,16 @@ void trust_on_answer(trust_walk_t *w, const ldns_rr_list *rrset, const ldns_rr_l
   case PH_KEYS: on_child_keys(w, rrset, sigs); break;
   case PH_DONE: break;
   }
+}
+
+void trust_on_nxdomain(trust_walk_t *w, const ldns_rr_list *sigs, const ldns_rr_list *denial) {
+  if (w->phase == PH_DONE || !w->pending) return;
+  if (w->phase != PH_DS) {
+    trust_on_failure(w, "NXDOMAIN");
+    return;
+  }
+  w->pending = false;
+  on_ds_nxdomain(w, sigs, denial);
 }
 
 void trust_on_failure(trust_walk_t *w, const char *why) {

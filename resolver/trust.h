@@ -5,7 +5,13 @@
  * (a sub-lookup, in request.c) and hands back what came, and the walk ends
  * with the zone's security state and, when secure, its verified DNSKEYs.
  *
- * From the closest trust anchor at or above the zone, downwards:
+ * The target is a name: the signer of the data to validate, or, for data
+ * without a usable signature, the data's own name. The walk finds the zone
+ * that holds the target and that zone's state: the target itself when it
+ * is a zone's apex, else the closest enclosing zone.
+ *
+ * From the closest trust anchor at or above the target (or from a zone
+ * whose keys are already trusted, trust_walk_new_from), downwards:
  *   1. DNSKEY of the anchor's zone, checked against the anchor (DS or
  *      DNSKEY lines) -> the current zone's trusted keys;
  *   2. for the next name below it on the way to the target zone: its DS,
@@ -17,7 +23,11 @@
  *          INSECURE, the walk ends;
  *        - NODATA proven at a name that is not a delegation (no NS bit, or
  *          an empty non-terminal): the name is inside the current zone; go
- *          on to the next name, same zone;
+ *          on to the next name, same zone; at the target itself: SECURE,
+ *          the current zone holds it;
+ *        - NXDOMAIN proven: nothing at or below the name exists in the
+ *          current zone, which therefore speaks for the target: SECURE;
+ *          an opt-out span over it: INSECURE;
  *        - anything else (no proof, signatures that fail): BOGUS.
  * A negative trust anchor at or above the zone, or no anchor at all, ends
  * at once as INSECURE. Every RRset handed in must come with its RRSIGs; the
@@ -49,9 +59,15 @@ struct trust_action {
   ldns_rr_type qtype;    /* LDNS_RR_TYPE_DNSKEY or LDNS_RR_TYPE_DS */
 };
 
-/* Walk to `zone` (the signer of the data to validate) at time `now`. The
- * anchors must outlive the walk. NULL only when out of memory. */
-trust_walk_t *trust_walk_new(const trust_anchors_t *ta, const ldns_rdf *zone, time_t now);
+/* Walk to `target` at time `now`. The anchors must outlive the walk. NULL
+ * only when out of memory. */
+trust_walk_t *trust_walk_new(const trust_anchors_t *ta, const ldns_rdf *target, time_t now);
+/* The same, starting below `zone`, whose DNSKEY RRset `keys` is already
+ * trusted (a key cache entry, good for `ttl` more seconds): zone must lie
+ * at or above target and at or below target's closest anchor, else the walk
+ * starts at the anchor. keys are copied. */
+trust_walk_t *trust_walk_new_from(const trust_anchors_t *ta, const ldns_rdf *target, time_t now,
+                                  const ldns_rdf *zone, const ldns_rr_list *keys, uint32_t ttl);
 void trust_walk_free(trust_walk_t *w);
 
 /* What to do next. Call after creation and after every trust_on_*; asked
@@ -64,21 +80,26 @@ void trust_next(trust_walk_t *w, struct trust_action *act);
  * authority section, for NODATA). Lists are borrowed for the call. */
 void trust_on_answer(trust_walk_t *w, const ldns_rr_list *rrset, const ldns_rr_list *sigs,
                      const ldns_rr_list *denial);
-/* The fetch failed (timeout, SERVFAIL, NXDOMAIN for a name on the way, a
- * chain error): the walk ends BOGUS with EDE 9 (DNSKEY) or 6 (DS) and why.
- * Either trust_on_* without a fetch pending is ignored. */
+/* The DS fetch ended with NXDOMAIN: sigs and denial as for
+ * trust_on_answer. (An NXDOMAIN for a DNSKEY is a failure.) */
+void trust_on_nxdomain(trust_walk_t *w, const ldns_rr_list *sigs, const ldns_rr_list *denial);
+/* The fetch failed (timeout, SERVFAIL, a chain error): the walk ends BOGUS
+ * with EDE 9 (DNSKEY) or 6 (DS) and why. Any trust_on_* without a fetch
+ * pending is ignored. */
 void trust_on_failure(trust_walk_t *w, const char *why);
 
 /* The outcome: state, EDE and reason for BOGUS. */
 const struct sec_result *trust_result(const trust_walk_t *w);
-/* When SECURE: the target zone's verified DNSKEY RRset (owned by the walk;
- * clone what must outlive it). NULL otherwise. */
+/* When SECURE: the verified DNSKEY RRset of the zone holding the target
+ * (trust_zone; owned by the walk, clone what must outlive it). NULL
+ * otherwise. */
 const ldns_rr_list *trust_keys(const trust_walk_t *w);
-/* The zone where the walk ended: the target when SECURE, the first zone
- * proven unsigned when INSECURE, when BOGUS the name whose DS or DNSKEY
- * failed (the child, not the parent that signed a bad DS, so a key cache
- * does not condemn a healthy parent). A target its parent proves is no
- * zone cut (data claiming a signer that is not a zone) ends BOGUS, EDE 9. */
+/* The zone where the walk ended: when SECURE the zone holding the target
+ * (the target itself, or the zone it lies inside: data claiming a signer
+ * that is no zone gets its enclosing zone here, and its caller rejects the
+ * signature), the first zone proven unsigned when INSECURE, when BOGUS the
+ * name whose DS or DNSKEY failed (the child, not the parent that signed a
+ * bad DS, so a key cache does not condemn a healthy parent). */
 const ldns_rdf *trust_zone(const trust_walk_t *w);
 /* The smallest TTL among the RRsets the result rests on (DS, DNSKEY, the
  * NSEC/NSEC3 proving an insecure delegation), capped by the time left on

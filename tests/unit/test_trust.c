@@ -81,6 +81,7 @@ struct entry {
   ldns_rr_type type;
   ldns_rr_list *rrset, *sigs, *denial;
   bool fail;
+  bool nxdomain; /* the fetch ends NXDOMAIN, with denial as its proof */
 };
 
 struct tree {
@@ -102,6 +103,7 @@ static struct entry *slot(struct tree *t, const char *name, ldns_rr_type type) {
       ldns_rr_list_deep_free(e->denial);
       e->rrset = e->sigs = e->denial = NULL;
       e->fail = false;
+      e->nxdomain = false;
       return e;
     }
   }
@@ -111,6 +113,14 @@ static struct entry *slot(struct tree *t, const char *name, ldns_rr_type type) {
   e->name = n;
   e->type = type;
   return e;
+}
+
+static void slot_nx(struct tree *t, const char *name, ldns_rr_type type) {
+  ldns_rdf *n = dn(name);
+  for (size_t i = 0; i < t->n; i++)
+    if (t->e[i].type == type && ldns_dname_compare(t->e[i].name, n) == 0)
+      t->e[i].nxdomain = true;
+  ldns_rdf_deep_free(n);
 }
 
 /* An answer: rrset (owned) signed by k, valid inc..exp. */
@@ -128,6 +138,13 @@ static void put_nodata(struct tree *t, const char *name, ldns_rr_type type, ldns
   e->rrset = ldns_rr_list_new();
   e->denial = nsecs;
   e->sigs = k ? sign(nsecs, k, NOW - DAY, NOW + 30 * DAY) : NULL;
+}
+
+/* NXDOMAIN: nsecs (owned) signed by k. */
+static void put_nxdomain(struct tree *t, const char *name, ldns_rr_type type,
+                         ldns_rr_list *nsecs, struct zkey *k) {
+  put_nodata(t, name, type, nsecs, k);
+  slot_nx(t, name, type);
 }
 
 static void put_failure(struct tree *t, const char *name, ldns_rr_type type) {
@@ -227,11 +244,17 @@ static int teardown(void **state) {
 
 /* Runs a walk to zone with anchors ta, answering from the table; the fetches
  * go to t->log as "TYPE name " each. */
+static trust_walk_t *drive_walk(struct tree *t, trust_walk_t *w);
+
 static trust_walk_t *walk_with(struct tree *t, const trust_anchors_t *ta, const char *zone,
                                time_t now) {
   ldns_rdf *z = dn(zone);
   trust_walk_t *w = trust_walk_new(ta, z, now);
   ldns_rdf_deep_free(z); /* the walk keeps its own copy */
+  return drive_walk(t, w);
+}
+
+static trust_walk_t *drive_walk(struct tree *t, trust_walk_t *w) {
   assert_non_null(w);
   t->log[0] = 0;
   for (int guard = 0; guard < 64; guard++) {
@@ -251,6 +274,8 @@ static trust_walk_t *walk_with(struct tree *t, const trust_anchors_t *ta, const 
         e = &t->e[i];
     if (!e || e->fail)
       trust_on_failure(w, "timeout");
+    else if (e->nxdomain)
+      trust_on_nxdomain(w, e->sigs, e->denial);
     else
       trust_on_answer(w, e->rrset, e->sigs, e->denial);
   }
@@ -401,13 +426,125 @@ static void test_nsec3_ent_and_dname(void **state) {
   trust_walk_free(w);
 }
 
-/* The data claims a signer the parent shows is no zone. */
-static void test_signer_not_a_zone(void **state) {
+/* A name the parent shows is no zone (data signed by it, or unsigned data
+ * owned there): the walk finds the zone that holds it, and that zone's keys
+ * (the caller rejects a signature by the name itself). */
+static void test_name_inside_a_zone(void **state) {
   struct tree *t = *state;
   trust_walk_t *w = walk(t, "www.example.com.");
-  assert_bogus(w, EDE_DNSKEY_MISSING, "www.example.com.");
+  assert_string_equal(t->log, "DNSKEY . DS com. DNSKEY com. DS example.com. DNSKEY example.com. "
+                              "DS www.example.com. ");
+  assert_int_equal(trust_result(w)->state, SEC_SECURE);
+  assert_name(trust_zone(w), "example.com.");
+  assert_int_equal(ldns_rr_list_compare(trust_keys(w),
+                                        table(t, "example.com.", LDNS_RR_TYPE_DNSKEY)),
+                   0);
   assert_int_equal(trust_fetches(w), 6);
+  assert_int_equal(trust_ttl(w), 1000); /* the NSEC showing www has no NS */
   trust_walk_free(w);
+
+  /* Below an empty non-terminal, a name that is no zone either. */
+  w = walk(t, "b.example.com.");
+  assert_int_equal(trust_result(w)->state, SEC_SECURE);
+  assert_name(trust_zone(w), "example.com.");
+  trust_walk_free(w);
+}
+
+/* NXDOMAIN for a DS on the way: nothing at or below that name exists in
+ * the zone, which therefore speaks for the target (so unsigned data there
+ * is bogus, not insecure). An opt-out span may hide an unsigned delegation:
+ * insecure. No proof: bogus. */
+static void test_nxdomain_on_the_way(void **state) {
+  struct tree *t = *state;
+  put_nxdomain(t, "nope.example.com.", LDNS_RR_TYPE_DS,
+               rrlist("example.com. 700 IN NSEC www.example.com. NS SOA RRSIG NSEC DNSKEY",
+                      NULL),
+               &t->ex_zsk);
+  trust_walk_t *w = walk(t, "x.nope.example.com.");
+  assert_string_equal(t->log, "DNSKEY . DS com. DNSKEY com. DS example.com. DNSKEY example.com. "
+                              "DS nope.example.com. ");
+  assert_int_equal(trust_result(w)->state, SEC_SECURE);
+  assert_name(trust_zone(w), "example.com.");
+  assert_int_equal(trust_ttl(w), 700);
+  trust_walk_free(w);
+
+  /* The same NXDOMAIN proof signed by a key example.com. does not have. */
+  struct zkey rogue = make_key("example.com.", 256);
+  put_nxdomain(t, "nope.example.com.", LDNS_RR_TYPE_DS,
+               rrlist("example.com. 700 IN NSEC www.example.com. NS SOA RRSIG NSEC DNSKEY",
+                      NULL),
+               &rogue);
+  w = walk(t, "x.nope.example.com.");
+  assert_bogus(w, EDE_DNSKEY_MISSING, "nope.example.com.");
+  trust_walk_free(w);
+  free_key(&rogue);
+
+  /* An NSEC3 closest-encloser proof with an opt-out next closer name. */
+  char apex[256], text[1024];
+  n3_owner("example.com.", "example.com.", apex, sizeof apex);
+  snprintf(text, sizeof text, "%s 600 IN NSEC3 1 1 0 - %s NS SOA RRSIG DNSKEY NSEC3PARAM", apex,
+           "0000000000000000000000000000000V");
+  ldns_rr_list *n3 = rrlist(text, NULL);
+  /* One record covering everything after the apex's hash, wrapping round:
+   * it covers the next closer name and the wildcard too. */
+  char cover[1024];
+  snprintf(cover, sizeof cover, "0000000000000000000000000000000v.example.com. 600 IN NSEC3 1 1 0 "
+           "- %.32s", apex);
+  ldns_rr *c = NULL;
+  assert_int_equal(ldns_rr_new_frm_str(&c, cover, 0, NULL, NULL), LDNS_STATUS_OK);
+  ldns_rr_list_push_rr(n3, c);
+  put_nxdomain(t, "nope.example.com.", LDNS_RR_TYPE_DS, n3, &t->ex_zsk);
+  w = walk(t, "x.nope.example.com.");
+  assert_int_equal(trust_result(w)->state, SEC_INSECURE);
+  assert_name(trust_zone(w), "nope.example.com.");
+  trust_walk_free(w);
+
+  /* No proof at all. */
+  put_nxdomain(t, "nope.example.com.", LDNS_RR_TYPE_DS, ldns_rr_list_new(), NULL);
+  w = walk(t, "nope.example.com.");
+  assert_bogus(w, EDE_NSEC_MISSING, "nope.example.com.");
+  assert_non_null(strstr(trust_result(w)->why, "does not exist"));
+  trust_walk_free(w);
+
+  /* NXDOMAIN for a DNSKEY is a failure. */
+  put_nxdomain(t, "example.com.", LDNS_RR_TYPE_DNSKEY, ldns_rr_list_new(), NULL);
+  w = walk(t, "example.com.");
+  assert_bogus(w, EDE_DNSKEY_MISSING, "example.com.");
+  trust_walk_free(w);
+}
+
+/* From keys already trusted (a key cache entry above the target): no
+ * fetches above them, and the result lives no longer than they do. */
+static void test_walk_from_known_keys(void **state) {
+  struct tree *t = *state;
+  ldns_rdf *target = dn("a.b.example.com."), *from = dn("example.com.");
+  const ldns_rr_list *keys = table(t, "example.com.", LDNS_RR_TYPE_DNSKEY);
+  trust_walk_t *w = drive_walk(t, trust_walk_new_from(t->ta, target, NOW, from, keys, 300));
+  assert_string_equal(t->log, "DS b.example.com. DS a.b.example.com. DNSKEY a.b.example.com. ");
+  assert_int_equal(trust_result(w)->state, SEC_SECURE);
+  assert_name(trust_zone(w), "a.b.example.com.");
+  assert_int_equal(trust_fetches(w), 3);
+  assert_int_equal(trust_ttl(w), 300); /* the known keys' time left */
+  trust_walk_free(w);
+
+  /* A start that is no shortcut (not above the target): from the anchor. */
+  ldns_rdf *other = dn("unsigned.com.");
+  w = drive_walk(t, trust_walk_new_from(t->ta, target, NOW, other, keys, 300));
+  assert_string_equal(t->log, "DNSKEY . DS com. DNSKEY com. DS example.com. DNSKEY example.com. "
+                              "DS b.example.com. DS a.b.example.com. DNSKEY a.b.example.com. ");
+  assert_int_equal(trust_result(w)->state, SEC_SECURE);
+  trust_walk_free(w);
+
+  /* Above an anchor closer to the target: from that anchor. */
+  ldns_rr_list *ab = ds_of(3600, &t->ab_ksk);
+  add_anchor(t->ta, ldns_rr_list_rr(ab, 0));
+  ldns_rr_list_deep_free(ab);
+  w = drive_walk(t, trust_walk_new_from(t->ta, target, NOW, from, keys, 300));
+  assert_string_equal(t->log, "DNSKEY a.b.example.com. ");
+  trust_walk_free(w);
+  ldns_rdf_deep_free(target);
+  ldns_rdf_deep_free(from);
+  ldns_rdf_deep_free(other);
 }
 
 static void test_ds_matches_no_key(void **state) {
@@ -760,7 +897,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       T(test_secure_walk),          T(test_anchor_zone_only),
       T(test_insecure_delegation),  T(test_empty_non_terminal),
-      T(test_nsec3_not_a_delegation), T(test_signer_not_a_zone),
+      T(test_nsec3_not_a_delegation), T(test_name_inside_a_zone), T(test_nxdomain_on_the_way),
+      T(test_walk_from_known_keys),
       T(test_ds_matches_no_key),    T(test_expired_dnskey_sig),
       T(test_ds_unsigned),          T(test_nodata_without_proof),
       T(test_fetch_failures),       T(test_negative_anchor),
