@@ -211,12 +211,15 @@ static void classify_noerror(const ldns_pkt *resp, const ldns_rdf *zone,
     info->cls = info->ncnames ? RESP_CNAME : RESP_REFERRAL;
     return;
   }
-  if (aa) {
-    info->cls = RESP_NODATA; /* no SOA: answer it, but it cannot be cached */
+  if (info->ncnames) {
+    /* A chain that stops without data or SOA at its last name: the server
+     * did not follow it there (another zone it also serves, say); ask for
+     * the target itself. */
+    info->cls = RESP_CNAME;
     return;
   }
-  if (info->ncnames) {
-    info->cls = RESP_CNAME;
+  if (aa) {
+    info->cls = RESP_NODATA; /* no SOA: answer it, but it cannot be cached */
     return;
   }
   info->cls = RESP_LAME;

@@ -313,6 +313,23 @@ static void test_nodata_after_cname(void **state) {
   done(p, &info, qn, zn);
 }
 
+/* A chain that stops in the zone without data or SOA: the server did not
+ * follow it (the target is in another zone it also serves): ask again for
+ * the target, do not take it for NODATA. */
+static void test_cname_stopping_without_soa(void **state) {
+  (void)state;
+  ldns_pkt *p = mkpkt("a.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
+  pkt_add(p, AN, "a.example.com. 300 IN CNAME www.child.example.com.");
+  struct resp_info info;
+  ldns_rdf *qn, *zn;
+  classify(p, "a.example.com.", LDNS_RR_TYPE_A, "example.com.", &info, &qn, &zn);
+  assert_int_equal(info.cls, RESP_CNAME);
+  assert_int_equal(info.ncnames, 1);
+  assert_name(info.final_name, "www.child.example.com.");
+  assert_null(info.soa);
+  done(p, &info, qn, zn);
+}
+
 static void test_cname_with_other_data(void **state) {
   (void)state;
   ldns_pkt *p = mkpkt("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true);
@@ -700,6 +717,7 @@ int main(void) {
       cmocka_unit_test(test_nxdomain_after_out_of_zone_cname),
       cmocka_unit_test(test_nodata_with_soa),
       cmocka_unit_test(test_nodata_after_cname),
+      cmocka_unit_test(test_cname_stopping_without_soa),
       cmocka_unit_test(test_cname_with_other_data),
       cmocka_unit_test(test_error_rcodes),
       cmocka_unit_test(test_two_name_loop_in_answer),
