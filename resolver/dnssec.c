@@ -211,6 +211,21 @@ const ldns_rdf *ta_negative_at(const trust_anchors_t *ta, size_t i) {
   return ta && i < ta->nneg ? ta->neg[i] : NULL;
 }
 
+bool ta_root_has_keytag(const trust_anchors_t *ta, uint16_t tag) {
+  for (size_t i = 0; ta && i < ta->n; i++) {
+    const struct ta_entry *e = &ta->e[i];
+    if (ldns_dname_label_count(e->zone) != 0) continue;
+    for (size_t k = 0; k < ldns_rr_list_rr_count(e->ds); k++) {
+      const ldns_rr *ds = ldns_rr_list_rr(e->ds, k);
+      if (ldns_rr_rd_count(ds) >= 1 && ldns_rdf2native_int16(ldns_rr_rdf(ds, 0)) == tag)
+        return true;
+    }
+    for (size_t k = 0; k < ldns_rr_list_rr_count(e->keys); k++)
+      if (ldns_calc_keytag(ldns_rr_list_rr(e->keys, k)) == tag) return true;
+  }
+  return false;
+}
+
 const char *ta_entry_keys(const struct ta_entry *e, char *buf, size_t len) {
   size_t used = 0;
   buf[0] = 0;

@@ -90,6 +90,10 @@ const struct ta_entry *ta_entry_at(const trust_anchors_t *ta, size_t i);
 size_t ta_count_negative(const trust_anchors_t *ta);
 const ldns_rdf *ta_negative_at(const trust_anchors_t *ta, size_t i);
 
+/* Is `tag` the key tag of a trust anchor of the root in force (a DS's key
+ * tag field, or a DNSKEY's computed tag)? For RFC 8509's key sentinel. */
+bool ta_root_has_keytag(const trust_anchors_t *ta, uint16_t tag);
+
 /* "DS 20326/8/2, 38696/8/2" or "DNSKEY 12345/13": the keys an anchor holds
  * (tag/algorithm[/digest]), in buf. */
 const char *ta_entry_keys(const struct ta_entry *e, char *buf, size_t len);

@@ -175,6 +175,7 @@ static void forget_want(iter_t *it) {
 
 static void share_chain(iter_t *it);
 static void flatten(iter_t *it, ldns_pkt_rcode *rcode);
+static void set_answer_empty(iter_t *it);
 
 static void count(const iter_t *it, size_t field_offset) {
   if (it->env->stats) (*(uint64_t *)((char *)it->env->stats + field_offset))++;
@@ -207,6 +208,38 @@ static bool failed_bogus(const iter_t *it, ldns_pkt_rcode rcode) {
          it->chain.final.sec == SEC_BOGUS;
 }
 
+/* RFC 8509: a validated answer to root-key-sentinel-is-ta-NNNNN.* (or
+ * -not-ta-NNNNN.*) is turned into SERVFAIL when key tag NNNNN is not (is)
+ * one of the root trust anchors in force, so a client can tell which root
+ * keys its resolvers trust. True when it must fail. */
+static bool key_sentinel_fails(const iter_t *it) {
+  static const char is_ta[] = "root-key-sentinel-is-ta-", not_ta[] = "root-key-sentinel-not-ta-";
+  if (it->depth || it->res.sec != SEC_SECURE || !it->env->anchors) return false;
+  const uint8_t *w = ldns_rdf_data(it->chain.start);
+  size_t len = w[0];
+  char label[64];
+  for (size_t i = 0; i < len && i < sizeof label - 1; i++) label[i] = (char)name_lower(w[1 + i]);
+  label[len < sizeof label ? len : sizeof label - 1] = 0;
+  bool want;
+  const char *digits;
+  if (len == sizeof is_ta - 1 + 5 && !strncmp(label, is_ta, sizeof is_ta - 1)) {
+    want = true;
+    digits = label + sizeof is_ta - 1;
+  } else if (len == sizeof not_ta - 1 + 5 && !strncmp(label, not_ta, sizeof not_ta - 1)) {
+    want = false;
+    digits = label + sizeof not_ta - 1;
+  } else {
+    return false;
+  }
+  unsigned tag = 0;
+  for (int i = 0; i < 5; i++) {
+    if (digits[i] < '0' || digits[i] > '9') return false;
+    tag = tag * 10 + (unsigned)(digits[i] - '0');
+  }
+  if (tag > 65535) return false;
+  return ta_root_has_keytag(it->env->anchors, (uint16_t)tag) != want;
+}
+
 static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, ...) {
   if ((rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) && !it->stale_mode)
     share_chain(it);
@@ -227,6 +260,15 @@ static void finish(iter_t *it, ldns_pkt_rcode rcode, int ede, const char *fmt, .
   it->res.rcode = rcode;
   it->res.ede = ede;
   it->res.sec = failed_bogus(it, rcode) ? SEC_BOGUS : overall_sec(it, rcode);
+  if (key_sentinel_fails(it)) {
+    set_answer_empty(it);
+    if (it->res.authority) ldns_rr_list_deep_free(it->res.authority);
+    it->res.authority = NULL;
+    it->res.rcode = LDNS_RCODE_SERVFAIL;
+    it->res.sec = SEC_INDETERMINATE;
+    it->state = IS_DONE;
+    return;
+  }
   if (fmt) {
     va_list ap;
     va_start(ap, fmt);
