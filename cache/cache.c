@@ -256,11 +256,22 @@ size_t cache_budget(cache_t *c) {
 
 size_t cache_alloc_cost(void *p) { return malloc_usable_size(p) + sizeof(size_t); }
 
+/* Is the key that of an NS RRset? */
+static bool ns_key(const uint8_t *key, size_t klen, enum cache_kind kind) {
+  return kind == CACHE_RRSET && klen >= 2 &&
+         ((uint16_t)(key[klen - 2] << 8 | key[klen - 1])) == LDNS_RR_TYPE_NS;
+}
+
 /* Insert or replace; the value bytes are copied. The entry lives until
- * `expiry` (absolute); ttl is the TTL it was stored with. */
+ * *expiry (absolute); ttl is the TTL it was stored with. An NS RRset from
+ * a zone's own servers never lives longer than the live NS RRset it
+ * replaces (the parent's delegation): else a zone moved to new servers
+ * would stay with old ones that keep answering for it, for as long as they
+ * like (ghost domains, CVE-2012-1033). *expiry says when it ends. */
 static int insert(cache_t *c, const uint8_t *key, size_t klen, enum cache_kind kind,
-                  enum cache_rank rank, uint8_t sec, int64_t expiry, uint32_t ttl,
+                  enum cache_rank rank, uint8_t sec, int64_t *expiry_io, uint32_t ttl,
                   int64_t now, const uint8_t *val, size_t vlen) {
+  int64_t expiry = *expiry_io;
   uint64_t h = hash_key(c->seed, key, klen);
   struct shard *s = &c->shards[h % CACHE_SHARDS];
   struct entry *e = malloc(sizeof(struct entry) + klen + vlen);
@@ -295,6 +306,9 @@ static int insert(cache_t *c, const uint8_t *key, size_t klen, enum cache_kind k
       free(e);
       return -1;
     }
+    if (old->expiry > now && rank >= CACHE_RANK_ANSWER && ns_key(key, klen, kind) &&
+        e->expiry > old->expiry)
+      e->expiry = *expiry_io = old->expiry;
     remove_entry(s, slot);
   }
   evict_until(s, cost);
@@ -376,6 +390,12 @@ int cache_store_rrset(cache_t *c, const ldns_rr_list *rrset, enum cache_rank ran
 int cache_store_rrset_sec(cache_t *c, const ldns_rr_list *rrset, const ldns_rr_list *sigs,
                           uint8_t sec, enum cache_rank rank, int64_t now,
                           const struct cache_sink *sink) {
+  return cache_store_rrset_kept(c, rrset, sigs, sec, rank, now, sink, NULL);
+}
+
+int cache_store_rrset_kept(cache_t *c, const ldns_rr_list *rrset, const ldns_rr_list *sigs,
+                           uint8_t sec, enum cache_rank rank, int64_t now,
+                           const struct cache_sink *sink, uint32_t *kept) {
   size_t n = ldns_rr_list_rr_count(rrset);
   if (n == 0) return -1;
   const ldns_rr *first = ldns_rr_list_rr(rrset, 0);
@@ -391,8 +411,10 @@ int cache_store_rrset_sec(cache_t *c, const ldns_rr_list *rrset, const ldns_rr_l
   size_t vlen = 0;
   uint8_t *val = encode2(rrset, sigs, &vlen);
   if (!val) return -1;
-  int rc = insert(c, key, klen, CACHE_RRSET, rank, sec, now + ttl, ttl, now, val, vlen);
-  if (rc == 0) tell_sink(sink, key, klen, CACHE_RRSET, rank, sec, now + ttl, ttl, val, vlen);
+  int64_t expiry = now + ttl;
+  int rc = insert(c, key, klen, CACHE_RRSET, rank, sec, &expiry, ttl, now, val, vlen);
+  if (rc == 0) tell_sink(sink, key, klen, CACHE_RRSET, rank, sec, expiry, ttl, val, vlen);
+  if (rc == 0 && kept) *kept = (uint32_t)(expiry - now);
   free(val);
   return rc;
 }
@@ -424,8 +446,9 @@ int cache_store_negative_sec(cache_t *c, const ldns_rdf *name, ldns_rr_type type
   ldns_rr_list_free(one); /* shallow: soa stays the caller's */
   if (!val) return -1;
   enum cache_kind kind = nxdomain ? CACHE_NXDOMAIN : CACHE_NODATA;
-  int rc = insert(c, key, klen, kind, rank, sec, now + ttl, ttl, now, val, vlen);
-  if (rc == 0) tell_sink(sink, key, klen, kind, rank, sec, now + ttl, ttl, val, vlen);
+  int64_t expiry = now + ttl;
+  int rc = insert(c, key, klen, kind, rank, sec, &expiry, ttl, now, val, vlen);
+  if (rc == 0) tell_sink(sink, key, klen, kind, rank, sec, expiry, ttl, val, vlen);
   free(val);
   return rc;
 }
@@ -444,7 +467,7 @@ int cache_fill(cache_t *c, const struct cache_record *rec, int64_t now) {
   uint32_t cap = rec->kind == RECORD_RRSET ? c->limits.max_ttl : c->limits.max_neg_ttl;
   if (expiry > now + (int64_t)cap) expiry = now + cap;
   return insert(c, key, rec->owner_len + 2, (enum cache_kind)rec->kind,
-                (enum cache_rank)rec->rank, rec->sec, expiry, rec->ttl, now, rec->payload,
+                (enum cache_rank)rec->rank, rec->sec, &expiry, rec->ttl, now, rec->payload,
                 rec->payload_len);
 }
 

@@ -105,6 +105,14 @@ int cache_store_rrset_sec(cache_t *c, const ldns_rr_list *rrset, const ldns_rr_l
                           uint8_t sec, enum cache_rank rank, int64_t now,
                           const struct cache_sink *sink);
 
+/* As cache_store_rrset_sec; *kept (may be NULL) gets the TTL the entry was
+ * stored with: clamped, and for an NS RRset from the zone itself no longer
+ * than the live NS entry it replaced (see insert in cache.c). An answer
+ * made from the same records gives clients this TTL. */
+int cache_store_rrset_kept(cache_t *c, const ldns_rr_list *rrset, const ldns_rr_list *sigs,
+                           uint8_t sec, enum cache_rank rank, int64_t now,
+                           const struct cache_sink *sink, uint32_t *kept);
+
 /* Store a negative answer. type is ignored for NXDOMAIN. The TTL is
  * min(SOA TTL, SOA MINIMUM) clamped to max_neg_ttl; without an SOA the
  * answer is not cached (RFC 2308 §5). sink may be NULL. */

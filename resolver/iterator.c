@@ -283,6 +283,33 @@ static void push_clones(ldns_rr_list *to, const ldns_rr_list *from) {
     ldns_rr_list_push_rr(to, ldns_rr_clone(ldns_rr_list_rr(from, i)));
 }
 
+/* The TTL the cache keeps for data with this TTL (min-ttl, max-ttl): what
+ * a client is told, whether the answer came from the network or the cache,
+ * so a reply (and the answer cache holding it) never outlives its data. */
+static uint32_t kept_ttl(const iter_t *it, uint32_t ttl) {
+  const struct iter_config *cfg = it->env->cfg;
+  if (cfg->max_ttl && ttl > cfg->max_ttl) ttl = cfg->max_ttl;
+  return ttl < cfg->min_ttl ? cfg->min_ttl : ttl;
+}
+
+/* The negative TTL of an SOA (RFC 2308 5: min(TTL, MINIMUM)), clamped as
+ * the cache clamps it. */
+static uint32_t negative_ttl(const iter_t *it, const ldns_rr *soa) {
+  uint32_t ttl = ldns_rr_ttl(soa);
+  if (ldns_rr_rd_count(soa) >= 7) {
+    uint32_t minimum = ldns_rdf2native_int32(ldns_rr_rdf(soa, 6));
+    if (minimum < ttl) ttl = minimum;
+  }
+  uint32_t cap = it->env->cfg->max_neg_ttl;
+  return cap && ttl > cap ? cap : ttl;
+}
+
+/* Records of l from index `from` on get this TTL. */
+static void set_ttls(ldns_rr_list *l, size_t from, uint32_t ttl) {
+  for (size_t i = from; l && i < ldns_rr_list_rr_count(l); i++)
+    ldns_rr_set_ttl(ldns_rr_list_rr(l, i), ttl);
+}
+
 /* The answer so far: the chain's CNAMEs (with their RRSIGs), then `final`
  * and its RRSIGs (cloned). The client's reply drops the DNSSEC records
  * unless it set DO. */
@@ -376,9 +403,11 @@ static bool follow_hop(iter_t *it, enum hop_kind kind, const ldns_rdf *target, u
     finish(it, LDNS_RCODE_SERVFAIL, EDE_OTHER, "%s", it->chain.why);
     return false;
   }
+  size_t from = ldns_rr_list_rr_count(it->answer_chain);
   if (rr1) ldns_rr_list_push_rr(it->answer_chain, ldns_rr_clone(rr1));
   push_clones(it->answer_chain, sigs);
   if (rr2) ldns_rr_list_push_rr(it->answer_chain, ldns_rr_clone(rr2));
+  if (src == CHAIN_SRC_NETWORK) set_ttls(it->answer_chain, from, kept_ttl(it, ttl));
   /* A new name: minimisation starts again from the zone found for it. */
   forget_sent(it);
   it->qmin_count = 0;
@@ -395,8 +424,21 @@ static bool follow(iter_t *it, const ldns_rr *cname, const ldns_rr_list *sigs,
 /* A DNAME rewrote the current name into synth's target (RFC 6672). */
 static bool follow_dname(iter_t *it, const ldns_rr *dname, const ldns_rr *synth,
                          const ldns_rr_list *sigs, enum chain_source src) {
-  return follow_hop(it, HOP_DNAME, ldns_rr_rdf(synth, 0), ldns_rr_ttl(dname), dname, synth,
-                    sigs, src);
+  if (!follow_hop(it, HOP_DNAME, ldns_rr_rdf(synth, 0), ldns_rr_ttl(dname), dname, synth,
+                  sigs, src))
+    return false;
+  /* A DNAME into its own subtree rewrites every rewritten name again, until
+   * the chain bound or 255 octets: a loop, said at the first turn. */
+  const ldns_rdf *owner = ldns_rr_owner(dname), *target = ldns_rr_rdf(dname, 0);
+  if (!name_in(target, owner)) return true;
+  char o[256], t[256];
+  it->res.chain_status = CHAIN_LOOP;
+  snprintf(it->chain.why, sizeof it->chain.why,
+           "DNAME loop: %s rewrites names into its own subtree (%s)",
+           name_str(owner, o, sizeof o), name_str(target, t, sizeof t));
+  set_answer(it, NULL);
+  finish(it, LDNS_RCODE_SERVFAIL, EDE_OTHER, "%s", it->chain.why);
+  return false;
 }
 
 /* Store every RRset in `rrs`, grouping RRs by owner and type, each with
@@ -1242,11 +1284,24 @@ static ldns_rr_list *wildcard_proof(const struct resp_info *info) {
   return wild ? neg_proof(info) : NULL;
 }
 
+/* Do all the records of l share one owner and type? */
+static bool single_rrset(const ldns_rr_list *l) {
+  const ldns_rr *first = ldns_rr_list_rr(l, 0);
+  for (size_t i = 1; i < ldns_rr_list_rr_count(l); i++) {
+    const ldns_rr *rr = ldns_rr_list_rr(l, i);
+    if (ldns_rr_get_type(rr) != ldns_rr_get_type(first) ||
+        !name_equal(ldns_rr_owner(rr), ldns_rr_owner(first)))
+      return false;
+  }
+  return true;
+}
+
 /* Cache what an answer, CNAME, NODATA or NXDOMAIN from the zone says
  * (qtype: the type asked), with its DNSSEC records and each RRset's state
- * from v (NULL: not validated). */
-static void store_answer(iter_t *it, const ldns_pkt *resp, const struct resp_info *info,
-                         ldns_rr_type qtype, const struct verdicts *v) {
+ * from v (NULL: not validated). Returns the TTL the answer RRset was kept
+ * with (what the client is told), or its clamped TTL when not stored. */
+static uint32_t store_answer(iter_t *it, const ldns_pkt *resp, const struct resp_info *info,
+                             ldns_rr_type qtype, const struct verdicts *v) {
   int64_t now = util_now_sec();
   uint8_t sec = v ? v->final : SEC_INDETERMINATE;
   if (info->cname_with_other_data) {
@@ -1271,20 +1326,28 @@ static void store_answer(iter_t *it, const ldns_pkt *resp, const struct resp_inf
       ldns_rr_list_free(one);
     }
   }
+  uint32_t kept = UINT32_MAX;
+  for (size_t i = 0; info->answer && i < ldns_rr_list_rr_count(info->answer); i++) {
+    uint32_t t = ldns_rr_ttl(ldns_rr_list_rr(info->answer, i));
+    if (t < kept) kept = t;
+  }
+  kept = kept_ttl(it, kept == UINT32_MAX ? 0 : kept);
   ldns_rr_list *wproof = wildcard_proof(info);
-  if (wproof) {
+  if (info->answer && (wproof || single_rrset(info->answer))) {
+    /* One RRset (every type but ANY): kept with its RRSIGs and, for a
+     * wildcard expansion, its proof. */
     const ldns_rr *first = ldns_rr_list_rr(info->answer, 0);
     ldns_rr_list *extra = sigs_of(info, ldns_rr_owner(first), ldns_rr_get_type(first));
     if (!extra) extra = ldns_rr_list_new();
-    for (size_t i = 0; i < ldns_rr_list_rr_count(wproof); i++)
+    for (size_t i = 0; wproof && i < ldns_rr_list_rr_count(wproof); i++)
       ldns_rr_list_push_rr(extra, ldns_rr_list_rr(wproof, i));
-    cache_store_rrset_sec(it->env->cache, info->answer, extra, sec, CACHE_RANK_ANSWER, now,
-                          it->env->sink);
+    cache_store_rrset_kept(it->env->cache, info->answer, extra, sec, CACHE_RANK_ANSWER, now,
+                           it->env->sink, &kept);
     ldns_rr_list_free(extra);
-    ldns_rr_list_free(wproof);
   } else if (info->answer) {
     store_grouped(it, info->answer, CACHE_RANK_ANSWER, info->sigs, sec);
   }
+  if (wproof) ldns_rr_list_free(wproof);
   if (info->cls == RESP_NXDOMAIN || info->cls == RESP_NODATA) {
     ldns_rr_list *proof = neg_proof(info);
     cache_store_negative_sec(it->env->cache, info->final_name, qtype,
@@ -1295,6 +1358,7 @@ static void store_answer(iter_t *it, const ldns_pkt *resp, const struct resp_inf
   if (info->ns)
     cache_store_rrset(it->env->cache, info->ns, CACHE_RANK_REFERRAL, now, it->env->sink);
   if (info->glue) store_grouped(it, info->glue, CACHE_RANK_GLUE, NULL, 0);
+  return kept;
 }
 
 /* ---- DNSSEC ------------------------------------------------------------- */
@@ -1675,7 +1739,7 @@ static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info
     fail_bogus(it, &v->bad);
     return;
   }
-  store_answer(it, resp, info, it->qtype, v);
+  uint32_t kept = store_answer(it, resp, info, it->qtype, v);
   for (size_t i = 0; i < info->ncnames; i++) {
     const ldns_rr *made = info->dnames[i] ? info->dnames[i] : info->cnames[i];
     ldns_rr_list *sigs = sigs_of(info, ldns_rr_owner(made), ldns_rr_get_type(made));
@@ -1695,7 +1759,9 @@ static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info
     ldns_rr_list *wproof = wildcard_proof(info);
     final_step(it, CHAIN_SRC_NETWORK, ldns_rr_ttl(first));
     set_answer_sigs(it, info->answer, sigs);
+    set_ttls(it->res.answer, ldns_rr_list_rr_count(it->answer_chain), kept);
     set_proof(it, wproof);
+    set_ttls(it->res.authority, 0, kept);
     if (sigs) ldns_rr_list_free(sigs);
     if (wproof) ldns_rr_list_free(wproof);
     finish(it, LDNS_RCODE_NOERROR, EDE_NONE, NULL);
@@ -1708,6 +1774,7 @@ static void take_answer(iter_t *it, const ldns_pkt *resp, struct resp_info *info
     set_answer(it, NULL);
     set_authority(it, info->soa);
     set_proof(it, proof);
+    if (info->soa) set_ttls(it->res.authority, 0, negative_ttl(it, info->soa));
     if (proof) ldns_rr_list_free(proof);
     finish(it, info->cls == RESP_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR,
            EDE_NONE, NULL);

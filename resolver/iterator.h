@@ -72,6 +72,7 @@ struct iter_config {
   bool no_timing;               /* leave chain steps untimed (instrumentation off) */
   enum qmin_mode qmin;
   enum nxcut_mode nxcut;
+  uint32_t max_neg_ttl;         /* and its clamp on negative TTLs */
   uint32_t min_ttl, max_ttl;    /* the cache's clamps, so prefetch windows match
                                    what the cache keeps; 0, 0: none */
   bool dnssec;                  /* validate (top-level lookups without CD) */

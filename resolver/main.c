@@ -163,6 +163,7 @@ static struct iter_config iter_config_of(const struct config *cfg) {
       .nxcut = cfg->nxcut,
       .min_ttl = cfg->min_ttl,
       .max_ttl = cfg->max_ttl,
+      .max_neg_ttl = cfg->max_negative_ttl,
       .dnssec = cfg->dnssec,
   };
 }
