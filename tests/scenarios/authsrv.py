@@ -385,6 +385,8 @@ def apply_action(msg, action, transport, applied):
     elif kw == "remove":
         sec = getattr(msg, action[1])
         sec[:] = [rr for rr in sec if not (rr.name == action[2] and rr.rdtype == action[3])]
+    elif kw == "as-step":
+        pass  # chose the zones the reply was made from (AuthServers.respond)
     else:
         raise ValueError("unknown action %r" % (kw,))
 
@@ -545,6 +547,10 @@ class AuthServers:
         q = query.question[0]
         applied = Applied()
         rules = [r for r in self.scn.rules if r.matches(n, q.name, q.rdtype, step)]
+        for rule in rules:  # 'as-step N': this server answers from step N's zones
+            for action in rule.actions:
+                if action[0] == "as-step":
+                    world = self.worlds[action[1]]
         msg = None
         for rule in rules:
             if rule.script is not None and msg is None:

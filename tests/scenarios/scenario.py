@@ -584,7 +584,7 @@ class Parser:
 
     ACTIONS = ("drop", "delay MS", "rcode NAME", "tc", "aa", "noaa", "refused",
                "strip RRSIG [TYPE]", "strip TYPE", "corrupt RRSIG [TYPE]",
-               "add SECTION RR", "remove SECTION OWNER TYPE")
+               "add SECTION RR", "remove SECTION OWNER TYPE", "as-step N")
 
     def action(self, line, text):
         kw, _, rest = text.partition(" ")
@@ -594,6 +594,10 @@ class Parser:
             return (kw,)
         if kw == "delay" and len(w) == 1:
             return ("delay", self.integer(line, w[0], "delay milliseconds", 0, 60000))
+        if kw == "as-step" and len(w) == 1:
+            n = self.integer(line, w[0], "a step number", 0, 1000)
+            self.steps_used.append(((n, n), line.lineno))
+            return ("as-step", n)
         if kw == "rcode" and len(w) == 1:
             return ("rcode", self.rcode(line, w[0]))
         if kw == "strip" and len(w) in (1, 2):

@@ -433,13 +433,14 @@ class World:
         parent = self.parent_of(z.name)
         if parent is None:
             return
+        # The delegation is the parent's data: the parent's default TTL.
         if not parent.has(z.name, T.NS):
             for n in self.ns_names(z):
-                parent.add(z.name, z.decl.ttl,
+                parent.add(z.name, parent.decl.ttl,
                            dns.rdata.from_text(IN, T.NS, n.to_text()))
         if z.signed and not z.decl.nods:
             ds = dns.dnssec.make_ds(z.name, z.keys[0].dnskey, "SHA256")
-            parent.add(z.name, z.decl.ttl, ds)
+            parent.add(z.name, parent.decl.ttl, ds)
 
     def address_records(self, z):
         """A records of every NS name this zone's data uses (apex and
