@@ -53,7 +53,7 @@ struct kz_entry {
 };
 
 #define KZ_MAX 8          /* keys kept at hand per lookup */
-#define ITER_MAX_WALKS 16 /* trust walks per lookup: a response with more signers is bogus */
+#define ITER_MAX_WALKS 16 /* trust walks per response: one needing more is bogus */
 
 struct candidate {
   union sockaddr_any addr;
@@ -128,7 +128,7 @@ struct iter {
   uint8_t cur_sec;      /* state of the data the next chain step rests on */
   struct kz_entry kz[KZ_MAX];
   size_t nkz, kz_next;  /* entries in use; the next to replace when full */
-  unsigned walks;       /* trust walks asked for by this lookup */
+  unsigned walks;       /* trust walks asked for by the response at hand */
   ldns_pkt *pending;
   ldns_rdf *want_zone;
   ldns_rdf *want_from;
@@ -1941,7 +1941,9 @@ static void handle_response(iter_t *it, const ldns_pkt *resp) {
   resp_classify(resp, it->sent, it->sent_type, it->zone, &info);
   struct verdicts v;
   verdicts_init(&v);
-  if (needs_keys(it, &info) && !judge(it, &info, it->sent_type, &v)) {
+  bool judged = !needs_keys(it, &info) || judge(it, &info, it->sent_type, &v);
+  if (judged) it->walks = 0; /* the bound is per response */
+  if (!judged) {
     resp_info_clear(&info);
     if (++it->walks > ITER_MAX_WALKS) {
       struct sec_result r;

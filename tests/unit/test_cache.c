@@ -339,6 +339,50 @@ static void test_rank_answer_replaces_glue(void **state) {
   cache_free(c);
 }
 
+/* An NS RRset from the zone itself (answer rank) replaces the parent's
+ * delegation but never outlives it: a zone moved to new servers must not
+ * stay with old ones that keep answering (ghost domains). Without a live
+ * delegation it keeps its own TTL; other types are not capped. */
+static void test_child_ns_never_outlives_the_delegation(void **state) {
+  (void)state;
+  cache_t *c = mk_default();
+  assert_int_equal(store(c, CACHE_RANK_REFERRAL, NOW, "example.com. 300 IN NS ns1.example.com.",
+                         NULL), 0);
+  ldns_rr_list *child = ldns_rr_list_new();
+  ldns_rr_list_push_rr(child, rr("example.com. 86400 IN NS ns3.example.com."));
+  uint32_t kept = 0;
+  assert_int_equal(cache_store_rrset_kept(c, child, NULL, CACHE_SEC_INDETERMINATE,
+                                          CACHE_RANK_ANSWER, NOW + 100, NULL, &kept), 0);
+  assert_int_equal(kept, 200); /* the delegation's time left */
+  struct cache_result r;
+  assert_int_equal(look(c, "example.com.", LDNS_RR_TYPE_NS, CACHE_RANK_REFERRAL, NOW + 100, &r),
+                   0);
+  assert_int_equal(r.rank, CACHE_RANK_ANSWER);
+  assert_int_equal(r.ttl, 200);
+  ldns_rr_list_deep_free(r.rrs);
+  /* Refreshed by the zone again: still not past the first delegation. */
+  assert_int_equal(cache_store_rrset_kept(c, child, NULL, CACHE_SEC_INDETERMINATE,
+                                          CACHE_RANK_ANSWER, NOW + 250, NULL, &kept), 0);
+  assert_int_equal(kept, 50);
+  assert_int_equal(look(c, "example.com.", LDNS_RR_TYPE_NS, CACHE_RANK_REFERRAL, NOW + 301, &r),
+                   -1);
+  /* With nothing live to replace, its own TTL. */
+  assert_int_equal(cache_store_rrset_kept(c, child, NULL, CACHE_SEC_INDETERMINATE,
+                                          CACHE_RANK_ANSWER, NOW + 400, NULL, &kept), 0);
+  assert_int_equal(kept, 86400);
+  /* Only NS: an A RRset replacing a shorter one keeps its own TTL. */
+  assert_int_equal(store(c, CACHE_RANK_GLUE, NOW, "ns3.example.com. 300 IN A 192.0.2.3", NULL),
+                   0);
+  ldns_rr_list *a = ldns_rr_list_new();
+  ldns_rr_list_push_rr(a, rr("ns3.example.com. 3600 IN A 192.0.2.3"));
+  assert_int_equal(cache_store_rrset_kept(c, a, NULL, CACHE_SEC_INDETERMINATE,
+                                          CACHE_RANK_ANSWER, NOW, NULL, &kept), 0);
+  assert_int_equal(kept, 3600);
+  ldns_rr_list_deep_free(a);
+  ldns_rr_list_deep_free(child);
+  cache_free(c);
+}
+
 static void test_byte_bound_and_lru(void **state) {
   (void)state;
   const size_t budget = 64 * 1024;
@@ -634,6 +678,7 @@ int main(void) {
       cmocka_unit_test(test_negative_without_soa_not_cached),
       cmocka_unit_test(test_rank_glue_does_not_replace_answer),
       cmocka_unit_test(test_rank_answer_replaces_glue),
+      cmocka_unit_test(test_child_ns_never_outlives_the_delegation),
       cmocka_unit_test(test_byte_bound_and_lru),
       cmocka_unit_test(test_tables_grow_with_entries),
       cmocka_unit_test(test_too_big_rrset_rejected),

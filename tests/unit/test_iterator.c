@@ -313,6 +313,46 @@ static void test_nxdomain_and_negative_cache(void **state) {
   iter_free(it);
 }
 
+/* Answers made from the network tell the TTLs the cache keeps: clamped by
+ * max-ttl/min-ttl (CNAME hops and RRSIGs too), negative ones by RFC 2308's
+ * min(SOA TTL, MINIMUM) and max-negative-ttl; else the first reply (and the
+ * worker's answer cache holding it) would outlive the cached data. */
+static void test_network_answers_carry_kept_ttls(void **state) {
+  struct fx *f = *state;
+  f->cfg.max_ttl = 60;
+  f->cfg.min_ttl = 10;
+  f->cfg.max_neg_ttl = 45;
+  struct cache_limits lim = {.max_bytes = 4u << 20, .min_ttl = 10, .max_ttl = 60,
+                             .max_neg_ttl = 45};
+  cache_free(f->cache);
+  f->cache = f->env.cache = cache_new(&lim);
+  iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  struct iter_action a;
+  walk_to_example(it, "www.example.com.", LDNS_RR_TYPE_A, &a);
+  respond(it, answer("www.example.com.", LDNS_RR_TYPE_A,
+                     "www.example.com. 86400 IN CNAME short.example.com.",
+                     "short.example.com. 2 IN A 192.0.2.1", NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 2);
+  assert_int_equal(ldns_rr_get_type(ldns_rr_list_rr(r->answer, 0)), LDNS_RR_TYPE_CNAME);
+  assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(r->answer, 0)), 60);
+  assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(r->answer, 1)), 10);
+  iter_free(it);
+
+  /* SOA TTL 300, MINIMUM 60 (SOA_EXAMPLE): told min(300, 60) = 60, held to 45. */
+  it = start(f, "nx.example.com.", LDNS_RR_TYPE_A, 0, NULL);
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "nx.example.com.", "example.com.");
+  ldns_pkt *p = mkpkt("nx.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, true);
+  pkt_add(p, NS, SOA_EXAMPLE);
+  respond(it, p, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  r = iter_result(it);
+  assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(r->authority, 0)), 45);
+  iter_free(it);
+}
+
 static void test_nodata_cached_for_its_type_only(void **state) {
   struct fx *f = *state;
   iter_t *it = start(f, "www.example.com.", LDNS_RR_TYPE_AAAA, 0, NULL);
@@ -2077,6 +2117,7 @@ static void test_alias_target_yxdomain_is_nodata(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_referrals_to_answer, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_network_answers_carry_kept_ttls, setup, teardown),
       cmocka_unit_test_setup_teardown(test_second_lookup_from_cache, setup, teardown),
       cmocka_unit_test_setup_teardown(test_glue_is_not_an_answer, setup, teardown),
       cmocka_unit_test_setup_teardown(test_nxdomain_and_negative_cache, setup, teardown),
