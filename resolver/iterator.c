@@ -1537,15 +1537,30 @@ static bool keys_for_item(iter_t *it, const ldns_rdf *owner, const ldns_rdf *sig
 /* One RRset of the response, judged with the keys of its signer (or of the
  * zone holding its owner), a wildcard expansion with its proof. False when
  * keys are missing (a walk is needed); else *out holds the verdict. */
+/* The name a DS RRset (or a DS denial) at `name` speaks for: the parent
+ * side of the cut (RFC 4035 3.1.4.1), so its anchor and its signer are
+ * those above it. A view into name's bytes; the root stays the root. */
+static ldns_rdf ds_side(const ldns_rdf *name) {
+  ldns_rdf r = *name;
+  const uint8_t *w = ldns_rdf_data(name);
+  if (ldns_rdf_size(name) > 1 && w[0]) {
+    ldns_rdf_set_data(&r, (void *)(w + w[0] + 1));
+    ldns_rdf_set_size(&r, ldns_rdf_size(name) - w[0] - 1u);
+  }
+  return r;
+}
+
 static bool judge_rrset(iter_t *it, const ldns_rr_list *set, const struct resp_info *info,
                         time_t now, struct sec_result *out) {
   const ldns_rr *first = ldns_rr_list_rr(set, 0);
   const ldns_rdf *owner = ldns_rr_owner(first);
+  ldns_rdf above = ds_side(owner);
+  const ldns_rdf *at = ldns_rr_get_type(first) == LDNS_RR_TYPE_DS ? &above : owner;
   ldns_rr_list *own = sigs_of(info, owner, ldns_rr_get_type(first));
-  const ldns_rdf *signer = usable_signer(it, owner, own);
+  const ldns_rdf *signer = usable_signer(it, at, own);
   if (own) ldns_rr_list_free(own);
   const struct kz_entry *kz;
-  if (!keys_for_item(it, owner, signer, &kz, out)) return false;
+  if (!keys_for_item(it, at, signer, &kz, out)) return false;
   if (!kz) return true;
   uint8_t labels = 0;
   dnssec_verify_rrset(set, info->sigs, kz->zone, kz->keys, now, &labels, out);
@@ -1606,13 +1621,14 @@ static void keep_nsecs(iter_t *it, const struct resp_info *info, const ldns_rdf 
 
 /* The signer of a negative answer: one usable signer of the RRSIGs over
  * its SOA or its NSEC/NSEC3 records. */
-static const ldns_rdf *denial_signer(const iter_t *it, const struct resp_info *info) {
+static const ldns_rdf *denial_signer(const iter_t *it, const struct resp_info *info,
+                                     const ldns_rdf *at) {
   for (size_t i = 0; info->sigs && i < ldns_rr_list_rr_count(info->sigs); i++) {
     const ldns_rr *sig = ldns_rr_list_rr(info->sigs, i);
     ldns_rr_type t = ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(sig));
     const ldns_rdf *signer = ldns_rr_rrsig_signame(sig);
     if ((t == LDNS_RR_TYPE_SOA || t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3) &&
-        signer_usable(it, info->final_name, signer))
+        signer_usable(it, at, signer))
       return signer;
   }
   return NULL;
@@ -1620,15 +1636,18 @@ static const ldns_rdf *denial_signer(const iter_t *it, const struct resp_info *i
 
 /* A negative answer's proof, for `qtype`. A client's DS query at a name
  * that is no zone cut is an ordinary NODATA, proven by a record inside the
- * zone. Unsigned, it is judged by the zone its SOA names (when that zone
- * can speak for the name), else by the zone holding the name. */
+ * zone; a DS NODATA speaks for the parent side (ds_side). Unsigned, it is
+ * judged by the zone its SOA names (when that zone can speak for the
+ * name), else by the zone holding the name. */
 static bool judge_denial(iter_t *it, const struct resp_info *info, ldns_rr_type qtype,
                          time_t now, struct sec_result *out) {
-  const ldns_rdf *name = info->final_name, *signer = denial_signer(it, info);
-  const ldns_rdf *owner = name;
-  if (!signer && info->soa && name_in(name, ldns_rr_owner(info->soa)) &&
+  const ldns_rdf *name = info->final_name;
+  ldns_rdf above = ds_side(name);
+  const ldns_rdf *at = qtype == LDNS_RR_TYPE_DS && info->cls == RESP_NODATA ? &above : name;
+  const ldns_rdf *signer = denial_signer(it, info, at), *owner = at;
+  if (!signer && info->soa && name_in(at, ldns_rr_owner(info->soa)) &&
       name_in(ldns_rr_owner(info->soa), it->zone)) {
-    const struct ta_entry *ta = anchor_of(it, name);
+    const struct ta_entry *ta = anchor_of(it, at);
     if (!ta || name_in(ldns_rr_owner(info->soa), ta->zone)) owner = ldns_rr_owner(info->soa);
   }
   const struct kz_entry *kz;
