@@ -237,16 +237,20 @@ static void on_ds_present(trust_walk_t *w, ldns_rr_list *ds, const ldns_rr_list 
 }
 
 /* The NSEC/NSEC3 RRsets of denial owned in w->zone whose signatures verify
- * with its keys (a new shallow list; NULL when out of memory); *failed gets
- * the verdict of the first that did not. Their signatures cap the TTL. */
+ * with its keys (a new shallow list); *failed gets the verdict of the first
+ * that did not. Their signatures cap the TTL. NULL when out of memory, and
+ * the walk is over. */
 static ldns_rr_list *verified_denial(trust_walk_t *w, const ldns_rr_list *sigs,
                                      const ldns_rr_list *denial, struct sec_result *failed) {
   size_t count = denial ? ldns_rr_list_rr_count(denial) : 0;
   ldns_rr_list *ok = ldns_rr_list_new();
   bool *seen = calloc(count ? count : 1, sizeof *seen);
+  failed->state = SEC_INDETERMINATE;
+  failed->ede = -1;
   if (!ok || !seen) {
     ldns_rr_list_free(ok);
     free(seen);
+    finish(w, SEC_BOGUS, EDE_DNSSEC_BOGUS, "out of memory");
     return NULL;
   }
   for (size_t i = 0; i < count; i++) {
@@ -303,12 +307,9 @@ static void on_ds_nodata(trust_walk_t *w, const ldns_rr_list *sigs, const ldns_r
   char z[256], n[256];
   name_str(w->zone, z, sizeof z);
   name_str(w->child, n, sizeof n);
-  struct sec_result failed = {.state = SEC_INDETERMINATE, .ede = -1};
+  struct sec_result failed;
   ldns_rr_list *ok = verified_denial(w, sigs, denial, &failed);
-  if (!ok) {
-    finish(w, SEC_BOGUS, EDE_DNSSEC_BOGUS, "out of memory");
-    return;
-  }
+  if (!ok) return;
   struct denial_why why;
   bool inside = false;
   enum denial_result d = denial_ds(w->child, w->zone, ok, &inside, &why);
@@ -339,12 +340,9 @@ static void on_ds_nodata(trust_walk_t *w, const ldns_rr_list *sigs, const ldns_r
 static void on_ds_nxdomain(trust_walk_t *w, const ldns_rr_list *sigs,
                            const ldns_rr_list *denial) {
   char z[256], n[256];
-  struct sec_result failed = {.state = SEC_INDETERMINATE, .ede = -1};
+  struct sec_result failed;
   ldns_rr_list *ok = verified_denial(w, sigs, denial, &failed);
-  if (!ok) {
-    finish(w, SEC_BOGUS, EDE_DNSSEC_BOGUS, "out of memory");
-    return;
-  }
+  if (!ok) return;
   struct denial_why why;
   enum denial_result d = denial_nxdomain(w->child, w->zone, ok, &why);
   if (d == DENIAL_NOT_PROVEN) {
