@@ -271,6 +271,15 @@ static void test_trust_anchors(void **state) {
   assert_int_equal(ldns_dname_label_count(e->zone), 0);
   assert_int_equal(ldns_rr_list_rr_count(e->ds), 2);
   assert_true(dnssec_ds_supported(ldns_rr_list_rr(e->ds, 0)));
+  assert_null(e->source); /* built in */
+  char keys[128];
+  assert_string_equal(ta_entry_keys(e, keys, sizeof keys), "DS 20326/8/2, 38696/8/2");
+  assert_ptr_equal(ta_entry_at(ta, 0), e);
+  assert_null(ta_entry_at(ta, 1));
+  /* RFC 8509's key sentinel asks about the root anchors' key tags. */
+  assert_true(ta_root_has_keytag(ta, 20326));
+  assert_true(ta_root_has_keytag(ta, 38696));
+  assert_false(ta_root_has_keytag(ta, 19036)); /* KSK-2010, retired */
 
   /* A file: an anchor for example.com. and a replacement for the root. */
   char path[] = "/tmp/chaindns-ta-XXXXXX";
@@ -289,11 +298,19 @@ static void test_trust_anchors(void **state) {
   assert_int_equal(ta_count(ta), 2);
   e = ta_closest(ta, www, NULL);
   assert_int_equal(ldns_dname_label_count(e->zone), 2);
+  assert_string_equal(e->source, path);
+  assert_string_equal(ta_entry_keys(e, keys, sizeof keys), "DS 1/13/2");
   ldns_rdf *org = dn("example.org.");
   e = ta_closest(ta, org, NULL);
   assert_int_equal(ldns_dname_label_count(e->zone), 0);
   assert_int_equal(ldns_rr_list_rr_count(e->ds), 0); /* replaced by the file's DNSKEY */
   assert_int_equal(ldns_rr_list_rr_count(e->keys), 1);
+  assert_string_equal(e->source, path);
+  /* The sentinel now knows the file's root key, not IANA's. */
+  assert_false(ta_root_has_keytag(ta, 20326));
+  assert_true(ta_root_has_keytag(ta, ldns_calc_keytag(ldns_rr_list_rr(e->keys, 0))));
+  assert_non_null(strstr(ta_entry_keys(e, keys, sizeof keys), "DNSKEY "));
+  assert_int_equal(ta_count_negative(ta), 0);
 
   /* A bad line names the file and the line; nothing changes. */
   fd = open(path, O_WRONLY | O_TRUNC);
@@ -311,6 +328,9 @@ static void test_trust_anchors(void **state) {
 
   /* Negative trust anchors win below them, not elsewhere. */
   assert_null(ta_add_negative(ta, "broken.example.com."));
+  assert_int_equal(ta_count_negative(ta), 1);
+  assert_non_null(ta_negative_at(ta, 0));
+  assert_null(ta_negative_at(ta, 1));
   ldns_rdf *b = dn("www.broken.example.com.");
   e = ta_closest(ta, b, &neg);
   assert_true(neg);

@@ -66,6 +66,33 @@ static void test_load_named_root(void **state) {
   hints_free(h);
 }
 
+/* The IANA root or a private one: decides whether the built-in root trust
+ * anchor can apply (builtin-trust-anchor: auto). Names do not count (a test
+ * bed may call its servers a.root-servers.net.), addresses do, former ones
+ * included. */
+static void test_iana_or_private_root(void **state) {
+  (void)state;
+  struct hints *h = hints_builtin();
+  assert_true(hints_are_iana(h));
+  hints_free(h);
+  char path[64], err[512] = "";
+  h = load(NAMED_ROOT, path, err, sizeof err); /* a.root-servers.net. at 192.0.2.1 */
+  assert_non_null(h);
+  assert_false(hints_are_iana(h));
+  hints_free(h);
+  h = load(".  3600000 NS B.ROOT-SERVERS.NET.\n"
+           "B.ROOT-SERVERS.NET. 3600000 A 199.9.14.201\n", path, err, sizeof err);
+  assert_non_null(h);
+  assert_true(hints_are_iana(h)); /* b's address before 2023 */
+  hints_free(h);
+  h = load(".  3600000 NS k.example.\nk.example. 3600000 AAAA 2001:7fd::1\n", path, err,
+           sizeof err);
+  assert_non_null(h);
+  assert_true(hints_are_iana(h));
+  hints_free(h);
+  assert_false(hints_are_iana(NULL));
+}
+
 static void test_load_errors(void **state) {
   (void)state;
   char path[64], err[512] = "";
@@ -150,6 +177,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_builtin),
       cmocka_unit_test(test_load_named_root),
+      cmocka_unit_test(test_iana_or_private_root),
       cmocka_unit_test(test_load_errors),
       cmocka_unit_test(test_error_names_the_bad_line),
       cmocka_unit_test(test_directives_and_long_lines),
