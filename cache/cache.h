@@ -44,11 +44,15 @@ enum cache_kind {
 /* The DNSSEC state of an entry (the values of resolver/dnssec.h's enum
  * sec_state): data not validated (learned for a sub-lookup, or for a
  * client that set CD) is indeterminate, and a validating lookup treats it
- * as a miss. Bogus data is never stored. */
+ * as a miss. Bogus data is never stored. Unchecked data came from a shared
+ * tier that cannot vouch for the state it claims (no secret): a validating
+ * lookup judges it again before use. Unchecked is never written to the
+ * shared tier as such (the value format's state has two bits). */
 enum cache_sec {
   CACHE_SEC_INDETERMINATE = 0,
   CACHE_SEC_INSECURE = 1,
   CACHE_SEC_SECURE = 2,
+  CACHE_SEC_UNCHECKED = 4,
 };
 
 struct cache_limits {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache/cache.h"
 #include "resolver/name.h"
 
 static void put_u32(uint8_t *p, uint32_t v) {
@@ -96,7 +97,8 @@ uint8_t *record_encode(const struct cache_record *rec, const char *key, size_t k
   v[2] = RECORD_VERSION;
   v[3] = rec->kind;
   v[4] = rec->rank;
-  v[5] = (uint8_t)((sign ? 1 : 0) | (rec->sec & 3) << 1);
+  uint8_t sec = rec->sec <= CACHE_SEC_SECURE ? rec->sec : CACHE_SEC_INDETERMINATE;
+  v[5] = (uint8_t)((sign ? 1 : 0) | sec << 1);
   put_i64(v + 6, rec->expiry);
   put_u32(v + 14, rec->ttl);
   put_u32(v + 18, (uint32_t)rec->payload_len);
@@ -113,7 +115,9 @@ enum record_error record_decode(const uint8_t *value, size_t len, const char *ke
       value[2] != RECORD_VERSION)
     return RECORD_GARBAGE;
   uint8_t kind = value[3], rank = value[4], flags = value[5];
-  if (kind < RECORD_RRSET || kind > RECORD_CHAIN || rank < 1 || rank > 3 || (flags & ~7u))
+  /* State 3 would be bogus, which nobody stores: not a value of ours. */
+  if (kind < RECORD_RRSET || kind > RECORD_CHAIN || rank < 1 || rank > 3 || (flags & ~7u) ||
+      (flags >> 1 & 3) == 3)
     return RECORD_GARBAGE;
   size_t plen = get_u32(value + 18);
   size_t body = RECORD_HEADER_LEN + plen;

@@ -563,6 +563,10 @@ static bool take_value(struct redis_tier *t, const struct lookup_key *k, const c
                                        record_error_str(e));
     return false;
   }
+  /* Without a secret, anyone who can write to Redis could claim any state:
+   * the data is kept unchecked, and judged again before it answers a
+   * validating query. */
+  if (!t->cfg->secret.len) rec.sec = CACHE_SEC_UNCHECKED;
   if (rec.kind != RECORD_CHAIN) return cache_fill(t->mem, &rec, now) == 0;
   /* record_check_payload vouched for the layout: names end inside it. */
   for (size_t off = 0; off < rec.payload_len && *nnames < t->max_chain_names;) {

@@ -202,6 +202,12 @@ static void dnssec(struct jbuf *b, const struct stats *s) {
   single(b, "dnssec_aggressive_answers_total", "counter",
          "NXDOMAIN and NODATA answers made from cached, validated NSEC ranges without "
          "asking (RFC 8198).", s->dnssec_aggressive);
+  single(b, "dnssec_shared_checked_total", "counter",
+         "Entries from the shared tier that carried no state chaindns can trust (no "
+         "redis-secret), validated again here before they answered.", s->shared_checked);
+  single(b, "dnssec_shared_rejected_total", "counter",
+         "Such entries that did not validate (answered from the authorities instead).",
+         s->shared_rejected);
   family(b, "dnssec_trust_walks_total", "counter",
          "Chains of trust established (DS and DNSKEY fetched and checked from a trust "
          "anchor), by the zone's resulting state.");

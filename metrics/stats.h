@@ -88,6 +88,9 @@ struct stats {
   uint64_t dnssec_answers[4];  /* answers to clients, by enum sec_state */
   uint64_t dnssec_bogus;       /* authority responses that failed validation */
   uint64_t dnssec_aggressive;  /* negative answers made from cached NSEC ranges */
+  uint64_t shared_checked;     /* shared-tier entries without a vouched state,
+                                  judged here before use */
+  uint64_t shared_rejected;    /* ... that did not validate (a miss) */
   uint64_t dnssec_walks[4];    /* chain-of-trust walks finished, by enum sec_state */
   uint64_t chain_secure_to_insecure[SP_N]; /* chains leaving a secure zone for an
                                               insecure one, by purpose */

@@ -130,6 +130,9 @@ struct iter {
   size_t nkz, kz_next;  /* entries in use; the next to replace when full */
   unsigned walks;       /* trust walks asked for by the response at hand */
   ldns_pkt *pending;
+  bool pending_cached;  /* or: unchecked cached data waits to be judged */
+  const ldns_rdf *judge_zone; /* signers must lie at or below it: the zone
+                                 asked, or the root for cached data */
   ldns_rdf *want_zone;
   ldns_rdf *want_from;
   ldns_rr_list *want_keys;
@@ -698,13 +701,38 @@ static void cr_clear(struct cache_result *cr) {
   cr->rrs = cr->sigs = NULL;
 }
 
-/* (Validating, data nobody validated is a miss: it is asked for again.) */
+/* lookup_entry found unchecked data whose judging needs a trust walk: the
+ * iterator is in IS_TRUST and comes back to IS_CACHE afterwards. */
+#define LOOKUP_WAIT (-2)
+
+static int judge_cached(iter_t *it, const ldns_rdf *name, ldns_rr_type type,
+                        struct cache_result *cr);
+
+/* (Validating, data nobody validated is a miss: it is asked for again;
+ * unchecked data from the shared tier is judged first, LOOKUP_WAIT when
+ * that needs keys the iterator must walk to.) */
 static int lookup_entry(iter_t *it, const ldns_rdf *name, ldns_rr_type type, int64_t now,
                         struct cache_result *cr) {
   int rc = cache_lookup_ex(it->env->cache, name, type, CACHE_RANK_ANSWER, now, it->stale_mode,
                            it->stale_ttl, true, cr);
   if (rc != 0) return rc;
-  bool miss = it->validate && cr->sec == CACHE_SEC_INDETERMINATE;
+  if (it->validate && !it->stale_mode && cr->sec == CACHE_SEC_UNCHECKED) {
+    int j = judge_cached(it, name, type, cr);
+    if (j == 0) {
+      cr_clear(cr);
+      it->pending_cached = true;
+      it->state = IS_TRUST;
+      return LOOKUP_WAIT;
+    }
+    if (j < 0) {
+      forget_want(it);
+      COUNT(it, shared_rejected);
+      cr_clear(cr);
+      return -1;
+    }
+  }
+  bool miss = it->validate && (cr->sec == CACHE_SEC_INDETERMINATE ||
+                               cr->sec == CACHE_SEC_UNCHECKED);
   miss |= !it->stale_mode && it->refresh && cr->orig_ttl >= PREFETCH_MIN_TTL &&
           cr->ttl <= cr->orig_ttl / 10;
   if (miss) {
@@ -832,6 +860,7 @@ static bool st_cache_above(iter_t *it, int64_t now) {
     int rc = anc ? lookup_entry(it, anc, LDNS_RR_TYPE_DNAME, now, &cr) : -1;
     enum chain_source src = rc == 0 ? cached_source(it, anc) : CHAIN_SRC_CACHE;
     ldns_rdf_deep_free(anc);
+    if (rc == LOOKUP_WAIT) return true;
     if (rc != 0) continue;
     bool acted = false;
     if (cr.kind == CACHE_RRSET && ldns_rr_list_rr_count(cr.rrs) == 1) {
@@ -911,7 +940,9 @@ static void st_cache(iter_t *it, struct iter_action *act) {
   }
   int64_t now = util_now_sec();
   struct cache_result cr;
-  if (lookup(it, cur, it->qtype, now, &cr) == 0) {
+  int rc = lookup(it, cur, it->qtype, now, &cr);
+  if (rc == LOOKUP_WAIT) return;
+  if (rc == 0) {
     it->cur_sec = cr.sec;
     final_step(it, cached_source(it, cur), cr.ttl);
     if (cr.kind == CACHE_RRSET) {
@@ -939,7 +970,9 @@ static void st_cache(iter_t *it, struct iter_action *act) {
     cr_clear(&cr);
     return;
   }
-  if (it->qtype != LDNS_RR_TYPE_CNAME && lookup(it, cur, LDNS_RR_TYPE_CNAME, now, &cr) == 0) {
+  rc = it->qtype == LDNS_RR_TYPE_CNAME ? -1 : lookup(it, cur, LDNS_RR_TYPE_CNAME, now, &cr);
+  if (rc == LOOKUP_WAIT) return;
+  if (rc == 0) {
     bool ok = cr.kind == CACHE_RRSET && ldns_rr_list_rr_count(cr.rrs) > 0 &&
               ldns_rr_rd_count(ldns_rr_list_rr(cr.rrs, 0)) == 1;
     it->cur_sec = cr.sec;
@@ -1461,7 +1494,7 @@ static void bogus_text(struct sec_result *out, int ede, const ldns_rdf *zone, co
  * trust anchor (a zone above an anchor cannot sign for names under it). */
 static bool signer_usable(const iter_t *it, const ldns_rdf *owner, const ldns_rdf *signer) {
   if (!signer || ldns_rdf_get_type(signer) != LDNS_RDF_TYPE_DNAME || !name_in(owner, signer) ||
-      !name_in(signer, it->zone))
+      !name_in(signer, it->judge_zone))
     return false;
   bool negative;
   const struct ta_entry *ta = ta_closest(it->env->anchors, owner, &negative);
@@ -1646,7 +1679,7 @@ static bool judge_denial(iter_t *it, const struct resp_info *info, ldns_rr_type 
   const ldns_rdf *at = qtype == LDNS_RR_TYPE_DS && info->cls == RESP_NODATA ? &above : name;
   const ldns_rdf *signer = denial_signer(it, info, at), *owner = at;
   if (!signer && info->soa && name_in(at, ldns_rr_owner(info->soa)) &&
-      name_in(ldns_rr_owner(info->soa), it->zone)) {
+      name_in(ldns_rr_owner(info->soa), it->judge_zone)) {
     const struct ta_entry *ta = anchor_of(it, at);
     if (!ta || name_in(ldns_rr_owner(info->soa), ta->zone)) owner = ldns_rr_owner(info->soa);
   }
@@ -1712,6 +1745,7 @@ static bool judge(iter_t *it, const struct resp_info *info, ldns_rr_type qtype,
                   struct verdicts *v) {
   verdicts_init(v);
   if (!it->validate) return true;
+  it->judge_zone = it->zone;
   time_t now = (time_t)util_now_sec();
   struct sec_result r;
   for (size_t i = 0; i < info->ncnames; i++) {
@@ -1739,6 +1773,62 @@ static bool judge(iter_t *it, const struct resp_info *info, ldns_rr_type qtype,
     v->final = v->hop[info->ncnames - 1]; /* the chain goes on elsewhere */
   }
   return true;
+}
+
+/* The root name, for judging data no zone was asked for. */
+static const ldns_rdf *root_name(void) {
+  static uint8_t wire[1] = {0};
+  static ldns_rdf root = {1, LDNS_RDF_TYPE_DNAME, wire};
+  return &root;
+}
+
+/* An entry the shared tier handed over unchecked (no secret: whoever can
+ * write to Redis could claim any state) is judged here like a response:
+ * RRSIGs with its signer's keys, unsigned data by the zone holding it, a
+ * negative entry by its proof. 1: cr->sec says the verdict, and the memory
+ * tier keeps it; 0: keys are needed first (it->want_* set); -1: not usable
+ * (bogus, or too many walks), so it is a miss. */
+static int judge_cached(iter_t *it, const ldns_rdf *name, ldns_rr_type type,
+                        struct cache_result *cr) {
+  struct resp_info info;
+  memset(&info, 0, sizeof info);
+  info.final_name = name;
+  info.sigs = ldns_rr_list_new();
+  info.nsecs = ldns_rr_list_new();
+  for (size_t i = 0; cr->sigs && i < ldns_rr_list_rr_count(cr->sigs); i++) {
+    ldns_rr *rr = ldns_rr_list_rr(cr->sigs, i);
+    ldns_rr_list_push_rr(ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG ? info.sigs : info.nsecs, rr);
+  }
+  it->judge_zone = root_name();
+  time_t now = (time_t)util_now_sec();
+  struct sec_result r;
+  bool ready;
+  if (cr->kind == CACHE_RRSET && !ldns_rr_list_rr_count(cr->rrs)) {
+    r.state = SEC_BOGUS; /* nothing to judge */
+    ready = true;
+  } else if (cr->kind == CACHE_RRSET) {
+    info.cls = RESP_ANSWER;
+    ready = judge_rrset(it, cr->rrs, &info, now, &r);
+  } else {
+    info.cls = cr->kind == CACHE_NXDOMAIN ? RESP_NXDOMAIN : RESP_NODATA;
+    info.soa = ldns_rr_list_rr_count(cr->rrs) ? ldns_rr_list_rr(cr->rrs, 0) : NULL;
+    ready = judge_denial(it, &info, type, now, &r);
+  }
+  ldns_rr_list_free(info.sigs);
+  ldns_rr_list_free(info.nsecs);
+  info.sigs = info.nsecs = NULL;
+  if (!ready) return ++it->walks > ITER_MAX_WALKS ? -1 : 0;
+  it->walks = 0;
+  COUNT(it, shared_checked);
+  if (r.state != SEC_SECURE && r.state != SEC_INSECURE) return -1;
+  cr->sec = (uint8_t)r.state;
+  int64_t t = util_now_sec();
+  if (cr->kind == CACHE_RRSET)
+    cache_store_rrset_sec(it->env->cache, cr->rrs, cr->sigs, cr->sec, CACHE_RANK_ANSWER, t, NULL);
+  else
+    cache_store_negative_sec(it->env->cache, name, type, cr->kind == CACHE_NXDOMAIN, info.soa,
+                             cr->sigs, cr->sec, CACHE_RANK_ANSWER, t, NULL);
+  return 1;
 }
 
 /* A response that failed validation: SERVFAIL with the reason; nothing of
@@ -2080,7 +2170,8 @@ void iter_on_trust(iter_t *it, const struct sec_result *res, const ldns_rdf *zon
   forget_want(it);
   ldns_pkt *p = it->pending;
   it->pending = NULL;
-  it->state = IS_SELECT;
+  it->state = it->pending_cached ? IS_CACHE : IS_SELECT;
+  it->pending_cached = false;
   if (p) {
     handle_response(it, p);
     ldns_pkt_free(p);

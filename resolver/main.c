@@ -539,6 +539,11 @@ int main(int argc, char **argv) {
       log_info("shared cache: redis %s, prefix %s, command timeout %u ms%s",
                redis_describe(&cfg.redis, where, sizeof where), cfg.redis.prefix,
                cfg.redis.command_timeout_ms, cfg.redis.secret.len ? ", values signed" : "");
+      if (cfg.dnssec && !cfg.redis.secret.len)
+        log_warn("shared cache without a secret: anyone who can write to Redis could claim "
+                 "any DNSSEC state, so none is trusted: each value is validated again here "
+                 "before it answers, and data of unsigned zones can be planted; set "
+                 "redis-secret-file to share validated data safely");
     }
     diag_t *diag = NULL;
     if (cfg.metrics) {

@@ -2,6 +2,7 @@
  * and the checks that keep garbage and misplaced data out of the cache. */
 #include "unit_helpers.h"
 
+#include "cache/cache.h"
 #include "cache/record.h"
 #include "resolver/name.h"
 
@@ -145,6 +146,19 @@ static void test_mac(void **state) {
   v[5] &= (uint8_t)~0x06; /* state bits cleared... */
   v[5] |= 0x02;           /* ...and set to insecure */
   assert_int_equal(record_decode(v, vlen, f.key, f.klen, &sec, NOW, &out), RECORD_BAD_MAC);
+  free(v);
+  /* State 3 would be bogus, which nobody stores or serves: garbage, with or
+   * without a secret. */
+  uint8_t *bogus = record_encode(&f.rec, f.key, f.klen, NULL, &vlen);
+  bogus[5] |= 0x06;
+  assert_int_equal(record_decode(bogus, vlen, f.key, f.klen, NULL, NOW, &out), RECORD_GARBAGE);
+  free(bogus);
+  /* The memory tier's "unchecked" (a value that came without a secret) is
+   * never written out as a state: it goes as indeterminate. */
+  f.rec.sec = CACHE_SEC_UNCHECKED;
+  v = record_encode(&f.rec, f.key, f.klen, NULL, &vlen);
+  assert_int_equal(record_decode(v, vlen, f.key, f.klen, NULL, NOW, &out), RECORD_OK);
+  assert_int_equal(out.sec, CACHE_SEC_INDETERMINATE);
   free(v);
   free(unsigned_v);
   free(f.payload);
