@@ -437,7 +437,25 @@ struct yaml_walk {
   char section[200]; /* the section being read, "" at the top */
   char shown[200];   /* the key as written, for messages ("redis.url") */
   const struct key_def *key;
+  unsigned documents; /* YAML documents begun */
+  /* Keys met so far (as shown) and their lines: a key given twice is an
+   * error, not "the last one wins". */
+  struct { char name[200]; unsigned long line; } seen[128];
+  size_t nseen;
 };
+
+/* Remember the key just read; an error if it was read before. */
+static int walk_once(struct yaml_walk *w, unsigned long line) {
+  for (size_t i = 0; i < w->nseen; i++)
+    if (!strcmp(w->seen[i].name, w->shown))
+      return fail(w->err, w->errlen, "%s:%lu: key '%s' appears twice (first on line %lu)",
+                  w->path, line, w->shown, w->seen[i].line);
+  if (w->nseen < sizeof w->seen / sizeof w->seen[0]) {
+    snprintf(w->seen[w->nseen].name, sizeof w->seen[0].name, "%s", w->shown);
+    w->seen[w->nseen++].line = line;
+  }
+  return 0;
+}
 
 static int walk_key(struct yaml_walk *w, const char *v, unsigned long line) {
   char name[200];
@@ -445,7 +463,7 @@ static int walk_key(struct yaml_walk *w, const char *v, unsigned long line) {
   snprintf(name, sizeof name, "%s%s%s", w->section, w->section[0] ? "-" : "", v);
   w->want_key = false;
   w->key = file_key(name);
-  if (w->key || (w->level == 1 && is_section(v))) return 0;
+  if (w->key || (w->level == 1 && is_section(v))) return walk_once(w, line);
   return fail(w->err, w->errlen, "%s:%lu: unknown key '%s'", w->path, line, w->shown);
 }
 
@@ -479,9 +497,29 @@ static int walk_mapping_start(struct yaml_walk *w, unsigned long line) {
   return 0;
 }
 
+/* YAML that libyaml accepts but this reader would get wrong, said at its
+ * line rather than silently misread: anchors and aliases (a value written
+ * elsewhere), and a second document after '---'. */
+static int walk_unsupported(struct yaml_walk *w, const yaml_event_t *ev, unsigned long line) {
+  const yaml_char_t *anchor = ev->type == YAML_SCALAR_EVENT ? ev->data.scalar.anchor
+                            : ev->type == YAML_MAPPING_START_EVENT ? ev->data.mapping_start.anchor
+                            : ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.anchor
+                            : NULL;
+  if (ev->type == YAML_ALIAS_EVENT || anchor)
+    return fail(w->err, w->errlen, "%s:%lu: YAML anchors and aliases (&%s, *%s) are not "
+                "supported: write the value out", w->path, line,
+                anchor ? (const char *)anchor : "name",
+                ev->type == YAML_ALIAS_EVENT ? (const char *)ev->data.alias.anchor : "name");
+  if (ev->type == YAML_DOCUMENT_START_EVENT && ++w->documents > 1)
+    return fail(w->err, w->errlen, "%s:%lu: a second YAML document ('---'): the configuration "
+                "is one document", w->path, line);
+  return 0;
+}
+
 static int walk_event(struct yaml_walk *w, const yaml_event_t *ev) {
   unsigned long line = (unsigned long)ev->start_mark.line + 1;
   const char *v = (const char *)ev->data.scalar.value;
+  if (walk_unsupported(w, ev, line)) return -1;
   switch (ev->type) {
   case YAML_MAPPING_START_EVENT: return walk_mapping_start(w, line);
   case YAML_MAPPING_END_EVENT:

@@ -152,6 +152,31 @@ static void test_unknown_key_line_3(void **state) {
   assert_non_null(strstr(err, "unknown key"));
 }
 
+/* YAML that would be misread is an error at its line, not silently
+ * ignored: a key given twice, anchors and aliases, a second document. */
+static void expect_error(const char *text, const char *line, const char *what) {
+  struct config cfg;
+  config_defaults(&cfg);
+  char err[512] = "", path[64];
+  assert_int_equal(load(&cfg, text, err, sizeof err, path), -1);
+  if (!strstr(err, path) || !strstr(err, line) || !strstr(err, what))
+    fail_msg("for %s want '%s' and '%s', got: %s", text, line, what, err);
+  config_clear(&cfg);
+}
+
+static void test_yaml_that_would_be_misread(void **state) {
+  (void)state;
+  expect_error("threads: 2\ncache-size: 64m\nthreads: 4\n", ":3:",
+               "key 'threads' appears twice (first on line 1)");
+  expect_error("listen: [\"127.0.0.1:53\"]\nallow: []\nlisten: [\"[::1]:53\"]\n", ":3:",
+               "key 'listen' appears twice");
+  expect_error("redis:\n  url: redis://127.0.0.1\n  prefix: a\n  prefix: b\n", ":4:",
+               "key 'redis.prefix' appears twice");
+  expect_error("threads: &n 2\nprefetch-max: *n\n", ":1:", "anchors and aliases");
+  expect_error("redis: &r {prefix: a}\n", ":1:", "anchors and aliases");
+  expect_error("threads: 2\n---\nthreads: 4\n", ":2:", "a second YAML document");
+}
+
 static void test_bad_value_names_file_line_key(void **state) {
   (void)state;
   struct config cfg;
@@ -577,6 +602,7 @@ int main(void) {
       cmocka_unit_test(test_valid_file),
       cmocka_unit_test(test_empty_file_keeps_defaults),
       cmocka_unit_test(test_unknown_key_line_3),
+      cmocka_unit_test(test_yaml_that_would_be_misread),
       cmocka_unit_test(test_bad_value_names_file_line_key),
       cmocka_unit_test(test_bad_values),
       cmocka_unit_test(test_structure_errors),
