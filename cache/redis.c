@@ -398,9 +398,20 @@ static void on_sentinel_reply(redisAsyncContext *sac, void *r, void *priv) {
     return;
   }
   long port = strtol(reply->element[1]->str, NULL, 10);
+  char host[sizeof c->ep.host];
+  strcpy(host, reply->element[0]->str);
+  if (!host_ok(host) || port < 1 || port > 65535) {
+    /* A name would be resolved by a blocking call on this worker's loop
+     * (and by the resolver itself): only addresses are used. */
+    log_warn("redis: sentinel %s names the primary '%s' port %ld: not an address and port; "
+             "asking the next (announce an IP in Sentinel, resolve-hostnames no)",
+             c->t->cfg->sentinels[c->sentinel_idx], reply->element[0]->str, port);
+    sentinel_next(c);
+    return;
+  }
   c->sac = NULL;
   redisAsyncFree(sac); /* deferred by hiredis until this callback returns */
-  strcpy(c->ep.host, reply->element[0]->str);
+  strcpy(c->ep.host, host);
   c->ep.port = (int)port;
   c->ep.unix_socket = false;
   c->sentinel_idx = 0;
@@ -430,6 +441,9 @@ static void discover(struct redis_conn *c) {
   redisAsyncSetConnectCallback(sac, on_sentinel_connect);
   c->sac = sac;
   c->state = CS_DISCOVERING;
+  /* Pipelined: a refused password fails the question that follows it. */
+  if (cfg->sentinel_password[0])
+    redisAsyncCommand(sac, NULL, NULL, "AUTH %s", cfg->sentinel_password);
   redisAsyncCommand(sac, on_sentinel_reply, c, "SENTINEL get-master-addr-by-name %s",
                     cfg->sentinel_master);
   uv_timer_start(&c->timer, on_connect_timeout, cfg->connect_timeout_ms, 0);

@@ -61,6 +61,7 @@ struct redis_config {
   char sentinels[REDIS_MAX_SENTINELS][300]; /* host:port */
   size_t nsentinels;
   char sentinel_master[128];
+  char sentinel_password[256]; /* Sentinel's requirepass, or empty */
   uint32_t max_pending;  /* commands outstanding per connection */
 };
 

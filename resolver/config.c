@@ -192,6 +192,12 @@ static const char *set_redis_key(struct redis_config *rc, struct setctx *sc, con
     return set_string(rc->sentinels[rc->nsentinels++], sizeof rc->sentinels[0], v);
   } else if (!strcmp(k, "sentinel-master")) {
     return set_string(rc->sentinel_master, sizeof rc->sentinel_master, v);
+  } else if (!strcmp(k, "sentinel-password")) {
+    return set_string(rc->sentinel_password, sizeof rc->sentinel_password, v);
+  } else if (!strcmp(k, "sentinel-password-file")) {
+    if ((why = read_secret_file(v, buf, sizeof rc->sentinel_password - 1, &n))) return why;
+    memcpy(rc->sentinel_password, buf, n);
+    rc->sentinel_password[n] = 0;
   } else if (!strcmp(k, "max-pending")) {
     if (parse_uint(v, 16, 1000000, &u)) return "expected a number from 16 to 1000000";
     rc->max_pending = (uint32_t)u;
@@ -393,6 +399,7 @@ static const struct key_def keys[] = {
     {"redis-command-timeout", false, NULL}, {"redis-secret", false, NULL},
     {"redis-secret-file", false, NULL}, {"redis-replica", true, "redis-replicas"},
     {"redis-sentinel", true, "redis-sentinels"}, {"redis-sentinel-master", false, NULL},
+    {"redis-sentinel-password", false, NULL}, {"redis-sentinel-password-file", false, NULL},
     {"redis-max-pending", false, NULL},
 };
 
@@ -658,6 +665,8 @@ void config_usage(FILE *out) {
           "                           HMAC key: values are signed and checked\n"
           "  --redis-replica URL      read replica, repeatable\n"
           "  --redis-sentinel ADDR:PORT, repeatable, with --redis-sentinel-master NAME\n"
+          "  --redis-sentinel-password P, --redis-sentinel-password-file FILE\n"
+          "                           the Sentinels' requirepass (they choose the primary)\n"
           "  --redis-max-pending N    commands outstanding per connection (default 1024)\n"
           "  --help, --version\n"
           "Commands:\n"

@@ -1432,6 +1432,8 @@ class RedisServer:
                       "sentinel down-after-milliseconds %s 500" % name,
                       "sentinel failover-timeout %s 3000" % name,
                       "sentinel parallel-syncs %s 1" % name]
+            if self.password:
+                lines += ["requirepass %s" % self.password]
         else:
             # No 5 s wait before a replica's first sync (Redis 7's default).
             lines += ['save ""', "appendonly no", "enable-debug-command local",
