@@ -47,10 +47,25 @@ struct shard {
   uint64_t hits, misses, inserts, evictions;
 };
 
+/* A flush an operator made (here, or on another instance of the fleet, as
+ * its flush log in the shared tier says): data at `name` (and, below, at
+ * every name under it) written at or before `when` is not taken from the
+ * shared tier again, so a value captured before the flush cannot be put
+ * back. */
+struct flush_marker {
+  uint8_t name[256]; /* canonical wire form */
+  uint8_t len;
+  bool below;
+  int64_t when;
+};
+
 struct cache {
   struct cache_limits limits;
   uint64_t seed;
   struct shard shards[CACHE_SHARDS];
+  pthread_mutex_t flush_lock; /* guards the markers */
+  struct flush_marker *markers;
+  size_t nmarkers;
 };
 
 /* FNV-1a over the key, seeded per process so bucket placement cannot be
@@ -78,6 +93,7 @@ cache_t *cache_new(const struct cache_limits *limits) {
   if (!c) return NULL;
   c->limits = *limits;
   c->seed = ((uint64_t)util_random() << 32) | util_random();
+  pthread_mutex_init(&c->flush_lock, NULL);
   for (int i = 0; i < CACHE_SHARDS; i++) {
     struct shard *s = &c->shards[i];
     pthread_mutex_init(&s->lock, NULL);
@@ -175,6 +191,8 @@ void cache_free(cache_t *c) {
     free(c->shards[i].buckets);
     pthread_mutex_destroy(&c->shards[i].lock);
   }
+  free(c->markers);
+  pthread_mutex_destroy(&c->flush_lock);
   free(c);
 }
 
@@ -209,10 +227,61 @@ static bool owner_matches(const uint8_t *owner, size_t olen, const uint8_t *name
   return false;
 }
 
+/* Markers live as long as data could: the longest TTL this cache keeps. */
+static int64_t marker_life(const cache_t *c) {
+  uint32_t t = c->limits.max_ttl > c->limits.max_neg_ttl ? c->limits.max_ttl
+                                                          : c->limits.max_neg_ttl;
+  return (int64_t)t + 60;
+}
+
+void cache_note_flush(cache_t *c, const uint8_t *name, size_t len, bool below, int64_t when,
+                      int64_t now) {
+  if (!len || len > 255) return;
+  pthread_mutex_lock(&c->flush_lock);
+  size_t keep = 0; /* drop the markers of data that has expired anyway */
+  for (size_t i = 0; i < c->nmarkers; i++)
+    if (c->markers[i].when + marker_life(c) > now) c->markers[keep++] = c->markers[i];
+  c->nmarkers = keep;
+  struct flush_marker *m = NULL;
+  for (size_t i = 0; i < c->nmarkers && !m; i++)
+    if (c->markers[i].len == len && c->markers[i].below == below &&
+        !memcmp(c->markers[i].name, name, len))
+      m = &c->markers[i];
+  if (!m && c->nmarkers == CACHE_FLUSH_MARKERS) { /* the oldest goes */
+    size_t oldest = 0;
+    for (size_t i = 1; i < c->nmarkers; i++)
+      if (c->markers[i].when < c->markers[oldest].when) oldest = i;
+    m = &c->markers[oldest];
+    m->when = INT64_MIN;
+  }
+  if (!m && !c->markers) c->markers = calloc(CACHE_FLUSH_MARKERS, sizeof *c->markers);
+  if (!m && c->markers) m = &c->markers[c->nmarkers++];
+  if (m) {
+    memcpy(m->name, name, len);
+    m->len = (uint8_t)len;
+    m->below = below;
+    if (when > m->when) m->when = when;
+  }
+  pthread_mutex_unlock(&c->flush_lock);
+}
+
+bool cache_flushed_since(cache_t *c, const uint8_t *owner, size_t len, int64_t written) {
+  bool flushed = false;
+  pthread_mutex_lock(&c->flush_lock);
+  for (size_t i = 0; i < c->nmarkers && !flushed; i++) {
+    const struct flush_marker *m = &c->markers[i];
+    flushed = m->when > written && owner_matches(owner, len, m->name, m->len, m->below);
+  }
+  pthread_mutex_unlock(&c->flush_lock);
+  return flushed;
+}
+
 size_t cache_flush(cache_t *c, const ldns_rdf *name, bool below) {
   uint8_t want[KEY_MAX];
   size_t wlen = name_key(name, want);
   if (!wlen) return 0;
+  int64_t now = util_now_sec();
+  cache_note_flush(c, want, wlen, below, now, now);
   size_t removed = 0;
   for (int i = 0; i < CACHE_SHARDS; i++) {
     struct shard *s = &c->shards[i];

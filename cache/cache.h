@@ -160,6 +160,20 @@ int cache_lookup_ex(cache_t *c, const ldns_rdf *name, ldns_rr_type type,
  * below every entry under it too (a zone). Returns how many went. */
 size_t cache_flush(cache_t *c, const ldns_rdf *name, bool below);
 
+/* Flush markers (at most this many; the oldest goes first): that data at
+ * name (canonical wire form), and with below at every name under it, was
+ * flushed at `when`. cache_flush notes its own; the shared tier notes
+ * those of the fleet's flush log. A marker lasts as long as data could
+ * (max-ttl or max-negative-ttl, and a minute). */
+#define CACHE_FLUSH_MARKERS 4096
+void cache_note_flush(cache_t *c, const uint8_t *name, size_t len, bool below, int64_t when,
+                      int64_t now);
+/* Was data at owner (canonical wire form) written at `written` flushed in a
+ * later second? Then a copy of it must not be taken back. (Seconds are all
+ * a value says of when it was written: one written in the very second of a
+ * flush is taken, so what is learned again at once is not refused.) */
+bool cache_flushed_since(cache_t *c, const uint8_t *owner, size_t len, int64_t written);
+
 /* Remove every entry (used by tests and, later, by operators). */
 void cache_clear(cache_t *c);
 

@@ -53,15 +53,16 @@ size_t record_key(const char *prefix, const uint8_t *owner, size_t owner_len, ui
   char tbuf[16];
   const char *tname = tbuf;
   char *mnemonic = NULL;
-  if (kind == RECORD_NXDOMAIN || kind == RECORD_CHAIN) {
-    tname = "NXDOMAIN"; /* unused for a chain */
+  if (kind == RECORD_NXDOMAIN || kind == RECORD_CHAIN || kind == RECORD_FLUSH) {
+    tname = "NXDOMAIN"; /* unused for a chain or a flush */
   } else {
     mnemonic = ldns_rr_type2str((ldns_rr_type)type);
     if (mnemonic) tname = mnemonic;
     else snprintf(tbuf, sizeof tbuf, "TYPE%u", type);
   }
-  int n = kind == RECORD_CHAIN ? snprintf(out, cap, "%s:v2:chain:%s", prefix, name)
-                                : snprintf(out, cap, "%s:v2:rr:%s:%s", prefix, name, tname);
+  int n = kind == RECORD_CHAIN   ? snprintf(out, cap, "%s:v2:chain:%s", prefix, name)
+          : kind == RECORD_FLUSH ? snprintf(out, cap, "%s:v2:flush:%s", prefix, name)
+                                 : snprintf(out, cap, "%s:v2:rr:%s:%s", prefix, name, tname);
   free(mnemonic);
   return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
@@ -116,7 +117,7 @@ enum record_error record_decode(const uint8_t *value, size_t len, const char *ke
     return RECORD_GARBAGE;
   uint8_t kind = value[3], rank = value[4], flags = value[5];
   /* State 3 would be bogus, which nobody stores: not a value of ours. */
-  if (kind < RECORD_RRSET || kind > RECORD_CHAIN || rank < 1 || rank > 3 || (flags & ~7u) ||
+  if (kind < RECORD_RRSET || kind > RECORD_FLUSH || rank < 1 || rank > 3 || (flags & ~7u) ||
       (flags >> 1 & 3) == 3)
     return RECORD_GARBAGE;
   size_t plen = get_u32(value + 18);
@@ -193,6 +194,8 @@ static bool nsec_or_its_sig(const ldns_rr *rr) {
  * NSEC/NSEC3 records inside that zone. */
 enum record_error record_check_payload(const struct cache_record *rec, size_t max_names) {
   if (rec->kind == RECORD_CHAIN) return check_chain(rec, max_names);
+  if (rec->kind == RECORD_FLUSH)
+    return rec->payload_len == 1 && rec->payload[0] <= 1 ? RECORD_OK : RECORD_GARBAGE;
   size_t pos = 0, count = 0, main = 0;
   bool extras = false;
   enum record_error err = RECORD_OK;

@@ -45,6 +45,9 @@ enum record_kind {
   RECORD_NODATA = 2,   /* the name exists, not with this type; payload: SOA */
   RECORD_NXDOMAIN = 3, /* the name does not exist (type 0); payload: SOA */
   RECORD_CHAIN = 4,    /* the names a CNAME chain from owner passes through */
+  RECORD_FLUSH = 5,    /* an operator flushed owner (payload: one byte, 1 when
+                          every name below went too) at expiry - ttl; an
+                          entry of the fleet's flush log, never a cache key */
 };
 
 #define RECORD_VERSION 2
@@ -108,6 +111,11 @@ enum record_error {
  * or 0 if it does not fit in cap. */
 size_t record_key(const char *prefix, const uint8_t *owner, size_t owner_len, uint16_t type,
                   enum record_kind kind, char *out, size_t cap);
+
+/* The fleet's flush log: a Redis stream of RECORD_FLUSH values, each
+ * stored with the key record_key gives it ("<prefix>:v2:flush:<name>"),
+ * which its MAC covers. */
+#define RECORD_FLUSH_LOG_FMT "%s:v2:flushes"
 
 /* Encode rec as a value stored under key. Returns malloc'd bytes (free()),
  * or NULL. */

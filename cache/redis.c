@@ -88,7 +88,19 @@ struct redis_tier {
   struct redis_stats stats;
   int open_handles;
   bool closing;
+  /* The fleet's flush log: polled every second from the primary, each
+   * flush noted in the memory tier's markers (cache_note_flush). */
+  uv_timer_t log_timer;
+  char log_key[200];
+  char log_last_id[64]; /* the last entry read ("0": none yet) */
+  bool log_polling;     /* an XREAD is out */
 };
+
+/* How long an entry of the flush log vouches for its flush: longer than any
+ * data it could concern lives (max-ttl is at most a week... or as set). */
+#define FLUSH_LOG_LIFE (7 * 86400)
+#define FLUSH_LOG_MAXLEN 10000 /* entries the stream keeps, about */
+#define FLUSH_LOG_POLL_MS 1000
 
 static void conn_start(struct redis_conn *c);
 static void conn_failed(struct redis_conn *c, const char *why);
@@ -570,6 +582,14 @@ static bool take_value(struct redis_tier *t, const struct lookup_key *k, const c
   /* Only answers are shared: anything else under our keys is not ours. */
   if (e == RECORD_OK && (!kind_ok || rec.rank != CACHE_RANK_ANSWER)) e = RECORD_GARBAGE;
   if (e == RECORD_OK) e = record_check_payload(&rec, t->max_chain_names);
+  /* Written at expiry - ttl: if its name was flushed since, it is a copy
+   * put back (or not yet deleted), never to be used again. */
+  if (e == RECORD_OK && cache_flushed_since(t->mem, rec.owner, rec.owner_len,
+                                            rec.expiry - (int64_t)rec.ttl)) {
+    t->stats.flushed++;
+    log_debug("redis: ignoring %.*s: written before a flush of its name", (int)k->klen, k->key);
+    return false;
+  }
   if (e != RECORD_OK) {
     if (e == RECORD_BAD_MAC) t->stats.bad_mac++;
     else if (e != RECORD_EXPIRED) t->stats.bad_value++;
@@ -767,6 +787,102 @@ static void conn_init(struct redis_tier *t, struct redis_conn *c, const char *ro
   t->open_handles += 2;
 }
 
+/* ---- the fleet's flush log ---------------------------------------------------------------- */
+
+/* One entry: fields k (the key its MAC covers) and v (a RECORD_FLUSH
+ * value). A valid one becomes a marker in the memory tier. */
+static void take_flush_entry(struct redis_tier *t, const redisReply *fields, int64_t now) {
+  const char *k = NULL, *v = NULL;
+  size_t klen = 0, vlen = 0;
+  for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+    const redisReply *f = fields->element[i], *val = fields->element[i + 1];
+    if (f->type != REDIS_REPLY_STRING || val->type != REDIS_REPLY_STRING || f->len != 1) continue;
+    if (f->str[0] == 'k') k = val->str, klen = val->len;
+    if (f->str[0] == 'v') v = val->str, vlen = val->len;
+  }
+  char head[160];
+  int hlen = snprintf(head, sizeof head, "%s:v2:flush:", t->cfg->prefix);
+  if (!k || !v || hlen <= 0 || klen <= (size_t)hlen || klen > 1100 ||
+      memcmp(k, head, (size_t)hlen)) {
+    t->stats.bad_value++;
+    return;
+  }
+  struct cache_record rec = {0};
+  enum record_error e = record_decode((const uint8_t *)v, vlen, k, klen, &t->cfg->secret, now,
+                                      &rec);
+  if (e == RECORD_OK && rec.kind != RECORD_FLUSH) e = RECORD_GARBAGE;
+  if (e == RECORD_OK) e = record_check_payload(&rec, 0);
+  char text[1100];
+  memcpy(text, k + hlen, klen - (size_t)hlen);
+  text[klen - (size_t)hlen] = 0;
+  ldns_rdf *name = e == RECORD_OK ? ldns_dname_new_frm_str(text) : NULL;
+  uint8_t wire[256];
+  size_t wlen = name ? name_key(name, wire) : 0;
+  ldns_rdf_deep_free(name);
+  if (e != RECORD_OK || !wlen) {
+    if (e == RECORD_BAD_MAC) t->stats.bad_mac++;
+    else if (e != RECORD_EXPIRED) t->stats.bad_value++;
+    return;
+  }
+  cache_note_flush(t->mem, wire, wlen, rec.payload[0] == 1, rec.expiry - (int64_t)rec.ttl, now);
+}
+
+static void on_log_reply(redisAsyncContext *ac, void *r, void *priv) {
+  (void)ac;
+  struct redis_tier *t = priv;
+  redisReply *reply = r;
+  t->log_polling = false;
+  if (!reply || reply->type != REDIS_REPLY_ARRAY) return; /* nil: nothing new */
+  int64_t now = util_now_sec();
+  for (size_t s = 0; s < reply->elements; s++) {
+    const redisReply *stream = reply->element[s];
+    if (stream->type != REDIS_REPLY_ARRAY || stream->elements != 2 ||
+        stream->element[1]->type != REDIS_REPLY_ARRAY)
+      continue;
+    const redisReply *entries = stream->element[1];
+    for (size_t i = 0; i < entries->elements; i++) {
+      const redisReply *en = entries->element[i];
+      if (en->type != REDIS_REPLY_ARRAY || en->elements != 2 ||
+          en->element[0]->type != REDIS_REPLY_STRING ||
+          en->element[1]->type != REDIS_REPLY_ARRAY || en->element[0]->len >= sizeof t->log_last_id)
+        continue;
+      memcpy(t->log_last_id, en->element[0]->str, en->element[0]->len);
+      t->log_last_id[en->element[0]->len] = 0;
+      take_flush_entry(t, en->element[1], now);
+    }
+  }
+}
+
+/* Every second: what the fleet flushed since the last entry read. */
+static void on_log_timer(uv_timer_t *timer) {
+  struct redis_conn *c = timer->data; /* the primary: closing the timer needs a conn */
+  struct redis_tier *t = c->t;
+  if (t->closing || t->log_polling || c->state != CS_READY || !c->ac) return;
+  if (redisAsyncCommand(c->ac, on_log_reply, t, "XREAD COUNT 1000 STREAMS %s %s", t->log_key,
+                        t->log_last_id) == REDIS_OK)
+    t->log_polling = true;
+}
+
+/* A flush made here: noted in memory at once (before any copy can be put
+ * back), and told to the fleet through the log. */
+static void log_flush(struct redis_tier *t, const uint8_t *owner, size_t olen, bool below) {
+  int64_t now = util_now_sec();
+  cache_note_flush(t->mem, owner, olen, below, now, now);
+  char key[RECORD_KEY_MAX];
+  size_t klen = record_key(t->cfg->prefix, owner, olen, 0, RECORD_FLUSH, key, sizeof key);
+  uint8_t scope = below;
+  struct cache_record rec = {.owner = owner, .owner_len = olen, .kind = RECORD_FLUSH,
+                             .rank = 3, .expiry = now + FLUSH_LOG_LIFE, .ttl = FLUSH_LOG_LIFE,
+                             .payload = &scope, .payload_len = 1};
+  size_t vlen = 0;
+  uint8_t *v = klen ? record_encode(&rec, key, klen, &t->cfg->secret, &vlen) : NULL;
+  struct redis_conn *c = &t->primary;
+  if (v && c->state == CS_READY && c->ac)
+    redisAsyncCommand(c->ac, NULL, NULL, "XADD %s MAXLEN ~ %d * k %b v %b", t->log_key,
+                      FLUSH_LOG_MAXLEN, key, klen, v, vlen);
+  free(v);
+}
+
 redis_tier_t *redis_tier_new(uv_loop_t *loop, const struct redis_config *cfg, cache_t *mem,
                              size_t max_chain_names) {
   struct redis_tier *t = calloc(1, sizeof *t);
@@ -784,6 +900,12 @@ redis_tier_t *redis_tier_new(uv_loop_t *loop, const struct redis_config *cfg, ca
     conn_init(t, c, "replica");
     t->nreplicas++;
   }
+  snprintf(t->log_key, sizeof t->log_key, RECORD_FLUSH_LOG_FMT, cfg->prefix);
+  strcpy(t->log_last_id, "0");
+  uv_timer_init(loop, &t->log_timer);
+  t->log_timer.data = &t->primary;
+  t->open_handles++;
+  uv_timer_start(&t->log_timer, on_log_timer, FLUSH_LOG_POLL_MS / 10, FLUSH_LOG_POLL_MS);
   conn_start(&t->primary);
   for (size_t i = 0; i < t->nreplicas; i++) conn_start(&t->replicas[i]);
   return t;
@@ -809,6 +931,8 @@ static void conn_close(struct redis_conn *c) {
 void redis_tier_close(redis_tier_t *t) {
   if (!t) return;
   t->closing = true;
+  uv_timer_stop(&t->log_timer);
+  uv_close((uv_handle_t *)&t->log_timer, on_timer_closed);
   size_t n = t->nreplicas;
   conn_close(&t->primary);
   for (size_t i = 0; i < n; i++) conn_close(&t->replicas[i]);
@@ -919,6 +1043,7 @@ void redis_tier_flush(redis_tier_t *t, const ldns_rdf *name, bool below, redis_f
   glob_escape(op->name, esc_name, sizeof esc_name);
   snprintf(op->match, sizeof op->match, below ? "%s:v2:*%s*" : "%s:v2:*:%s*", esc_prefix,
            esc_name);
+  log_flush(t, key, klen, below); /* before the keys go: no copy put back meanwhile counts */
   flush_step(op);
 }
 

@@ -75,6 +75,8 @@ struct redis_stats {
   uint64_t errors;         /* error replies and lost connections */
   uint64_t bad_mac;        /* values rejected by the HMAC check */
   uint64_t bad_value;      /* garbage, truncated or misplaced values */
+  uint64_t flushed;        /* values written before a flush of their name
+                              (put back, or not yet deleted): refused */
   uint64_t writes;         /* SETs sent */
   uint64_t writes_dropped; /* writes not sent: down, breaker open, queue full */
   uint64_t breaker_opens;

@@ -293,6 +293,7 @@ static void redis(struct jbuf *b, const struct expo_input *in) {
          "Values ignored: without a valid HMAC, or garbage, truncated or misplaced.");
   sample(b, "redis_rejected_values_total", "reason=\"bad_mac\"", r->bad_mac);
   sample(b, "redis_rejected_values_total", "reason=\"bad_value\"", r->bad_value);
+  sample(b, "redis_rejected_values_total", "reason=\"flushed\"", r->flushed);
   single(b, "redis_writes_total", "counter", "Entries written to the shared tier.", r->writes);
   single(b, "redis_writes_dropped_total", "counter",
          "Writes not sent: the tier was down, the breaker open or the queue full.",

@@ -104,12 +104,13 @@ void stats_add(struct stats *sum, const struct stats *part) {
 
 static void log_redis(const struct redis_stats *r) {
   log_info("stats: redis lookups=%llu lookup_hits=%llu keys_found=%llu skipped=%llu "
-           "timeouts=%llu errors=%llu bad_mac=%llu bad_value=%llu writes=%llu "
+           "timeouts=%llu errors=%llu bad_mac=%llu bad_value=%llu flushed=%llu writes=%llu "
            "writes_dropped=%llu breaker_opens=%llu connects=%llu",
            (unsigned long long)r->lookups, (unsigned long long)r->lookup_hits,
            (unsigned long long)r->keys_found, (unsigned long long)r->skipped,
            (unsigned long long)r->timeouts, (unsigned long long)r->errors,
            (unsigned long long)r->bad_mac, (unsigned long long)r->bad_value,
+           (unsigned long long)r->flushed,
            (unsigned long long)r->writes, (unsigned long long)r->writes_dropped,
            (unsigned long long)r->breaker_opens, (unsigned long long)r->connects);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """What someone who can write to the shared Redis can and cannot do to
-DNSSEC state (issue 17, item 1).
+DNSSEC state (issue 17, item 1), and to a flush (item 2).
 
 Without a secret, a value's claimed state means nothing: chaindns judges
 every value again before it answers a validating query, so a value planted
@@ -8,7 +8,10 @@ as "secure" never gets AD, one under a signed zone without its RRSIG is
 not answered (the authorities are asked), and a value claiming "bogus" is
 refused as garbage. Data an honest instance shared still saves the
 network round trips: it validates here with keys the shared tier hands
-over too. With a secret, values without the HMAC are ignored.
+over too. With a secret, values without the HMAC are ignored; and a value
+captured before an operator's flush and written back after it is refused
+by every instance (the fleet's flush log in Redis says when the name was
+flushed; the value's HMAC vouches for when it was written).
 
 The tree: a private root (unsigned), com. and net. unsigned, example.com.
 signed and anchored (an island of trust); a real redis-server on
@@ -19,6 +22,7 @@ import hmac
 import io
 import os
 import struct
+import subprocess
 import sys
 import time
 
@@ -27,7 +31,8 @@ import dns.rrset
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import IntegrationTest, answers, main, wait_for  # noqa: E402
+from harness import (IntegrationTest, answers, main, resolver_bin,  # noqa: E402
+                     wait_for)
 
 BASE = 46
 SECRET = b"fleet-secret-0123456789abcdef"
@@ -147,6 +152,48 @@ class RedisTrust(IntegrationTest):
         self.assertEqual([a[2] for a in answers(m)], ["192.0.2.9"])
         self.assertFalse(self.ad(m))
         self.assertEqual(r.stats()["redis.bad_mac"], 1)
+
+    def ctl(self, res, *args):
+        metrics = res.metrics_url[len("http://"):]
+        return subprocess.run([resolver_bin(), "ctl", "--metrics", metrics] + list(args),
+                              capture_output=True, text=True, timeout=20)
+
+    def test_a_value_put_back_after_a_flush_is_refused(self):
+        secret = ["--redis-secret", SECRET.decode()]
+        a = self.instance(8, "f1", *secret, metrics=True)
+        m = a.udp("www.example.net", "A")
+        self.assertEqual([x[2] for x in answers(m)], ["192.0.2.9"])
+        c = self.redis.client()
+        key = "f1:v2:rr:www.example.net.:A"
+        self.assertTrue(wait_for(lambda: c.exists(key), 3))
+        captured = c.get(key)
+        time.sleep(1.1)  # a value says when it was written to the second
+        out = self.ctl(a, "flush", "www.example.net")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertFalse(c.exists(key))
+        c.set(key, captured, ex=300)  # the replay
+        # Another instance, started after the flush: it reads the flush log.
+        b = self.instance(9, "f1", *secret)
+        time.sleep(0.3)
+        before = b.upstream_queries()
+        m = b.udp("www.example.net", "A")
+        self.assertEqual([x[2] for x in answers(m)], ["192.0.2.9"])
+        self.assertGreater(b.upstream_queries() - before, 0, "the replayed value answered")
+        self.assertGreaterEqual(b.stats()["redis.flushed"], 1)
+        # The instance that flushed refuses it too.
+        c.set(key, captured, ex=300)
+        before = a.upstream_queries()
+        a.udp("www.example.net", "A")
+        self.assertGreater(a.upstream_queries() - before, 0)
+        # What is learned again after the flush is shared again.
+        c.delete(key)
+        d, e = self.instance(10, "f1", *secret), self.instance(11, "f1", *secret)
+        d.udp("www.example.net", "A")
+        self.assertTrue(wait_for(lambda: c.exists(key), 3))
+        before = e.upstream_queries()
+        m = e.udp("www.example.net", "A")
+        self.assertEqual([x[2] for x in answers(m)], ["192.0.2.9"])
+        self.assertEqual(e.upstream_queries() - before, 0)
 
 
 if __name__ == "__main__":

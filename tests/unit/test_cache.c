@@ -3,6 +3,8 @@
 #include "unit_helpers.h"
 
 #include "cache/cache.h"
+#include "resolver/name.h"
+#include "resolver/util.h"
 
 #define NOW 1700000000LL
 
@@ -383,6 +385,56 @@ static void test_child_ns_never_outlives_the_delegation(void **state) {
   cache_free(c);
 }
 
+/* Flush markers: data written before a flush of its name (or of a zone
+ * above it) is refused when it comes back from the shared tier; data
+ * written in the flush's second or later is not; markers end once no data
+ * could still live (max-ttl, max-negative-ttl, and a minute). */
+static void test_flush_markers(void **state) {
+  (void)state;
+  cache_t *c = mk(1u << 20, 0, 300, 60);
+  uint8_t www[256], zone[256], other[256];
+  ldns_rdf *n = dn("www.example.com.");
+  size_t wlen = name_key(n, www);
+  ldns_rdf_deep_free(n);
+  n = dn("example.com.");
+  size_t zlen = name_key(n, zone);
+  ldns_rdf_deep_free(n);
+  n = dn("www.example.org.");
+  size_t olen = name_key(n, other);
+  ldns_rdf_deep_free(n);
+  assert_false(cache_flushed_since(c, www, wlen, NOW - 10));
+  cache_note_flush(c, www, wlen, false, NOW, NOW);
+  assert_true(cache_flushed_since(c, www, wlen, NOW - 1));
+  assert_false(cache_flushed_since(c, www, wlen, NOW));     /* the same second: taken */
+  assert_false(cache_flushed_since(c, zone, zlen, NOW - 1)); /* not below: the apex stays */
+  /* A zone flush covers every name under it, not beside it. */
+  cache_note_flush(c, zone, zlen, true, NOW + 5, NOW + 5);
+  assert_true(cache_flushed_since(c, zone, zlen, NOW + 4));
+  assert_true(cache_flushed_since(c, www, wlen, NOW + 4));
+  assert_false(cache_flushed_since(c, other, olen, NOW - 100));
+  /* Markers go when no data could outlive them (300 + 60 s here). */
+  cache_note_flush(c, other, olen, false, NOW + 400, NOW + 400);
+  assert_false(cache_flushed_since(c, www, wlen, NOW - 1));
+  assert_true(cache_flushed_since(c, other, olen, NOW + 399));
+  /* The table is bounded: the oldest marker goes first. */
+  for (int i = 0; i < CACHE_FLUSH_MARKERS + 10; i++) {
+    char text[64];
+    snprintf(text, sizeof text, "n%d.example.net.", i);
+    uint8_t w[256];
+    ldns_rdf *x = dn(text);
+    size_t xl = name_key(x, w);
+    ldns_rdf_deep_free(x);
+    cache_note_flush(c, w, xl, false, NOW + 401 + i, NOW + 401);
+  }
+  assert_false(cache_flushed_since(c, other, olen, NOW + 399)); /* the oldest went */
+  /* cache_flush notes its own. */
+  ldns_rdf *org = dn("example.org.");
+  cache_flush(c, org, true);
+  ldns_rdf_deep_free(org);
+  assert_true(cache_flushed_since(c, other, olen, util_now_sec() - 1));
+  cache_free(c);
+}
+
 static void test_byte_bound_and_lru(void **state) {
   (void)state;
   const size_t budget = 64 * 1024;
@@ -679,6 +731,7 @@ int main(void) {
       cmocka_unit_test(test_rank_glue_does_not_replace_answer),
       cmocka_unit_test(test_rank_answer_replaces_glue),
       cmocka_unit_test(test_child_ns_never_outlives_the_delegation),
+      cmocka_unit_test(test_flush_markers),
       cmocka_unit_test(test_byte_bound_and_lru),
       cmocka_unit_test(test_tables_grow_with_entries),
       cmocka_unit_test(test_too_big_rrset_rejected),

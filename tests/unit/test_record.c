@@ -181,7 +181,7 @@ static void test_garbage(void **state) {
                    RECORD_GARBAGE);
   free(longer);
   static const struct { size_t off; uint8_t val; } bad[] = {
-      {0, 'X'}, {2, 1}, {2, 3}, {3, 0}, {3, 5}, {4, 0}, {4, 255}, {5, 8}, {18, 0xff}};
+      {0, 'X'}, {2, 1}, {2, 3}, {3, 0}, {3, 6}, {4, 0}, {4, 255}, {5, 8}, {18, 0xff}};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     uint8_t saved = v[bad[i].off];
     v[bad[i].off] = bad[i].val;
