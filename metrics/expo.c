@@ -90,6 +90,9 @@ static void queries(struct jbuf *b, const struct stats *s) {
          s->truncated);
   single(b, "tcp_connections_refused_total", "counter",
          "TCP connections closed at once: over the connection limit.", s->tcp_refused);
+  single(b, "acl_refused_connections_total", "counter",
+         "TCP connections closed at accept: the client is outside the access list.",
+         s->tcp_acl_refused);
   single(b, "stale_answers_total", "counter",
          "Answers served stale (RFC 8767, EDE 3) because resolution failed.", s->stale_answers);
   family(b, "limited_total", "counter",

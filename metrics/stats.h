@@ -66,6 +66,7 @@ struct stats {
   uint64_t refused_acl;
   uint64_t truncated;          /* UDP answers sent with TC=1 */
   uint64_t tcp_refused;        /* connections over the limit */
+  uint64_t tcp_acl_refused;    /* connections closed at accept: outside the access list */
   uint64_t limited[SL_N];      /* queries or connections shed, by limit */
   uint64_t send_dropped;       /* UDP replies the socket would not take */
   uint64_t requests, joined;   /* resolutions started; clients that joined one */

@@ -447,13 +447,20 @@ static void on_connection(uv_stream_t *server, int status) {
     conn_close(c);
     return;
   }
+  int plen = sizeof c->peer;
+  uv_tcp_getpeername(&c->handle, (struct sockaddr *)&c->peer, &plen);
+  /* Before it can hold a slot: clients outside the list never get one
+   * (an unknown peer, family 0, is outside too). */
+  if (!acl_allows(&w->cfg->acl, (struct sockaddr *)&c->peer)) {
+    w->stats.tcp_acl_refused++;
+    conn_close(c);
+    return;
+  }
   if (w->tcp_conns > w->cfg->tcp_max_connections) {
     w->stats.tcp_refused++;
     conn_close(c);
     return;
   }
-  int plen = sizeof c->peer;
-  uv_tcp_getpeername(&c->handle, (struct sockaddr *)&c->peer, &plen);
   uint32_t same = 0;
   for (struct tcp_conn *o = w->conns; o; o = o->next)
     if (!o->closing && util_addr_same_host((struct sockaddr *)&o->peer,
