@@ -16,6 +16,10 @@
 #                                cached), chaindns beside Unbound, both
 #                                validating from one signed hierarchy
 #                                (dnssec.py; needs root too)
+#   bench/run.sh tcpbacklog [ARGS]
+#                                resident memory while TCP clients that never
+#                                read pipeline queries for a 60 KB answer
+#                                (tcp_backlog.py; --compare OLD_BINARY)
 #   bench/run.sh soak [SECONDS] [RATE]
 #                                the soak test for longer (default 180 s at
 #                                5000 q/s): RSS and descriptors over time
@@ -33,6 +37,7 @@ case "$suite" in
   instr) exec /usr/bin/python3 bench/instrumentation.py --binary "$bin" "$@" ;;
   resolution) exec /usr/bin/python3 bench/resolution.py --binary "$bin" "$@" ;;
   dnssec) exec /usr/bin/python3 bench/dnssec.py --binary "$bin" "$@" ;;
+  tcpbacklog) exec /usr/bin/python3 bench/tcp_backlog.py --binary "$bin" "$@" ;;
   soak)
     CHAINDNS_BIN="$bin" CHAINDNS_SOAK_SECONDS="${1:-180}" CHAINDNS_SOAK_RATE="${2:-5000}" \
       exec /usr/bin/python3 tests/integration/test_soak.py ;;
@@ -45,6 +50,9 @@ case "$suite" in
     echo
     /usr/bin/python3 bench/resolution.py --binary "$bin"
     echo
-    /usr/bin/python3 bench/dnssec.py --binary "$bin" ;;
-  *) echo "usage: $0 [perf|shared|instr|resolution|dnssec|soak|all] [args]" >&2; exit 2 ;;
+    /usr/bin/python3 bench/dnssec.py --binary "$bin"
+    echo
+    /usr/bin/python3 bench/tcp_backlog.py --binary "$bin" ;;
+  *) echo "usage: $0 [perf|shared|instr|resolution|dnssec|tcpbacklog|soak|all] [args]" >&2
+     exit 2 ;;
 esac

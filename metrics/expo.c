@@ -90,12 +90,25 @@ static void queries(struct jbuf *b, const struct stats *s) {
          s->truncated);
   single(b, "tcp_connections_refused_total", "counter",
          "TCP connections closed at once: over the connection limit.", s->tcp_refused);
+  single(b, "acl_refused_connections_total", "counter",
+         "TCP connections closed at accept: the client is outside the access list.",
+         s->tcp_acl_refused);
+  single(b, "tcp_backlog_bytes", "gauge",
+         "Bytes of replies queued to TCP clients that have not taken them yet.",
+         s->tcp_backlog_bytes);
+  single(b, "tcp_backlog_peak_bytes", "gauge",
+         "The most tcp_backlog_bytes has been, per worker, summed over the workers.",
+         s->tcp_backlog_peak);
+  single(b, "tcp_backlog_pauses_total", "counter",
+         "TCP connections that stopped being read because replies piled up: 256 KiB "
+         "queued to the connection, or the worker's queue near tcp-max-backlog.",
+         s->tcp_backlog_pauses);
   single(b, "stale_answers_total", "counter",
          "Answers served stale (RFC 8767, EDE 3) because resolution failed.", s->stale_answers);
   family(b, "limited_total", "counter",
          "Load shed by a limit: requests refused (max-requests), upstream queries not sent "
-         "(max-upstream-in-flight), TCP connections closed (per client, slow), UDP queries "
-         "dropped or answered TC=1 (ratelimit).");
+         "(max-upstream-in-flight), TCP connections closed (per client, slow, replies over "
+         "tcp-max-backlog), UDP queries dropped or answered TC=1 (ratelimit).");
   for (int l = 0; l < SL_N; l++) {
     snprintf(labels, sizeof labels, "limit=\"%s\"", stats_limit_name((enum stats_limit)l));
     sample(b, "limited_total", labels, s->limited[l]);

@@ -63,8 +63,9 @@ const char *stats_purpose_name(enum stats_purpose p) {
 }
 
 const char *stats_limit_name(enum stats_limit l) {
-  static const char *names[SL_N] = {"requests",     "upstream",       "tcp_per_client",
-                                    "tcp_slow",     "ratelimit_drop", "ratelimit_slip"};
+  static const char *names[SL_N] = {"requests",       "upstream",       "tcp_per_client",
+                                    "tcp_slow",       "ratelimit_drop", "ratelimit_slip",
+                                    "tcp_backlog"};
   return names[l];
 }
 

@@ -49,6 +49,7 @@ enum stats_limit {
   SL_TCP_SLOW,       /* tcp-read-timeout: connection closed */
   SL_RATELIMIT_DROP, /* ratelimit: dropped */
   SL_RATELIMIT_SLIP, /* ratelimit: answered TC=1 */
+  SL_TCP_BACKLOG,    /* tcp-max-backlog: a reply would exceed it, connection closed */
   SL_N
 };
 
@@ -66,6 +67,10 @@ struct stats {
   uint64_t refused_acl;
   uint64_t truncated;          /* UDP answers sent with TC=1 */
   uint64_t tcp_refused;        /* connections over the limit */
+  uint64_t tcp_acl_refused;    /* connections closed at accept: outside the access list */
+  uint64_t tcp_backlog_pauses; /* connections that stopped being read: replies piled up */
+  uint64_t tcp_backlog_bytes;  /* gauge: replies queued to TCP clients, not yet sent */
+  uint64_t tcp_backlog_peak;   /* gauge: the most tcp_backlog_bytes has been */
   uint64_t limited[SL_N];      /* queries or connections shed, by limit */
   uint64_t send_dropped;       /* UDP replies the socket would not take */
   uint64_t requests, joined;   /* resolutions started; clients that joined one */

@@ -41,6 +41,7 @@ void config_defaults(struct config *cfg) {
   cfg->tcp_max_connections = 256;
   cfg->tcp_max_per_client = 32;
   cfg->tcp_read_timeout_ms = 3000;
+  cfg->tcp_max_backlog = 16u << 20;
   cfg->max_requests = 1024;
   cfg->max_upstream_in_flight = 2048;
   cfg->ratelimit = 0;
@@ -273,6 +274,10 @@ static const char *set_key(struct config *cfg, struct setctx *sc, const char *ke
   } else if (!strcmp(key, "tcp-read-timeout")) {
     if (parse_uint(v, 100, 60000, &u)) return "expected milliseconds from 100 to 60000";
     cfg->tcp_read_timeout_ms = (uint32_t)u;
+  } else if (!strcmp(key, "tcp-max-backlog")) {
+    /* At least one reply of the largest size, so the limit can be met. */
+    if (util_parse_size(v, &cfg->tcp_max_backlog) || cfg->tcp_max_backlog < 65536)
+      return "expected a size of at least 64k (e.g. 16m)";
   } else if (!strcmp(key, "max-requests")) {
     if (parse_uint(v, 1, 1000000, &u)) return "expected a number from 1 to 1000000";
     cfg->max_requests = (uint32_t)u;
@@ -380,6 +385,7 @@ static const struct key_def keys[] = {
     {"request-timeout", false, NULL}, {"max-upstream-queries", false, NULL},
     {"tcp-idle-timeout", false, NULL}, {"tcp-max-connections", false, NULL},
     {"tcp-max-connections-per-client", false, NULL}, {"tcp-read-timeout", false, NULL},
+    {"tcp-max-backlog", false, NULL},
     {"max-requests", false, NULL}, {"max-upstream-in-flight", false, NULL},
     {"ratelimit", false, NULL}, {"ratelimit-slip", false, NULL},
     {"serve-stale", false, NULL}, {"stale-answer-ttl", false, NULL},
@@ -645,6 +651,9 @@ void config_usage(FILE *out) {
           "  --tcp-max-connections-per-client N from one address (default 32)\n"
           "  --tcp-idle-timeout MS    (default 10000), --tcp-read-timeout MS: a query's\n"
           "                           bytes must arrive within it (default 3000)\n"
+          "  --tcp-max-backlog SIZE   replies queued for clients that do not read them,\n"
+          "                           all connections together (default 16m); one\n"
+          "                           connection stops being read at 256k\n"
           "  --ratelimit QPS          UDP queries per second per client, 0 = off (default 0)\n"
           "  --ratelimit-slip N       every N-th limited query gets TC=1 (default 2)\n"
           "  --metrics ADDR:PORT      serve /metrics, /chains and /trace over HTTP (off by\n"
@@ -772,6 +781,7 @@ struct config *config_reload(const struct config *running, const struct config *
   c->tcp_read_timeout_ms = next->tcp_read_timeout_ms;
   c->tcp_max_connections = next->tcp_max_connections;
   c->tcp_max_per_client = next->tcp_max_per_client;
+  c->tcp_max_backlog = next->tcp_max_backlog;
   c->max_requests = next->max_requests;
   c->max_upstream_in_flight = next->max_upstream_in_flight;
   c->ratelimit = next->ratelimit;

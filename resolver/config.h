@@ -51,6 +51,7 @@ struct config {
   uint32_t tcp_max_connections; /* per worker */
   uint32_t tcp_max_per_client;  /* per worker and client address */
   uint32_t tcp_read_timeout_ms; /* a query's bytes must all arrive within it */
+  size_t tcp_max_backlog;       /* bytes of replies queued to TCP clients, per worker */
   uint32_t max_requests;        /* resolutions under way, per worker */
   uint32_t max_upstream_in_flight; /* queries to authorities, per worker */
   uint32_t ratelimit;           /* UDP queries per second per client; 0: off */

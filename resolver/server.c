@@ -20,20 +20,39 @@
 
 #define TCP_MAX_INFLIGHT 64 /* queries outstanding on one connection */
 #define TCP_MAX_MSG 65535
-#define TCP_MAX_BACKLOG (256 * 1024) /* replies queued to a client that does not read */
+#define TCP_MAX_FRAME (TCP_MAX_MSG + 2)
+/* Replies queued to one client before its connection stops being read. */
+#define TCP_CONN_BACKLOG (256 * 1024)
 
+/*
+ * A client connection. Its queries are taken from buf while it may take
+ * more (conn_may_take): fewer than TCP_MAX_INFLIGHT under way and its
+ * replies not piling up. Whatever frees it up (a query finishing, the
+ * client reading replies) calls conn_update, which reads again or, when
+ * complete queries already wait in buf, lists the connection on
+ * worker->tcp_ready to take them on the loop's next turn: never from
+ * inside a resolution's callback.
+ */
 struct tcp_conn {
   struct tcp_conn *next, *prev; /* worker->conns */
+  struct tcp_conn *ready_next;  /* worker->tcp_ready, while ready */
   struct worker *w;
   uv_tcp_t handle;
   uv_timer_t idle;
+  uv_shutdown_t shut;           /* ours, after the client's EOF */
   struct sockaddr_storage peer;
-  uint8_t *buf;
+  uint8_t *buf;                 /* received bytes not yet taken as queries */
   size_t len, cap;
+  size_t queued;   /* bytes of replies the socket has not taken, held by send_reqs */
   unsigned inflight;
-  unsigned refs;   /* the handle + one per query in flight */
+  unsigned refs;   /* the handles, one per query in flight, per queued reply, ready */
   uint64_t partial_since_ms; /* when the incomplete message began arriving; 0: none */
   bool closing, reading;
+  bool eof;        /* the client shut down its side: answer what it sent, then close */
+  bool shutting;   /* our shutdown is under way */
+  bool ready;      /* on worker->tcp_ready */
+  bool processing; /* conn_process is running: it goes on by itself */
+  bool paused;     /* stopped for its backlog (counted once per stop) */
 };
 
 /* One client query waiting for its resolution. */
@@ -50,49 +69,90 @@ struct client {
   uint32_t local_gen;           /* the worker's local data when it arrived */
 };
 
+/* The part of a reply the socket did not take at once, until libuv has
+ * written it. */
 struct send_req {
-  uv_write_t tcp;
+  uv_write_t req;
   struct tcp_conn *conn;
-  uint8_t *wire;
+  size_t len;
+  uint8_t data[];
 };
 
 static void conn_unref(struct tcp_conn *c);
-static void conn_pause_resume(struct tcp_conn *c);
+static void conn_close(struct tcp_conn *c);
+static void conn_update(struct tcp_conn *c);
 static void on_idle(uv_timer_t *t);
 static void arm_timer(struct tcp_conn *c);
 
 /* ---- sending ------------------------------------------------------------- */
 
-static void tcp_written(uv_write_t *req, int status) {
-  struct send_req *s = req->data;
-  free(s->wire);
-  if (!s->conn->closing) conn_pause_resume(s->conn); /* the backlog shrank */
-  conn_unref(s->conn);
-  free(s);
+static void backlog_add(struct tcp_conn *c, size_t n) {
+  struct stats *st = &c->w->stats;
+  c->queued += n;
+  st->tcp_backlog_bytes += n;
+  if (st->tcp_backlog_bytes > st->tcp_backlog_peak) st->tcp_backlog_peak = st->tcp_backlog_bytes;
 }
 
+static void tcp_written(uv_write_t *req, int status) {
+  struct send_req *s = req->data;
+  struct tcp_conn *c = s->conn;
+  c->queued -= s->len;
+  c->w->stats.tcp_backlog_bytes -= s->len;
+  free(s);
+  if (!c->closing) {
+    if (status < 0) {
+      conn_close(c);
+    } else {
+      conn_update(c); /* the backlog shrank */
+      if (c->inflight == 0) arm_timer(c); /* the client reads: it is not idle */
+    }
+  }
+  conn_unref(c);
+}
+
+/* Send one reply with its length prefix. What the socket takes at once is
+ * not copied; the rest is queued, unless it would take the worker's queued
+ * replies past tcp-max-backlog: then the connection is closed instead (its
+ * client is not reading, and its other queued replies are freed with it). */
 static void send_tcp(struct tcp_conn *c, const uint8_t *wire, size_t len) {
-  if (c->closing || len > TCP_MAX_MSG) return;
-  struct send_req *s = calloc(1, sizeof *s);
-  uint8_t *framed = malloc(len + 2);
-  if (!s || !framed) {
-    free(s);
-    free(framed);
+  if (c->closing || c->shutting || len > TCP_MAX_MSG) return;
+  uint8_t prefix[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+  uv_buf_t b[2] = {uv_buf_init((char *)prefix, 2), uv_buf_init((char *)wire, (unsigned)len)};
+  int n = uv_try_write((uv_stream_t *)&c->handle, b, 2); /* EAGAIN while a queue waits */
+  if (n < 0 && n != UV_EAGAIN) {
+    conn_close(c);
     return;
   }
-  framed[0] = (uint8_t)(len >> 8);
-  framed[1] = (uint8_t)len;
-  memcpy(framed + 2, wire, len);
-  s->wire = framed;
-  s->conn = c;
-  s->tcp.data = s;
-  c->refs++;
-  uv_buf_t b = uv_buf_init((char *)framed, (unsigned)len + 2);
-  if (uv_write(&s->tcp, (uv_stream_t *)&c->handle, &b, 1, tcp_written)) {
-    free(framed);
-    free(s);
-    conn_unref(c);
+  size_t sent = n > 0 ? (size_t)n : 0, rest = len + 2 - sent;
+  if (!rest) return;
+  struct worker *w = c->w;
+  if (w->stats.tcp_backlog_bytes + rest > w->cfg->tcp_max_backlog) {
+    w->stats.limited[SL_TCP_BACKLOG]++;
+    conn_close(c);
+    return;
   }
+  struct send_req *s = malloc(sizeof *s + rest);
+  if (!s) { /* part of the frame may be out: the stream cannot go on */
+    conn_close(c);
+    return;
+  }
+  if (sent < 2) {
+    memcpy(s->data, prefix + sent, 2 - sent);
+    memcpy(s->data + 2 - sent, wire, len);
+  } else {
+    memcpy(s->data, wire + (sent - 2), rest);
+  }
+  s->conn = c;
+  s->len = rest;
+  s->req.data = s;
+  uv_buf_t q = uv_buf_init((char *)s->data, (unsigned)rest);
+  if (uv_write(&s->req, (uv_stream_t *)&c->handle, &q, 1, tcp_written)) {
+    free(s);
+    conn_close(c);
+    return;
+  }
+  c->refs++;
+  backlog_add(c, rest);
 }
 
 /* ---- replies --------------------------------------------------------------- */
@@ -152,7 +212,7 @@ static void client_free(struct client *cl) {
     struct tcp_conn *c = cl->conn;
     c->inflight--;
     if (!c->closing) {
-      conn_pause_resume(c);
+      conn_update(c); /* a slot is free */
       /* RFC 7766 §6.2.3: the idle timeout runs only while nothing is pending. */
       if (c->inflight == 0) arm_timer(c);
     }
@@ -308,6 +368,7 @@ static void conn_close(struct tcp_conn *c) {
   uv_timer_stop(&c->idle);
   c->refs++; /* released by the idle timer's close callback */
   uv_close((uv_handle_t *)&c->idle, conn_handle_closed);
+  /* Replies still queued are cancelled: tcp_written frees them. */
   uv_close((uv_handle_t *)&c->handle, conn_handle_closed);
 }
 
@@ -322,8 +383,8 @@ static void conn_unref(struct tcp_conn *c) {
   free(c);
 }
 
-
-/* Idle (nothing pending), or too slow to send a whole query. */
+/* Idle (nothing pending, no reply taken by the client), or too slow to
+ * send a whole query. */
 static void on_idle(uv_timer_t *t) {
   struct tcp_conn *c = t->data;
   if (c->partial_since_ms) {
@@ -336,6 +397,11 @@ static void on_idle(uv_timer_t *t) {
   } else if (c->inflight == 0) {
     conn_close(c);
   }
+}
+
+/* Is a whole query waiting at the start of the buffer? */
+static bool frame_ready(const struct tcp_conn *c) {
+  return c->len >= 2 && c->len - 2 >= ((size_t)c->buf[0] << 8 | c->buf[1]);
 }
 
 /* Does the buffer end in a message still arriving (rather than complete
@@ -361,7 +427,7 @@ static void arm_timer(struct tcp_conn *c) {
 
 static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   struct tcp_conn *c = h->data;
-  if (c->cap - c->len < 4096 && c->cap < TCP_MAX_MSG + 2 + 4096) {
+  if (c->cap - c->len < 4096 && c->cap < TCP_MAX_FRAME + 4096) {
     size_t ncap = c->cap ? c->cap * 2 : 4096;
     uint8_t *nb = realloc(c->buf, ncap);
     if (nb) {
@@ -370,24 +436,106 @@ static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
     }
   }
   buf->base = (char *)c->buf + c->len;
-  buf->len = c->cap - c->len;
+  buf->len = c->cap - c->len; /* 0 only if realloc failed: UV_ENOBUFS closes */
 }
 
 static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 
-static void conn_pause_resume(struct tcp_conn *c) {
-  if (c->closing) return;
-  bool want = c->inflight < TCP_MAX_INFLIGHT &&
-              uv_stream_get_write_queue_size((uv_stream_t *)&c->handle) < TCP_MAX_BACKLOG;
-  if (want && !c->reading) uv_read_start((uv_stream_t *)&c->handle, conn_alloc, conn_read);
-  else if (!want && c->reading) uv_read_stop((uv_stream_t *)&c->handle);
+/* Are the replies queued to c piling up: a quarter MiB of its own, or,
+ * once it has any, the worker's within one reply of tcp-max-backlog? A
+ * client that reads has none queued: the socket takes its replies. */
+static bool backlog_full(const struct tcp_conn *c) {
+  if (c->queued >= TCP_CONN_BACKLOG) return true;
+  return c->queued && c->w->stats.tcp_backlog_bytes + TCP_MAX_FRAME > c->w->cfg->tcp_max_backlog;
+}
+
+/* May c start another query? Checked before each one, so a run of
+ * queries answered at once (cache, local data) stops at the bound too. */
+static bool conn_may_take(const struct tcp_conn *c) {
+  return !c->closing && !c->shutting && !c->w->stopping && c->inflight < TCP_MAX_INFLIGHT &&
+         !backlog_full(c);
+}
+
+static void set_reading(struct tcp_conn *c, bool want) {
+  if (want == c->reading) return;
+  if (want && uv_read_start((uv_stream_t *)&c->handle, conn_alloc, conn_read)) {
+    conn_close(c);
+    return;
+  }
+  if (!want) uv_read_stop((uv_stream_t *)&c->handle);
   c->reading = want;
 }
 
-/* Answer every complete frame in the buffer. */
+static void conn_take(struct tcp_conn *c);
+
+static void on_ready(uv_timer_t *t) {
+  struct worker *w = t->data;
+  struct tcp_conn *list = w->tcp_ready;
+  w->tcp_ready = NULL;
+  while (list) {
+    struct tcp_conn *c = list;
+    list = c->ready_next;
+    c->ready = false;
+    conn_take(c);
+    conn_unref(c);
+  }
+}
+
+/* Take c's waiting queries on the loop's next turn. */
+static void conn_schedule(struct tcp_conn *c) {
+  struct worker *w = c->w;
+  if (c->ready) return;
+  c->ready = true;
+  c->refs++;
+  c->ready_next = w->tcp_ready;
+  w->tcp_ready = c;
+  if (!uv_is_active((uv_handle_t *)&w->tcp_ready_timer))
+    uv_timer_start(&w->tcp_ready_timer, on_ready, 0, 0);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status) {
+  struct tcp_conn *c = req->data;
+  conn_close(c);
+  conn_unref(c);
+}
+
+/* Everything the half-closed client sent is answered: close our side once
+ * the queued replies are written (uv_shutdown waits for them). */
+static void conn_finish(struct tcp_conn *c) {
+  if (c->shutting) return;
+  c->shutting = true;
+  c->shut.data = c;
+  if (uv_shutdown(&c->shut, (uv_stream_t *)&c->handle, on_shutdown)) {
+    conn_close(c);
+    return;
+  }
+  c->refs++;
+}
+
+/* After anything that changes what c may do (a query finished, replies
+ * written, bytes or EOF received): read while it may take queries and none
+ * waits; take waiting ones on the next turn; after the client's EOF, close
+ * once all it sent is answered. */
+static void conn_update(struct tcp_conn *c) {
+  if (c->closing || c->processing) return;
+  bool full = backlog_full(c);
+  if (full && !c->paused) c->w->stats.tcp_backlog_pauses++;
+  c->paused = full;
+  bool may = conn_may_take(c), waiting = frame_ready(c);
+  if (may && waiting) conn_schedule(c);
+  set_reading(c, may && !waiting && !c->eof);
+  if (c->eof && !waiting && !c->closing) {
+    c->len = 0; /* a query cut short by the EOF will never be whole */
+    if (c->inflight == 0) conn_finish(c);
+  }
+}
+
+/* Start the complete queries in the buffer while the connection may take
+ * them. */
 static void conn_process(struct tcp_conn *c) {
   size_t off = 0;
-  while (!c->closing && c->len - off >= 2 && c->inflight < TCP_MAX_INFLIGHT) {
+  c->processing = true;
+  while (conn_may_take(c) && c->len - off >= 2) {
     size_t mlen = (size_t)c->buf[off] << 8 | c->buf[off + 1];
     if (c->len - off - 2 < mlen) break;
     struct client *cl = calloc(1, sizeof *cl);
@@ -403,28 +551,33 @@ static void conn_process(struct tcp_conn *c) {
     handle_query(cl, c->buf + off + 2, mlen, (struct sockaddr *)&c->peer);
     off += mlen + 2;
   }
+  c->processing = false;
   if (off) {
     memmove(c->buf, c->buf + off, c->len - off);
     c->len -= off;
   }
 }
 
+static void conn_take(struct tcp_conn *c) {
+  if (c->closing) return;
+  conn_process(c);
+  conn_update(c);
+  if (!c->closing) arm_timer(c);
+}
+
 static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   struct tcp_conn *c = s->data;
-  if (n < 0) {
+  if (n == UV_EOF) {
+    c->eof = true;
+    c->reading = false; /* libuv stops reading at EOF */
+  } else if (n < 0) {
     conn_close(c);
     return;
+  } else {
+    c->len += (size_t)n;
   }
-  c->len += (size_t)n;
   c->refs++; /* stay alive while replies from the cache are written */
-  conn_process(c);
-  if (!c->closing) {
-    if (c->len == c->cap && c->cap >= TCP_MAX_MSG + 2) conn_close(c); /* cannot frame */
-    else {
-      conn_pause_resume(c);
-      arm_timer(c);
-    }
-  }
+  conn_take(c);
   conn_unref(c);
 }
 
@@ -447,13 +600,20 @@ static void on_connection(uv_stream_t *server, int status) {
     conn_close(c);
     return;
   }
+  int plen = sizeof c->peer;
+  uv_tcp_getpeername(&c->handle, (struct sockaddr *)&c->peer, &plen);
+  /* Before it can hold a slot: clients outside the list never get one
+   * (an unknown peer, family 0, is outside too). */
+  if (!acl_allows(&w->cfg->acl, (struct sockaddr *)&c->peer)) {
+    w->stats.tcp_acl_refused++;
+    conn_close(c);
+    return;
+  }
   if (w->tcp_conns > w->cfg->tcp_max_connections) {
     w->stats.tcp_refused++;
     conn_close(c);
     return;
   }
-  int plen = sizeof c->peer;
-  uv_tcp_getpeername(&c->handle, (struct sockaddr *)&c->peer, &plen);
   uint32_t same = 0;
   for (struct tcp_conn *o = w->conns; o; o = o->next)
     if (!o->closing && util_addr_same_host((struct sockaddr *)&o->peer,
@@ -465,7 +625,7 @@ static void on_connection(uv_stream_t *server, int status) {
     return;
   }
   uv_tcp_nodelay(&c->handle, 1);
-  conn_pause_resume(c);
+  conn_update(c);
   uv_timer_start(&c->idle, on_idle, w->cfg->tcp_idle_timeout_ms, 0);
 }
 
@@ -491,6 +651,8 @@ static int reuseport_socket(const struct sockaddr *sa, socklen_t len, int type) 
 int server_listen(struct worker *w) {
   const struct config *cfg = w->cfg;
   char a[64];
+  uv_timer_init(&w->loop, &w->tcp_ready_timer);
+  w->tcp_ready_timer.data = w;
   for (size_t i = 0; i < cfg->nlisten; i++) {
     const struct sockaddr *sa = (const struct sockaddr *)&cfg->listen[i];
     util_addr_str(sa, a, sizeof a);
@@ -530,5 +692,12 @@ void server_close(struct worker *w) {
     uv_close((uv_handle_t *)&w->tcp[i], NULL);
   }
   w->nlisten = 0;
+  uv_close((uv_handle_t *)&w->tcp_ready_timer, NULL);
   for (struct tcp_conn *c = w->conns; c; c = c->next) conn_close(c);
+  while (w->tcp_ready) { /* closing: only the references go */
+    struct tcp_conn *c = w->tcp_ready;
+    w->tcp_ready = c->ready_next;
+    c->ready = false;
+    conn_unref(c);
+  }
 }

@@ -357,10 +357,10 @@ static void tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   q->rlen += (size_t)n;
   if (q->rlen < 2) return;
   size_t need = ((size_t)q->rbuf[0] << 8 | q->rbuf[1]) + 2;
-  if (q->rlen < need) {
-    if (q->rlen == q->rcap) complete(q, UP_ERROR, NULL); /* cannot grow: give up */
-    return;
-  }
+  /* Not all there yet: tcp_alloc grows the buffer for the rest (a read
+   * that filled it is no reason to give up; if it cannot grow, the next
+   * read fails with UV_ENOBUFS). */
+  if (q->rlen < need) return;
   ldns_pkt *pkt;
   if (match_reply(q, q->rbuf + 2, need - 2, &pkt) != M_OK) {
     q->up->stats.mismatched++;

@@ -68,6 +68,11 @@ struct worker {
   size_t nlisten;
   uint32_t tcp_conns;
   struct tcp_conn *conns; /* open client connections, for shutdown */
+  /* Connections with queries already received that may now be taken
+   * (a slot freed, their replies drained): server.c takes them on the
+   * loop's next turn, each holding a reference while listed. */
+  struct tcp_conn *tcp_ready;
+  uv_timer_t tcp_ready_timer;
   bool stopping;
 };
 

@@ -15,6 +15,8 @@ from harness import (IntegrationTest, answers, kdig, main,  # noqa: E402
 
 # 8 TXT records of ~100 bytes: about 900 bytes of answer, > 512, < 1232
 BIG_TXT = ['"%02d-%s"' % (i, "t" * 96) for i in range(8)]
+# 80 of ~250 bytes: a 20 KB answer, which no single 4 KiB read holds
+HUGE_TXT = ['"%02d-%s"' % (i, "h" * 246) for i in range(80)]
 
 
 class Transport(IntegrationTest):
@@ -35,7 +37,8 @@ class Transport(IntegrationTest):
         # for small.tc.net whatever its size
         h.badauth(6, truncate_size=512, truncate_names=["small.tc.net."])
         h.zone("tc.net.", [6],
-               ["big 300 TXT %s" % t for t in BIG_TXT] + [
+               ["big 300 TXT %s" % t for t in BIG_TXT] +
+               ["huge 300 TXT %s" % t for t in HUGE_TXT] + [
                    "small 300 A 192.0.2.33",
                    "www 300 A 192.0.2.34"])
 
@@ -51,6 +54,13 @@ class Transport(IntegrationTest):
         self.assertEqual(self.txts(r, "big.tc.net."), sorted(BIG_TXT))
         self.assertGreaterEqual(bad.count("big.tc.net", "TXT", "tcp"), 1,
                                 "no TCP query upstream: %s" % bad.queries())
+
+    def test_upstream_tcp_answer_larger_than_one_read(self):
+        # The resolver reads a TCP answer 4 KiB at first; one that fills
+        # that buffer must make it grow, not fail the query.
+        r = self.resolver.tcp("huge.tc.net", "TXT")
+        self.assertResolved(r)
+        self.assertEqual(self.txts(r, "huge.tc.net."), sorted(HUGE_TXT))
 
     def test_upstream_forced_tc_small_answer(self):
         bad = self.h.server(6)

@@ -71,6 +71,7 @@ static void test_defaults(void **state) {
   assert_int_equal(cfg.upstream_port, 53);
   assert_int_equal(cfg.max_upstream_queries, 100);
   assert_int_equal(cfg.max_negative_ttl, 3600);
+  assert_int_equal(cfg.tcp_max_backlog, 16u << 20);
   assert_string_equal(cfg.root_hints, "");
   assert_true(allows4(&cfg, "127.0.0.1"));
   assert_false(allows4(&cfg, "10.1.2.3"));
@@ -96,7 +97,8 @@ static const char *FULL =
     "root-hints: /etc/chaindns/named.root\n"
     "edns-buffer-size: 1400\n"
     "tcp-idle-timeout: 5000\n"
-    "tcp-max-connections: 10\n";
+    "tcp-max-connections: 10\n"
+    "tcp-max-backlog: 2m\n";
 
 static void test_valid_file(void **state) {
   (void)state;
@@ -127,6 +129,7 @@ static void test_valid_file(void **state) {
   assert_int_equal(cfg.edns_buffer_size, 1400);
   assert_int_equal(cfg.tcp_idle_timeout_ms, 5000);
   assert_int_equal(cfg.tcp_max_connections, 10);
+  assert_int_equal(cfg.tcp_max_backlog, 2u << 20);
 }
 
 static void test_empty_file_keeps_defaults(void **state) {
@@ -200,6 +203,8 @@ static void test_bad_values(void **state) {
       "allow: 10.0.0.0/33\n", "allow: [10.0.0.0/8, nonsense]\n", "threads:\n",
       /* strtoul would skip the blank and wrap the sign */
       "max-upstream-queries: \" -1\"\n", "threads: \" 2\"\n", "cache-size: \" -5\"\n",
+      /* less than one reply of the largest size could never be queued */
+      "tcp-max-backlog: 32k\n", "tcp-max-backlog: some\n",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     struct config cfg;
