@@ -805,7 +805,7 @@ struct flush_op {
   char match[2400];
   unsigned long cursor;
   long deleted;
-  unsigned rounds;
+  uint64_t deadline; /* the tier loop's uv_now: stop scanning after it */
   redis_flush_cb done;
   void *arg;
 };
@@ -849,8 +849,8 @@ static bool flush_key_matches(const struct flush_op *op, const char *key, size_t
 
 static void flush_step(struct flush_op *op);
 
-static void flush_finish(struct flush_op *op, long result) {
-  op->done(op->arg, result);
+static void flush_finish(struct flush_op *op, long result, bool complete) {
+  op->done(op->arg, result, complete);
   free(op);
 }
 
@@ -860,7 +860,7 @@ static void on_scan_reply(redisAsyncContext *ac, void *r, void *priv) {
   if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
       reply->element[0]->type != REDIS_REPLY_STRING ||
       reply->element[1]->type != REDIS_REPLY_ARRAY) {
-    flush_finish(op, -1);
+    flush_finish(op, -1, false);
     return;
   }
   for (size_t i = 0; i < reply->element[1]->elements; i++) {
@@ -870,7 +870,8 @@ static void on_scan_reply(redisAsyncContext *ac, void *r, void *priv) {
       op->deleted++;
   }
   op->cursor = strtoul(reply->element[0]->str, NULL, 10);
-  if (op->cursor == 0 || ++op->rounds > 1000000) flush_finish(op, op->deleted);
+  if (op->cursor == 0) flush_finish(op, op->deleted, true);
+  else if (uv_now(op->t->loop) >= op->deadline) flush_finish(op, op->deleted, false);
   else flush_step(op);
 }
 
@@ -879,20 +880,21 @@ static void flush_step(struct flush_op *op) {
   if (op->t->closing || c->state != CS_READY || !c->ac ||
       redisAsyncCommand(c->ac, on_scan_reply, op, "SCAN %lu MATCH %s COUNT 1000", op->cursor,
                         op->match) != REDIS_OK)
-    flush_finish(op, -1);
+    flush_finish(op, -1, false);
 }
 
-void redis_tier_flush(redis_tier_t *t, const ldns_rdf *name, bool below, redis_flush_cb done,
-                      void *arg) {
+void redis_tier_flush(redis_tier_t *t, const ldns_rdf *name, bool below, uint32_t max_ms,
+                      redis_flush_cb done, void *arg) {
   struct flush_op *op = t ? calloc(1, sizeof *op) : NULL;
   uint8_t key[256];
   size_t klen = name ? name_key(name, key) : 0;
   if (!op || !klen || !name_wire_text(key, klen, op->name, sizeof op->name)) {
     free(op);
-    done(arg, -1);
+    done(arg, -1, false);
     return;
   }
   op->t = t;
+  op->deadline = uv_now(t->loop) + max_ms;
   op->below = below;
   op->done = done;
   op->arg = arg;

@@ -14,6 +14,7 @@
 
 #include "cache/cache.h"
 #include "metrics/stats.h"
+#include "resolver/cachectl.h"
 #include "resolver/config.h"
 #include "resolver/diag.h"
 #include "resolver/hints.h"
@@ -515,6 +516,7 @@ int main(int argc, char **argv) {
   }
   unsigned started = 0;
   int status = 0;
+  cachectl_t *cachectl = NULL;
   for (unsigned i = 0; i < cfg.threads; i++) {
     if (worker_init(&workers[i], i, &cfg, &icfg, cache, hints)) {
       status = 1;
@@ -540,11 +542,16 @@ int main(int argc, char **argv) {
                redis_describe(&cfg.redis, where, sizeof where), cfg.redis.prefix,
                cfg.redis.command_timeout_ms, cfg.redis.secret.len ? ", values signed" : "");
     }
+    cachectl = cachectl_new(workers, cfg.threads, cache, &cfg);
+    if (!cachectl) {
+      log_error("out of memory");
+      status = 1;
+    }
     diag_t *diag = NULL;
-    if (cfg.metrics) {
+    if (status == 0 && cfg.metrics) {
       char where[64];
       util_addr_str((const struct sockaddr *)&cfg.metrics_addr, where, sizeof where);
-      diag = diag_start(workers, cfg.threads, cache, &cfg, err, sizeof err);
+      diag = diag_start(workers, cfg.threads, cache, cachectl, &cfg, err, sizeof err);
       if (diag) log_info("metrics and diagnostics on http://%s/ (/metrics, /chains, /trace)",
                          where);
       else log_error("cannot serve metrics on %s: %s", where, err);
@@ -566,6 +573,7 @@ int main(int argc, char **argv) {
     worker_destroy(&workers[i]);
     config_unref(held);
   }
+  cachectl_free(cachectl); /* the workers' loops have ended a flush's scan */
   free(workers);
   cache_free(cache);
   hints_free(hints);
