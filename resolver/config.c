@@ -51,6 +51,8 @@ void config_defaults(struct config *cfg) {
   redis_config_defaults(&cfg->redis);
   cfg->metrics_top_zones = 20;
   cfg->trace_rate = 6;
+  snprintf(cfg->control_socket, sizeof cfg->control_socket, "%s", CONFIG_CONTROL_SOCKET);
+  cfg->control_socket_auto = true;
   cfg->instrumentation = true;
   cfg->case_randomization = true;
   cfg->qmin = QMIN_RELAXED;
@@ -128,6 +130,20 @@ static const char *set_secret(struct record_secret *sec, const char *v, size_t n
 static const char *set_string(char *dst, size_t cap, const char *v) {
   if (strlen(v) >= cap) return "too long";
   strcpy(dst, v);
+  return NULL;
+}
+
+/* auto (the default path, if its directory exists), off, or a path that
+ * fits a unix socket address. */
+static const char *set_control_socket(struct config *cfg, const char *v) {
+  bool is_auto = !strcmp(v, "auto");
+  const char *path = is_auto ? CONFIG_CONTROL_SOCKET : !strcmp(v, "off") ? "" : v;
+  if (!is_auto && !*v) return "expected a path, auto or off";
+  if (strlen(path) >= sizeof cfg->control_socket)
+    return "expected a path of at most 107 bytes (a unix socket's limit), auto or off";
+  memset(cfg->control_socket, 0, sizeof cfg->control_socket);
+  strcpy(cfg->control_socket, path);
+  cfg->control_socket_auto = is_auto;
   return NULL;
 }
 
@@ -303,6 +319,8 @@ static const char *set_key(struct config *cfg, struct setctx *sc, const char *ke
   } else if (!strcmp(key, "trace-rate")) {
     if (parse_uint(v, 0, 600, &u)) return "expected traces per minute from 0 (off) to 600";
     cfg->trace_rate = (uint32_t)u;
+  } else if (!strcmp(key, "control-socket")) {
+    return set_control_socket(cfg, v);
   } else if (!strcmp(key, "metrics-top-zones")) {
     if (parse_uint(v, 1, 1000, &u)) return "expected a number from 1 to 1000";
     cfg->metrics_top_zones = (uint32_t)u;
@@ -379,7 +397,7 @@ static const struct key_def keys[] = {
     {"serve-stale", false, NULL}, {"stale-answer-ttl", false, NULL},
     {"edns-buffer-size", false, NULL}, {"metrics", false, NULL},
     {"metrics-top-zones", false, NULL}, {"instrumentation", false, NULL},
-    {"trace-rate", false, NULL},
+    {"trace-rate", false, NULL}, {"control-socket", false, NULL},
     {"case-randomization", false, NULL},
     {"qname-minimisation", false, NULL}, {"nothing-below-nxdomain", false, NULL},
     {"prefetch", false, NULL}, {"prefetch-max", false, NULL},
@@ -602,6 +620,7 @@ void config_usage(FILE *out) {
           "                           bytes must arrive within it (default 3000)\n"
           "  --ratelimit QPS          UDP queries per second per client, 0 = off (default 0)\n"
           "  --ratelimit-slip N       every N-th limited query gets TC=1 (default 2)\n"
+          "Metrics and control:\n"
           "  --metrics ADDR:PORT      serve /metrics, /chains and /trace over HTTP (off by\n"
           "                           default; a bare port means 127.0.0.1, e.g. 5399)\n"
           "  --metrics-top-zones K    zones with a latency series of their own (default 20)\n"
@@ -609,6 +628,9 @@ void config_usage(FILE *out) {
           "                           0 turns /trace off)\n"
           "  --instrumentation off    no latency histograms or chain records (to measure\n"
           "                           their cost; counters stay)\n"
+          "  --control-socket PATH    unix socket (mode 0600) for chaindns ctl; default\n"
+          "                           auto: /run/chaindns/control.sock if /run/chaindns\n"
+          "                           exists; off: none\n"
           "Shared cache (Redis), off unless a URL or sentinels are given:\n"
           "  --redis-url URL          redis://[user:password@]ADDRESS[:PORT][/DB] or\n"
           "                           unix:///PATH[?db=N]\n"
@@ -625,9 +647,11 @@ void config_usage(FILE *out) {
           "Commands:\n"
           "  chaindns trace NAME [TYPE] [--json] [options]   one resolution from the root,\n"
           "                           every upstream query and chain hop printed\n"
-          "  chaindns ctl [--metrics ADDR:PORT] flush NAME | flush-zone ZONE | stats\n"
-          "                           cache control through a running resolver's metrics\n"
-          "                           listener (default 127.0.0.1:5399)\n");
+          "  chaindns ctl [--control PATH] flush NAME | flush-zone ZONE | stats\n"
+          "                           cache control through a running resolver's control\n"
+          "                           socket (default /run/chaindns/control.sock), or\n"
+          "  chaindns ctl --metrics ADDR:PORT flush NAME | ...\n"
+          "                           through its metrics listener\n");
 }
 
 enum { OPT_NO_IPV4 = 1000, OPT_NO_IPV6, OPT_HELP, OPT_VERSION, OPT_CONFIG };
@@ -767,6 +791,9 @@ struct config *config_reload(const struct config *running, const struct config *
                       memcmp(&running->metrics_addr, &next->metrics_addr,
                              sizeof next->metrics_addr)},
       {"metrics-top-zones", running->metrics_top_zones != next->metrics_top_zones},
+      {"control-socket", running->control_socket_auto != next->control_socket_auto ||
+                             strcmp(running->control_socket, next->control_socket)},
+
       {"instrumentation", running->instrumentation != next->instrumentation},
       {"redis", memcmp(&running->redis, &next->redis, sizeof next->redis) != 0},
   };

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "metrics/stats.h"
 #include "resolver/cachectl.h"
 #include "resolver/config.h"
+#include "resolver/control.h"
 #include "resolver/diag.h"
 #include "resolver/hints.h"
 #include "resolver/log.h"
@@ -449,32 +451,85 @@ static int ctl_request(const char *where, const char *method, const char *path) 
   return code == 200 ? 0 : 1;
 }
 
-static int ctl_main(int argc, char **argv) {
-  const char *where = "127.0.0.1:5399";
-  int i = 2;
-  if (i + 1 < argc && !strcmp(argv[i], "--metrics")) {
-    where = argv[i + 1];
-    i += 2;
-  }
-  char path[3400], enc[1100 * 3];
-  if (i + 1 < argc && (!strcmp(argv[i], "flush") || !strcmp(argv[i], "flush-zone")) &&
-      i + 2 == argc) {
-    url_encode(argv[i + 1], enc, sizeof enc);
-    snprintf(path, sizeof path, "/cache/flush?%s=%s", argv[i][5] ? "zone" : "name", enc);
-    return ctl_request(where, "POST", path);
-  }
-  if (i < argc && !strcmp(argv[i], "stats") && i + 1 == argc)
-    return ctl_request(where, "GET", "/cache/stats");
+static int ctl_usage(void) {
   fprintf(stderr,
-          "usage: chaindns ctl [--metrics ADDR:PORT] flush NAME | flush-zone ZONE | stats\n"
-          "  talks to a running resolver's metrics listener (default 127.0.0.1:5399)\n"
+          "usage: chaindns ctl [--control PATH] flush NAME | flush-zone ZONE | stats\n"
+          "       chaindns ctl --metrics ADDR:PORT flush NAME | ...\n"
+          "  talks to a running resolver through its control socket (default\n"
+          "  " CONFIG_CONTROL_SOCKET "; as its user or root), or through its metrics\n"
+          "  listener\n"
           "  flush NAME       forget NAME (every type) in memory, the answer caches and Redis\n"
           "  flush-zone ZONE  forget ZONE and every name under it\n"
           "  stats            the cache tiers' counters (JSON)\n");
   return 2;
 }
 
+/* A request waits for a flush's Redis scan (cachectl.h), and a little more. */
+#define CTL_TIMEOUT_MS (CACHECTL_SCAN_MAX_MS + 20000)
+
+static int ctl_main(int argc, char **argv) {
+  const char *control = CONFIG_CONTROL_SOCKET, *metrics = NULL;
+  int i = 2;
+  for (; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
+    if (!strcmp(argv[i], "--control")) control = argv[i + 1];
+    else if (!strcmp(argv[i], "--metrics")) metrics = argv[i + 1];
+    else return ctl_usage();
+  }
+  bool flush = i + 2 == argc && (!strcmp(argv[i], "flush") || !strcmp(argv[i], "flush-zone"));
+  bool stats = i + 1 == argc && !strcmp(argv[i], "stats");
+  if (!flush && !stats) return ctl_usage();
+  if (flush && (strlen(argv[i + 1]) > 1100 || strpbrk(argv[i + 1], "\r\n"))) {
+    fprintf(stderr, "chaindns ctl: not a domain name\n");
+    return 2;
+  }
+  if (metrics) {
+    if (stats) return ctl_request(metrics, "GET", "/cache/stats");
+    char path[3400], enc[1100 * 3];
+    url_encode(argv[i + 1], enc, sizeof enc);
+    snprintf(path, sizeof path, "/cache/flush?%s=%s", argv[i][5] ? "zone" : "name", enc);
+    return ctl_request(metrics, "POST", path);
+  }
+  char line[1200];
+  snprintf(line, sizeof line, "%s%s%s", argv[i], flush ? " " : "", flush ? argv[i + 1] : "");
+  return control_request(control, line, CTL_TIMEOUT_MS);
+}
+
 /* ---- the resolver ---------------------------------------------------------------- */
+
+/* The control socket. With control-socket: auto it is made only where its
+ * directory exists (systemd's RuntimeDirectory=chaindns, the image's
+ * /run/chaindns), and failing is only logged; a path given is made, or
+ * start-up fails. */
+static control_t *start_control(const struct config *cfg, cachectl_t *cc, int *status) {
+  if (!cfg->control_socket[0]) return NULL;
+  char err[1200], dir[sizeof cfg->control_socket];
+  snprintf(dir, sizeof dir, "%s", cfg->control_socket);
+  char *slash = strrchr(dir, '/');
+  struct stat st;
+  if (slash) *slash = 0;
+  if (cfg->control_socket_auto && slash && (stat(dir, &st) || !S_ISDIR(st.st_mode))) {
+    log_info("no control socket: %s does not exist (control-socket: PATH for chaindns ctl)",
+             dir);
+    return NULL;
+  }
+  control_t *c = control_start(cfg->control_socket, cc, err, sizeof err);
+  if (c) log_info("control socket %s (mode 0600: chaindns ctl as this user or root)",
+                  cfg->control_socket);
+  else if (cfg->control_socket_auto) log_warn("no control socket: %s", err);
+  else log_error("cannot serve the control socket: %s", err);
+  if (!c && !cfg->control_socket_auto) *status = 1;
+  return c;
+}
+
+static diag_t *start_diag(struct worker *workers, cache_t *cache, cachectl_t *cc,
+                          const struct config *cfg) {
+  char where[64], err[1024];
+  util_addr_str((const struct sockaddr *)&cfg->metrics_addr, where, sizeof where);
+  diag_t *diag = diag_start(workers, cfg->threads, cache, cc, cfg, err, sizeof err);
+  if (!diag) log_error("cannot serve metrics on %s: %s", where, err);
+  else log_info("metrics and diagnostics on http://%s/ (/metrics, /chains, /trace)", where);
+  return diag;
+}
 
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "trace")) return trace_main(argc, argv);
@@ -547,20 +602,15 @@ int main(int argc, char **argv) {
       log_error("out of memory");
       status = 1;
     }
-    diag_t *diag = NULL;
-    if (status == 0 && cfg.metrics) {
-      char where[64];
-      util_addr_str((const struct sockaddr *)&cfg.metrics_addr, where, sizeof where);
-      diag = diag_start(workers, cfg.threads, cache, cachectl, &cfg, err, sizeof err);
-      if (diag) log_info("metrics and diagnostics on http://%s/ (/metrics, /chains, /trace)",
-                         where);
-      else log_error("cannot serve metrics on %s: %s", where, err);
-      if (!diag) status = 1;
-    }
+    control_t *control = status == 0 ? start_control(&cfg, cachectl, &status) : NULL;
+    diag_t *diag = status == 0 && cfg.metrics ? start_diag(workers, cache, cachectl, &cfg)
+                                              : NULL;
+    if (cfg.metrics && !diag) status = 1;
     struct fleet f = {workers, cfg.threads, redis_enabled(&cfg.redis), cache, &cfg,
                       diag, argc, argv};
     if (status == 0) run_until_signal(&f);
-    diag_stop(diag); /* before the workers it asks */
+    control_stop(control); /* before the workers they ask */
+    diag_stop(diag);
   }
   for (unsigned i = 0; i < started; i++) worker_stop(&workers[i]);
   for (unsigned i = 0; i < started; i++) worker_join(&workers[i]);
