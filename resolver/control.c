@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "resolver/log.h"
+#include "resolver/util.h"
 
 /* The threading rule: everything below belongs to the control thread's
  * loop, except cc (internally locked) and, while a command runs on the
@@ -375,6 +376,63 @@ int control_request(const char *path, const char *line, int timeout_ms) {
     return 1;
   }
   int rc = print_body(code, buf + off);
+  free(buf);
+  return rc;
+}
+
+/* The token: the file's first line (as the resolver reads it). */
+static bool read_token(const char *file, char *out, size_t cap) {
+  FILE *f = fopen(file, "r");
+  size_t n = f ? fread(out, 1, cap - 1, f) : 0;
+  if (f) fclose(f);
+  out[n] = 0;
+  out[strcspn(out, "\r\n")] = 0;
+  return out[0] != 0;
+}
+
+int control_request_http(const char *where, const char *method, const char *path,
+                         const char *token_file, int timeout_ms) {
+  struct sockaddr_storage ss;
+  socklen_t len;
+  char token[300];
+  if (util_parse_addr_port(where, 5399, &ss, &len)) {
+    fprintf(stderr, "chaindns ctl: bad --metrics address '%s'\n", where);
+    return 2;
+  }
+  if (!read_token(token_file, token, sizeof token)) {
+    fprintf(stderr, "chaindns ctl: cannot read a token from %s\n", token_file);
+    return 2;
+  }
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0) set_timeouts(fd, timeout_ms);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0) {
+    fprintf(stderr, "chaindns ctl: cannot reach %s (is the resolver running with --metrics?)\n",
+            where);
+    if (fd >= 0) close(fd);
+    return 1;
+  }
+  /* Host: the address itself, which the listener always answers to. */
+  char host[80];
+  util_addr_str((struct sockaddr *)&ss, host, sizeof host);
+  size_t cap = strlen(path) + strlen(token) + 256;
+  char *req = malloc(cap);
+  int n = req ? snprintf(req, cap, "%s %s HTTP/1.0\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n",
+                         method, path, host, token) : -1;
+  bool sent = n > 0 && write_all(fd, req, (size_t)n);
+  if (req) memset(req, 0, cap); /* the token */
+  memset(token, 0, sizeof token);
+  free(req);
+  size_t used;
+  char *buf = sent ? read_all(fd, &used) : NULL;
+  close(fd);
+  int code = 0;
+  char *body = buf ? strstr(buf, "\r\n\r\n") : NULL;
+  if (!buf || sscanf(buf, "HTTP/%*s %d", &code) != 1 || !body) {
+    fprintf(stderr, "chaindns ctl: no HTTP answer from %s\n", where);
+    free(buf);
+    return 1;
+  }
+  int rc = print_body(code, body + 4);
   free(buf);
   return rc;
 }

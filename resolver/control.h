@@ -20,7 +20,8 @@
  * result or a one-line message. At most CONTROL_MAX_CONNS connections are
  * served at once; more are closed at once.
  *
- * The client half (control_request) is what `chaindns ctl` runs.
+ * The client half (control_request, and control_request_http for the
+ * metrics listener with a control token) is what `chaindns ctl` runs.
  */
 #ifndef CHAINDNS_CONTROL_H
 #define CHAINDNS_CONTROL_H
@@ -49,5 +50,11 @@ void control_stop(control_t *c);
  * stderr. Returns the exit status: 0 done, 1 refused, failed or
  * unreachable. */
 int control_request(const char *path, const char *line, int timeout_ms);
+
+/* The same over HTTP to the metrics listener at where (ADDR:PORT):
+ * method and path (already URL-encoded), with the control token read from
+ * token_file. Returns 2 for a bad address or an unreadable token file. */
+int control_request_http(const char *where, const char *method, const char *path,
+                         const char *token_file, int timeout_ms);
 
 #endif

@@ -109,7 +109,8 @@ static char *on_trace(void *ctx, const char *name, const char *type, bool nocach
   return out;
 }
 
-/* Cache control over HTTP. */
+/* Cache control over HTTP: only with a control token (metrics/http.c
+ * checks it before calling these). */
 static char *on_flush(void *ctx, const char *name, bool zone, int *status) {
   struct diag *d = ctx;
   return cachectl_flush(d->cc, name, zone, status);
@@ -135,8 +136,14 @@ diag_t *diag_start(struct worker *workers, unsigned n, cache_t *cache, cachectl_
   pthread_mutex_init(&d->lock, NULL);
   d->zones = zone_export_new(cfg->metrics_top_zones);
   struct metrics_ops ops = {on_metrics, on_chains, on_trace, on_flush, on_cache_stats, d};
+  const char *hosts[CONFIG_MAX_METRICS_HOSTS];
+  for (size_t i = 0; i < cfg->n_metrics_hosts; i++) hosts[i] = cfg->metrics_hosts[i];
+  struct metrics_http_policy policy = {hosts, cfg->n_metrics_hosts,
+                                       cfg->control_token_len ? cfg->control_token : NULL,
+                                       cfg->control_token_len};
   if (d->zones)
-    d->http = metrics_http_start((const struct sockaddr *)&cfg->metrics_addr, &ops, err, errlen);
+    d->http = metrics_http_start((const struct sockaddr *)&cfg->metrics_addr, &ops, &policy,
+                                 err, errlen);
   if (!d->http) {
     diag_stop(d);
     return NULL;

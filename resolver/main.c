@@ -5,6 +5,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -397,67 +398,13 @@ static void url_encode(const char *s, char *out, size_t cap) {
   out[n] = 0;
 }
 
-/* One HTTP/1.0 request to the metrics listener; the body goes to stdout
- * (200) or stderr. Returns the exit status. */
-static int ctl_request(const char *where, const char *method, const char *path) {
-  struct sockaddr_storage ss;
-  socklen_t len;
-  if (util_parse_addr_port(where, 5399, &ss, &len)) {
-    fprintf(stderr, "chaindns ctl: bad --metrics address '%s'\n", where);
-    return 2;
-  }
-  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct timeval tv = {15, 0};
-  if (fd >= 0) {
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  }
-  if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0) {
-    fprintf(stderr, "chaindns ctl: cannot reach %s (is the resolver running with --metrics?)\n",
-            where);
-    if (fd >= 0) close(fd);
-    return 1;
-  }
-  char req[4096];
-  int n = snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: chaindns\r\n\r\n", method, path);
-  if (write(fd, req, (size_t)n) != n) {
-    close(fd);
-    return 1;
-  }
-  size_t cap = 1 << 16, used = 0;
-  char *buf = malloc(cap);
-  ssize_t got;
-  while (buf && (got = read(fd, buf + used, cap - used - 1)) > 0) {
-    used += (size_t)got;
-    if (used + 1 == cap) {
-      char *nb = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
-      if (!nb) break;
-      buf = nb;
-      cap *= 2;
-    }
-  }
-  close(fd);
-  if (!buf) return 1;
-  buf[used] = 0;
-  int code = 0;
-  char *body = strstr(buf, "\r\n\r\n");
-  if (sscanf(buf, "HTTP/%*s %d", &code) != 1 || !body) {
-    fprintf(stderr, "chaindns ctl: no HTTP answer from %s\n", where);
-    free(buf);
-    return 1;
-  }
-  fputs(body + 4, code == 200 ? stdout : stderr);
-  free(buf);
-  return code == 200 ? 0 : 1;
-}
-
 static int ctl_usage(void) {
   fprintf(stderr,
           "usage: chaindns ctl [--control PATH] flush NAME | flush-zone ZONE | stats\n"
-          "       chaindns ctl --metrics ADDR:PORT flush NAME | ...\n"
+          "       chaindns ctl --metrics ADDR:PORT --token-file FILE flush NAME | ...\n"
           "  talks to a running resolver through its control socket (default\n"
           "  " CONFIG_CONTROL_SOCKET "; as its user or root), or through its metrics\n"
-          "  listener\n"
+          "  listener with the control token (control-token-file)\n"
           "  flush NAME       forget NAME (every type) in memory, the answer caches and Redis\n"
           "  flush-zone ZONE  forget ZONE and every name under it\n"
           "  stats            the cache tiers' counters (JSON)\n");
@@ -468,11 +415,12 @@ static int ctl_usage(void) {
 #define CTL_TIMEOUT_MS (CACHECTL_SCAN_MAX_MS + 20000)
 
 static int ctl_main(int argc, char **argv) {
-  const char *control = CONFIG_CONTROL_SOCKET, *metrics = NULL;
+  const char *control = CONFIG_CONTROL_SOCKET, *metrics = NULL, *token_file = NULL;
   int i = 2;
   for (; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
     if (!strcmp(argv[i], "--control")) control = argv[i + 1];
     else if (!strcmp(argv[i], "--metrics")) metrics = argv[i + 1];
+    else if (!strcmp(argv[i], "--token-file")) token_file = argv[i + 1];
     else return ctl_usage();
   }
   bool flush = i + 2 == argc && (!strcmp(argv[i], "flush") || !strcmp(argv[i], "flush-zone"));
@@ -482,12 +430,18 @@ static int ctl_main(int argc, char **argv) {
     fprintf(stderr, "chaindns ctl: not a domain name\n");
     return 2;
   }
-  if (metrics) {
-    if (stats) return ctl_request(metrics, "GET", "/cache/stats");
+  if (metrics || token_file) {
+    if (!metrics || !token_file) {
+      fprintf(stderr, "chaindns ctl: --metrics and --token-file go together: cache control "
+                      "over HTTP needs the control token\n");
+      return 2;
+    }
+    if (stats) return control_request_http(metrics, "GET", "/cache/stats", token_file,
+                                           CTL_TIMEOUT_MS);
     char path[3400], enc[1100 * 3];
     url_encode(argv[i + 1], enc, sizeof enc);
     snprintf(path, sizeof path, "/cache/flush?%s=%s", argv[i][5] ? "zone" : "name", enc);
-    return ctl_request(metrics, "POST", path);
+    return control_request_http(metrics, "POST", path, token_file, CTL_TIMEOUT_MS);
   }
   char line[1200];
   snprintf(line, sizeof line, "%s%s%s", argv[i], flush ? " " : "", flush ? argv[i + 1] : "");
@@ -521,13 +475,27 @@ static control_t *start_control(const struct config *cfg, cachectl_t *cc, int *s
   return c;
 }
 
+static bool is_loopback(const struct sockaddr_storage *ss) {
+  if (ss->ss_family == AF_INET)
+    return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+  return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
 static diag_t *start_diag(struct worker *workers, cache_t *cache, cachectl_t *cc,
                           const struct config *cfg) {
   char where[64], err[1024];
   util_addr_str((const struct sockaddr *)&cfg->metrics_addr, where, sizeof where);
   diag_t *diag = diag_start(workers, cfg->threads, cache, cc, cfg, err, sizeof err);
-  if (!diag) log_error("cannot serve metrics on %s: %s", where, err);
-  else log_info("metrics and diagnostics on http://%s/ (/metrics, /chains, /trace)", where);
+  if (!diag) {
+    log_error("cannot serve metrics on %s: %s", where, err);
+    return NULL;
+  }
+  log_info("metrics and diagnostics on http://%s/ (/metrics, /chains, /trace%s)", where,
+           cfg->control_token_len ? "; /cache/flush and /cache/stats with the control token"
+                                  : "");
+  if (cfg->control_token_len && !is_loopback(&cfg->metrics_addr))
+    log_warn("the control token crosses the network in clear text to %s (HTTP, no TLS): "
+             "keep that network private", where);
   return diag;
 }
 
