@@ -806,9 +806,13 @@ struct flush_op {
   unsigned long cursor;
   long deleted;
   uint64_t deadline; /* the tier loop's uv_now: stop scanning after it */
+  uv_timer_t timer;  /* a SCAN still unanswered a second after it: Redis hangs */
   redis_flush_cb done;
   void *arg;
 };
+
+/* How long after the deadline an unanswered SCAN means a hung Redis. */
+#define FLUSH_STUCK_MS 1000
 
 /* A glob matching s literally. */
 static void glob_escape(const char *s, char *out, size_t cap) {
@@ -849,9 +853,19 @@ static bool flush_key_matches(const struct flush_op *op, const char *key, size_t
 
 static void flush_step(struct flush_op *op);
 
+static void on_flush_timer_closed(uv_handle_t *h) { free(h->data); }
+
 static void flush_finish(struct flush_op *op, long result, bool complete) {
   op->done(op->arg, result, complete);
-  free(op);
+  uv_close((uv_handle_t *)&op->timer, on_flush_timer_closed);
+}
+
+/* A Redis that never answers (hung, stopped) would hold this flush, and
+ * every later one, for ever: drop the connection, which answers each
+ * command on it with an error (this SCAN too) and reconnects. */
+static void on_flush_stuck(uv_timer_t *timer) {
+  struct flush_op *op = timer->data;
+  if (op->t->primary.ac) conn_drop(&op->t->primary, "a flush's SCAN got no answer");
 }
 
 static void on_scan_reply(redisAsyncContext *ac, void *r, void *priv) {
@@ -895,6 +909,9 @@ void redis_tier_flush(redis_tier_t *t, const ldns_rdf *name, bool below, uint32_
   }
   op->t = t;
   op->deadline = uv_now(t->loop) + max_ms;
+  uv_timer_init(t->loop, &op->timer);
+  op->timer.data = op;
+  uv_timer_start(&op->timer, on_flush_stuck, (uint64_t)max_ms + FLUSH_STUCK_MS, 0);
   op->below = below;
   op->done = done;
   op->arg = arg;
