@@ -41,12 +41,17 @@ struct control_conn {
   uv_timer_t timer;               /* the request must arrive in time */
   uv_work_t work;
   uv_write_t wreq;
+  uv_shutdown_t sreq;
   char line[CONTROL_MAX_LINE + 1];
   size_t len;
   char *reply;                    /* "STATUS\nBODY", malloc'd */
   int refs;                       /* the two handles, and the command while it runs */
+  bool draining;                  /* replied: what the client still sends is dropped */
   bool closing;
 };
+
+/* After the reply, how long the client has to close its end. */
+#define CONTROL_LINGER_MS 1000
 
 /* ---- one connection ------------------------------------------------------------- */
 
@@ -57,6 +62,8 @@ static void conn_unref(struct control_conn *cn) {
 }
 
 static void on_handle_closed(uv_handle_t *h) { conn_unref(h->data); }
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
 static void conn_close(struct control_conn *cn) {
   if (cn->closing) return;
@@ -68,7 +75,30 @@ static void conn_close(struct control_conn *cn) {
   uv_close((uv_handle_t *)&cn->timer, on_handle_closed);
 }
 
-static void on_written(uv_write_t *req, int status) { conn_close(req->data); }
+static void on_read_timeout(uv_timer_t *t) { conn_close(t->data); }
+
+/* libuv calls it even when the handle closes first: it must exist. */
+static void on_shut(uv_shutdown_t *req, int status) {}
+
+/* Closing a unix socket with unread input resets it, and the client may
+ * lose the reply: so the write side is shut down first, and what the
+ * client still sends is read and dropped until it closes (or a second
+ * passes). */
+static void on_written(uv_write_t *req, int status) {
+  struct control_conn *cn = req->data;
+  if (status || cn->closing) {
+    conn_close(cn);
+    return;
+  }
+  cn->sreq.data = cn;
+  cn->draining = true;
+  if (uv_shutdown(&cn->sreq, (uv_stream_t *)&cn->pipe, on_shut) ||
+      uv_read_start((uv_stream_t *)&cn->pipe, on_alloc, on_read)) {
+    conn_close(cn);
+    return;
+  }
+  uv_timer_start(&cn->timer, on_read_timeout, CONTROL_LINGER_MS, 0);
+}
 
 /* Send the reply (cn->reply, or one made of status and msg) and close. */
 static void conn_reply(struct control_conn *cn, int status, const char *msg) {
@@ -127,23 +157,23 @@ static void conn_command(struct control_conn *cn, char *nl) {
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   struct control_conn *cn = h->data;
-  *buf = uv_buf_init(cn->line + cn->len, (unsigned)(CONTROL_MAX_LINE - cn->len));
+  if (cn->draining) *buf = uv_buf_init(cn->line, sizeof cn->line);
+  else *buf = uv_buf_init(cn->line + cn->len, (unsigned)(CONTROL_MAX_LINE - cn->len));
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   struct control_conn *cn = s->data;
   if (nread < 0) {
-    conn_close(cn); /* gone before a whole line */
+    conn_close(cn); /* gone before a whole line, or after the reply */
     return;
   }
+  if (cn->draining) return;
   cn->len += (size_t)nread;
   cn->line[cn->len] = 0;
   char *nl = memchr(cn->line, '\n', cn->len);
   if (nl) conn_command(cn, nl);
   else if (cn->len == CONTROL_MAX_LINE) conn_reply(cn, 400, "request too long\n");
 }
-
-static void on_read_timeout(uv_timer_t *t) { conn_close(t->data); }
 
 /* Only the resolver's own user, or root: the file's mode says so, and the
  * kernel's word on the peer checks it again. */
