@@ -133,7 +133,8 @@ static char *flush_report(const ldns_rdf *name, bool zone, size_t memory, unsign
   struct jbuf b = {0};
   jbuf_printf(&b, "{\"%s\": ", zone ? "zone" : "name");
   jbuf_json_str(&b, shown);
-  jbuf_printf(&b, ", \"memory_entries\": %zu, \"answer_caches_cleared\": %u, \"redis_keys\": %s%s}\n",
+  jbuf_printf(&b,
+              ", \"memory_entries\": %zu, \"answer_caches_cleared\": %u, \"redis_keys\": %s%s}\n",
               memory, cleared, redis_text,
               redis >= 0 && !complete ? ", \"redis_complete\": false" : "");
   return jbuf_take(&b);

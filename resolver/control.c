@@ -14,7 +14,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "resolver/log.h"
 #include "resolver/util.h"
 
 /* The threading rule: everything below belongs to the control thread's
