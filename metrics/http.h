@@ -46,7 +46,7 @@ struct metrics_ops {
 };
 
 #define METRICS_HTTP_THREADS 4      /* a trace and a flush leave two for scrapes */
-#define METRICS_HTTP_MAX_CONNS 64
+#define METRICS_HTTP_MAX_CONNS 256
 #define METRICS_HTTP_MAX_PER_IP 8
 #define METRICS_HTTP_IDLE_S 5
 

@@ -15,8 +15,9 @@ sockets, and shown to fail:
   image): 403, and no response ever allows another origin (no CORS);
 - concurrent flushes: one at a time (429 for the others while the first's
   Redis scan is held up); a hung Redis does not hold flushes for ever;
-- 40 half-open connections (from one address, from 40), and a slow trace:
-  a Prometheus scrape from another address still succeeds at once;
+- 40 half-open connections (from one address, from 40; and 200 from 25),
+  and a slow trace: a Prometheus scrape from another address still succeeds
+  at once;
 - the control socket: mode 0600, the resolver's user's; another user
   (nobody) cannot connect, and is refused by uid if the mode is widened; a
   file that is not a socket, or a socket another resolver serves, is never
@@ -377,7 +378,9 @@ class Admin(IntegrationTest):
         self.scrape(r)
         took = {}
         for label, sources in (("one address", [ATTACKER % 1] * 40),
-                               ("40 addresses", [ATTACKER % i for i in range(1, 41)])):
+                               ("40 addresses", [ATTACKER % i for i in range(1, 41)]),
+                               ("200 from 25 addresses",
+                                [ATTACKER % (1 + i % 25) for i in range(200)])):
             socks = self.half_open(r, sources)
             try:
                 time.sleep(0.2)
