@@ -947,10 +947,14 @@ struct flush_op {
   char match[2400];
   unsigned long cursor;
   long deleted;
-  unsigned rounds;
+  uint64_t deadline; /* the tier loop's uv_now: stop scanning after it */
+  uv_timer_t timer;  /* a SCAN still unanswered a second after it: Redis hangs */
   redis_flush_cb done;
   void *arg;
 };
+
+/* How long after the deadline an unanswered SCAN means a hung Redis. */
+#define FLUSH_STUCK_MS 1000
 
 /* A glob matching s literally. */
 static void glob_escape(const char *s, char *out, size_t cap) {
@@ -991,9 +995,19 @@ static bool flush_key_matches(const struct flush_op *op, const char *key, size_t
 
 static void flush_step(struct flush_op *op);
 
-static void flush_finish(struct flush_op *op, long result) {
-  op->done(op->arg, result);
-  free(op);
+static void on_flush_timer_closed(uv_handle_t *h) { free(h->data); }
+
+static void flush_finish(struct flush_op *op, long result, bool complete) {
+  op->done(op->arg, result, complete);
+  uv_close((uv_handle_t *)&op->timer, on_flush_timer_closed);
+}
+
+/* A Redis that never answers (hung, stopped) would hold this flush, and
+ * every later one, for ever: drop the connection, which answers each
+ * command on it with an error (this SCAN too) and reconnects. */
+static void on_flush_stuck(uv_timer_t *timer) {
+  struct flush_op *op = timer->data;
+  if (op->t->primary.ac) conn_drop(&op->t->primary, "a flush's SCAN got no answer");
 }
 
 static void on_scan_reply(redisAsyncContext *ac, void *r, void *priv) {
@@ -1002,7 +1016,7 @@ static void on_scan_reply(redisAsyncContext *ac, void *r, void *priv) {
   if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
       reply->element[0]->type != REDIS_REPLY_STRING ||
       reply->element[1]->type != REDIS_REPLY_ARRAY) {
-    flush_finish(op, -1);
+    flush_finish(op, -1, false);
     return;
   }
   for (size_t i = 0; i < reply->element[1]->elements; i++) {
@@ -1012,7 +1026,8 @@ static void on_scan_reply(redisAsyncContext *ac, void *r, void *priv) {
       op->deleted++;
   }
   op->cursor = strtoul(reply->element[0]->str, NULL, 10);
-  if (op->cursor == 0 || ++op->rounds > 1000000) flush_finish(op, op->deleted);
+  if (op->cursor == 0) flush_finish(op, op->deleted, true);
+  else if (uv_now(op->t->loop) >= op->deadline) flush_finish(op, op->deleted, false);
   else flush_step(op);
 }
 
@@ -1021,20 +1036,24 @@ static void flush_step(struct flush_op *op) {
   if (op->t->closing || c->state != CS_READY || !c->ac ||
       redisAsyncCommand(c->ac, on_scan_reply, op, "SCAN %lu MATCH %s COUNT 1000", op->cursor,
                         op->match) != REDIS_OK)
-    flush_finish(op, -1);
+    flush_finish(op, -1, false);
 }
 
-void redis_tier_flush(redis_tier_t *t, const ldns_rdf *name, bool below, redis_flush_cb done,
-                      void *arg) {
+void redis_tier_flush(redis_tier_t *t, const ldns_rdf *name, bool below, uint32_t max_ms,
+                      redis_flush_cb done, void *arg) {
   struct flush_op *op = t ? calloc(1, sizeof *op) : NULL;
   uint8_t key[256];
   size_t klen = name ? name_key(name, key) : 0;
   if (!op || !klen || !name_wire_text(key, klen, op->name, sizeof op->name)) {
     free(op);
-    done(arg, -1);
+    done(arg, -1, false);
     return;
   }
   op->t = t;
+  op->deadline = uv_now(t->loop) + max_ms;
+  uv_timer_init(t->loop, &op->timer);
+  op->timer.data = op;
+  uv_timer_start(&op->timer, on_flush_stuck, (uint64_t)max_ms + FLUSH_STUCK_MS, 0);
   op->below = below;
   op->done = done;
   op->arg = arg;

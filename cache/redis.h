@@ -131,10 +131,12 @@ void redis_tier_store(void *tier, const struct cache_record *rec);
  * negative ones and its chain record), and with below for every name under
  * it too; SCAN over the primary, on the tier's loop. done gets the number
  * of keys deleted, or -1 when Redis could not be asked (down, or the scan
- * broke off). */
-typedef void (*redis_flush_cb)(void *arg, long deleted);
-void redis_tier_flush(redis_tier_t *t, const ldns_rdf *name, bool below, redis_flush_cb done,
-                      void *arg);
+ * broke off), and whether the scan went through the whole keyspace: it
+ * stops after max_ms (a huge keyspace must not hold the operator, or the
+ * next flush, for ever; flushing again goes on where names are left). */
+typedef void (*redis_flush_cb)(void *arg, long deleted, bool complete);
+void redis_tier_flush(redis_tier_t *t, const ldns_rdf *name, bool below, uint32_t max_ms,
+                      redis_flush_cb done, void *arg);
 
 void redis_tier_stats(const redis_tier_t *t, struct redis_stats *out);
 

@@ -52,6 +52,8 @@ void config_defaults(struct config *cfg) {
   redis_config_defaults(&cfg->redis);
   cfg->metrics_top_zones = 20;
   cfg->trace_rate = 6;
+  snprintf(cfg->control_socket, sizeof cfg->control_socket, "%s", CONFIG_CONTROL_SOCKET);
+  cfg->control_socket_auto = true;
   cfg->instrumentation = true;
   cfg->case_randomization = true;
   cfg->qmin = QMIN_RELAXED;
@@ -75,7 +77,7 @@ static localzones_t *local_zones(struct config *cfg) {
 
 /* Setter context: lists given by one source replace the defaults once. */
 struct setctx {
-  bool listen_set, allow_set, replica_set, sentinel_set;
+  bool listen_set, allow_set, replica_set, sentinel_set, metrics_hosts_set;
   const char *where; /* where the value comes from: "FILE:LINE: key 'K'" or "--K" */
 };
 
@@ -129,6 +131,54 @@ static const char *set_secret(struct record_secret *sec, const char *v, size_t n
 static const char *set_string(char *dst, size_t cap, const char *v) {
   if (strlen(v) >= cap) return "too long";
   strcpy(dst, v);
+  return NULL;
+}
+
+/* The control token goes into an HTTP header: visible ASCII only. */
+static const char *set_control_token(struct config *cfg, const char *path) {
+  char buf[sizeof cfg->control_token];
+  size_t n = 0;
+  const char *why = read_secret_file(path, buf, sizeof buf - 1, &n);
+  if (why) return why;
+  if (n < 16) return "the token must be at least 16 characters";
+  for (size_t i = 0; i < n; i++)
+    if (buf[i] < 0x21 || buf[i] > 0x7e)
+      return "the token must be visible ASCII, without blanks (e.g. base64)";
+  memset(cfg->control_token, 0, sizeof cfg->control_token);
+  memcpy(cfg->control_token, buf, n);
+  cfg->control_token_len = n;
+  return NULL;
+}
+
+/* auto (the default path, if its directory exists), off, or a path that
+ * fits a unix socket address. */
+static const char *set_control_socket(struct config *cfg, const char *v) {
+  bool is_auto = !strcmp(v, "auto");
+  const char *path = is_auto ? CONFIG_CONTROL_SOCKET : !strcmp(v, "off") ? "" : v;
+  if (!is_auto && !*v) return "expected a path, auto or off";
+  if (strlen(path) >= sizeof cfg->control_socket)
+    return "expected a path of at most 107 bytes (a unix socket's limit), auto or off";
+  memset(cfg->control_socket, 0, sizeof cfg->control_socket);
+  strcpy(cfg->control_socket, path);
+  cfg->control_socket_auto = is_auto;
+  return NULL;
+}
+
+/* A host name the metrics listener answers to, kept in lower case without
+ * the final dot (the Host header is compared that way). */
+static const char *add_metrics_host(struct config *cfg, struct setctx *sc, const char *v) {
+  if (!sc->metrics_hosts_set) cfg->n_metrics_hosts = 0;
+  sc->metrics_hosts_set = true;
+  size_t n = strlen(v);
+  if (n && v[n - 1] == '.') n--;
+  if (n == 0 || n > 253) return "expected a host name";
+  for (size_t i = 0; i < n; i++)
+    if (!isalnum((unsigned char)v[i]) && !strchr("-._", v[i]))
+      return "expected a host name (letters, digits, '-', '_' and '.'; no port)";
+  if (cfg->n_metrics_hosts == CONFIG_MAX_METRICS_HOSTS) return "at most 16 names";
+  char *dst = cfg->metrics_hosts[cfg->n_metrics_hosts++];
+  memset(dst, 0, sizeof cfg->metrics_hosts[0]);
+  for (size_t i = 0; i < n; i++) dst[i] = (char)tolower((unsigned char)v[i]);
   return NULL;
 }
 
@@ -314,6 +364,12 @@ static const char *set_key(struct config *cfg, struct setctx *sc, const char *ke
   } else if (!strcmp(key, "trace-rate")) {
     if (parse_uint(v, 0, 600, &u)) return "expected traces per minute from 0 (off) to 600";
     cfg->trace_rate = (uint32_t)u;
+  } else if (!strcmp(key, "metrics-allowed-host")) {
+    return add_metrics_host(cfg, sc, v);
+  } else if (!strcmp(key, "control-socket")) {
+    return set_control_socket(cfg, v);
+  } else if (!strcmp(key, "control-token-file")) {
+    return set_control_token(cfg, v);
   } else if (!strcmp(key, "metrics-top-zones")) {
     if (parse_uint(v, 1, 1000, &u)) return "expected a number from 1 to 1000";
     cfg->metrics_top_zones = (uint32_t)u;
@@ -391,7 +447,8 @@ static const struct key_def keys[] = {
     {"serve-stale", false, NULL}, {"stale-answer-ttl", false, NULL},
     {"edns-buffer-size", false, NULL}, {"metrics", false, NULL},
     {"metrics-top-zones", false, NULL}, {"instrumentation", false, NULL},
-    {"trace-rate", false, NULL},
+    {"trace-rate", false, NULL}, {"metrics-allowed-host", true, NULL},
+    {"control-socket", false, NULL}, {"control-token-file", false, NULL},
     {"case-randomization", false, NULL},
     {"qname-minimisation", false, NULL}, {"nothing-below-nxdomain", false, NULL},
     {"prefetch", false, NULL}, {"prefetch-max", false, NULL},
@@ -656,13 +713,23 @@ void config_usage(FILE *out) {
           "                           connection stops being read at 256k\n"
           "  --ratelimit QPS          UDP queries per second per client, 0 = off (default 0)\n"
           "  --ratelimit-slip N       every N-th limited query gets TC=1 (default 2)\n"
+          "Metrics and control:\n"
           "  --metrics ADDR:PORT      serve /metrics, /chains and /trace over HTTP (off by\n"
           "                           default; a bare port means 127.0.0.1, e.g. 5399)\n"
+          "  --metrics-allowed-host NAME  a Host name the metrics listener answers to\n"
+          "                           besides IP addresses and localhost (repeatable)\n"
           "  --metrics-top-zones K    zones with a latency series of their own (default 20)\n"
           "  --trace-rate N           /trace requests per minute, one at a time (default 6;\n"
           "                           0 turns /trace off)\n"
           "  --instrumentation off    no latency histograms or chain records (to measure\n"
           "                           their cost; counters stay)\n"
+          "  --control-socket PATH    unix socket (mode 0600) for chaindns ctl; default\n"
+          "                           auto: /run/chaindns/control.sock if /run/chaindns\n"
+          "                           exists; off: none\n"
+          "  --control-token-file F   a secret of 16+ characters; with it, POST /cache/flush\n"
+          "                           and GET /cache/stats are served on the metrics\n"
+          "                           listener to 'Authorization: Bearer SECRET' (default:\n"
+          "                           not served)\n"
           "Shared cache (Redis), off unless a URL or sentinels are given:\n"
           "  --redis-url URL          redis://[user:password@]ADDRESS[:PORT][/DB] or\n"
           "                           unix:///PATH[?db=N]\n"
@@ -681,9 +748,11 @@ void config_usage(FILE *out) {
           "Commands:\n"
           "  chaindns trace NAME [TYPE] [--json] [options]   one resolution from the root,\n"
           "                           every upstream query and chain hop printed\n"
-          "  chaindns ctl [--metrics ADDR:PORT] flush NAME | flush-zone ZONE | stats\n"
-          "                           cache control through a running resolver's metrics\n"
-          "                           listener (default 127.0.0.1:5399)\n");
+          "  chaindns ctl [--control PATH] flush NAME | flush-zone ZONE | stats\n"
+          "                           cache control through a running resolver's control\n"
+          "                           socket (default /run/chaindns/control.sock), or\n"
+          "  chaindns ctl --metrics ADDR:PORT --token-file F flush NAME | ...\n"
+          "                           through its metrics listener, with the control token\n");
 }
 
 enum { OPT_NO_IPV4 = 1000, OPT_NO_IPV6, OPT_HELP, OPT_VERSION, OPT_CONFIG };
@@ -824,6 +893,14 @@ struct config *config_reload(const struct config *running, const struct config *
                       memcmp(&running->metrics_addr, &next->metrics_addr,
                              sizeof next->metrics_addr)},
       {"metrics-top-zones", running->metrics_top_zones != next->metrics_top_zones},
+      {"metrics-allowed-host", running->n_metrics_hosts != next->n_metrics_hosts ||
+                                   memcmp(running->metrics_hosts, next->metrics_hosts,
+                                          sizeof next->metrics_hosts)},
+      {"control-socket", running->control_socket_auto != next->control_socket_auto ||
+                             strcmp(running->control_socket, next->control_socket)},
+      {"control-token-file", running->control_token_len != next->control_token_len ||
+                                 memcmp(running->control_token, next->control_token,
+                                        sizeof next->control_token)},
       {"instrumentation", running->instrumentation != next->instrumentation},
       {"redis", memcmp(&running->redis, &next->redis, sizeof next->redis) != 0},
   };

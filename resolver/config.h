@@ -23,6 +23,10 @@
 #define CONFIG_MAX_LISTEN 16
 #define CONFIG_MAX_TA_FILES 8
 #define CONFIG_MAX_NTAS 64
+#define CONFIG_MAX_METRICS_HOSTS 16
+/* Where the control socket is by default (control-socket: auto), when its
+ * directory exists: systemd's RuntimeDirectory=chaindns, the image's. */
+#define CONFIG_CONTROL_SOCKET "/run/chaindns/control.sock"
 
 /* Whether the IANA root trust anchor built into the binary is in force:
  * AUTO when the root hints are IANA's root servers (a private root cannot
@@ -64,6 +68,15 @@ struct config {
   struct sockaddr_storage metrics_addr;
   uint32_t metrics_top_zones;  /* zones with a latency series of their own */
   uint32_t trace_rate;         /* /trace requests per minute; 0: /trace off */
+  char metrics_hosts[CONFIG_MAX_METRICS_HOSTS][254]; /* metrics-allowed-host: Host
+                                  names served besides IP literals and localhost
+                                  (lower case, no final dot) */
+  size_t n_metrics_hosts;
+  char control_socket[108];    /* unix socket for chaindns ctl; "" = none */
+  bool control_socket_auto;    /* the default path, only if its directory exists */
+  char control_token[257];     /* control-token-file's secret (visible ASCII);
+                                  empty: no cache control over HTTP */
+  size_t control_token_len;
   bool case_randomization;     /* 0x20 on outbound names */
   bool instrumentation;        /* latency histograms and chain observations; off
                                   only to measure what they cost */

@@ -7,8 +7,6 @@
 
 #include "metrics/chains.h"
 #include "metrics/expo.h"
-#include "metrics/jbuf.h"
-#include "resolver/name.h"
 #include "resolver/trace.h"
 #include "resolver/util.h"
 
@@ -18,6 +16,7 @@ struct diag {
   struct worker *workers;
   unsigned n;
   cache_t *cache;
+  cachectl_t *cc; /* borrowed */
   const struct config *cfg;
   pthread_mutex_t lock; /* the zone exporter's state; two scrapes may overlap */
   zone_export_t *zones;
@@ -110,140 +109,19 @@ static char *on_trace(void *ctx, const char *name, const char *type, bool nocach
   return out;
 }
 
-/* ---- cache control ---------------------------------------------------------- */
-
-/* The shared tier's part of a flush, done on worker 0's loop; the HTTP
- * thread waits for it (bounded). Whoever lets go last frees it. */
-struct flush_wait {
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  bool done;
-  long redis; /* keys deleted; -1 Redis unreachable; -2 no shared tier */
-  int refs;
-  ldns_rdf *name;
-  bool below;
-};
-
-static void fw_unref(struct flush_wait *fw) {
-  pthread_mutex_lock(&fw->lock);
-  bool last = --fw->refs == 0;
-  pthread_mutex_unlock(&fw->lock);
-  if (!last) return;
-  pthread_mutex_destroy(&fw->lock);
-  pthread_cond_destroy(&fw->cond);
-  ldns_rdf_deep_free(fw->name);
-  free(fw);
-}
-
-static void on_redis_flushed(void *arg, long deleted) {
-  struct flush_wait *fw = arg;
-  pthread_mutex_lock(&fw->lock);
-  fw->redis = deleted;
-  fw->done = true;
-  pthread_cond_signal(&fw->cond);
-  pthread_mutex_unlock(&fw->lock);
-  fw_unref(fw);
-}
-
-static void flush_redis_job(struct worker *w, void *arg) {
-  struct flush_wait *fw = arg;
-  if (w->tier) redis_tier_flush(w->tier, fw->name, fw->below, on_redis_flushed, fw);
-  else on_redis_flushed(fw, -2);
-}
-
-static void clear_answers_job(struct worker *w, void *arg) {
-  (void)arg;
-  anscache_clear(w->answers);
-}
-
-static char *on_flush(void *ctx, const char *text, bool zone, int *status) {
+/* Cache control over HTTP: only with a control token (metrics/http.c
+ * checks it before calling these). */
+static char *on_flush(void *ctx, const char *name, bool zone, int *status) {
   struct diag *d = ctx;
-  ldns_rdf *name = NULL;
-  if (ldns_str2rdf_dname(&name, text) != LDNS_STATUS_OK) {
-    *status = 400;
-    return strdup("not a domain name\n");
-  }
-  ldns_dname2canonical(name);
-  struct flush_wait *fw = calloc(1, sizeof *fw);
-  if (!fw) {
-    ldns_rdf_deep_free(name);
-    return NULL;
-  }
-  pthread_mutex_init(&fw->lock, NULL);
-  pthread_cond_init(&fw->cond, NULL);
-  fw->refs = 2;
-  fw->name = name;
-  fw->below = zone;
-  fw->redis = -1;
-  /* Redis first, then memory: a lookup meanwhile cannot bring the name
-   * back from Redis into memory after memory was flushed. */
-  if (worker_post(&d->workers[0], flush_redis_job, fw)) on_redis_flushed(fw, -1);
-  struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_sec += 5;
-  pthread_mutex_lock(&fw->lock);
-  while (!fw->done && pthread_cond_timedwait(&fw->cond, &fw->lock, &until) == 0) {
-  }
-  long redis = fw->done ? fw->redis : -1;
-  pthread_mutex_unlock(&fw->lock);
-  size_t memory = cache_flush(d->cache, name, zone);
-  /* A zone re-signed or re-keyed: its established keys and NSEC ranges go
-   * too (the key and NSEC caches are shared by the workers). */
-  if (d->n && d->workers[0].env.keys) keycache_flush(d->workers[0].env.keys, name, zone);
-  if (d->n && d->workers[0].env.nsecs) nseccache_flush(d->workers[0].env.nsecs, name, zone);
-  unsigned cleared = 0;
-  for (unsigned i = 0; i < d->n; i++)
-    if (worker_post(&d->workers[i], clear_answers_job, NULL) == 0) cleared++;
-  char shown[1100], *out = NULL;
-  name_str(name, shown, sizeof shown);
-  fw_unref(fw);
-  char redis_text[64];
-  if (redis == -2) snprintf(redis_text, sizeof redis_text, "\"off\"");
-  else if (redis < 0) snprintf(redis_text, sizeof redis_text, "\"unreachable\"");
-  else snprintf(redis_text, sizeof redis_text, "%ld", redis);
-  struct jbuf b = {0};
-  jbuf_printf(&b, "{\"%s\": ", zone ? "zone" : "name");
-  jbuf_json_str(&b, shown);
-  jbuf_printf(&b, ", \"memory_entries\": %zu, \"answer_caches_cleared\": %u, "
-                  "\"redis_keys\": %s}\n", memory, cleared, redis_text);
-  out = jbuf_take(&b);
-  *status = redis == -1 ? 503 : 200; /* memory done, Redis not: say so */
-  return out;
+  return cachectl_flush(d->cc, name, zone, status);
 }
 
 static char *on_cache_stats(void *ctx, int *status) {
   struct diag *d = ctx;
-  struct worker_snapshot snap;
-  if (workers_collect(d->workers, d->n, 0, COLLECT_TIMEOUT_MS, &snap)) return busy(status);
-  struct cache_stats cs;
-  cache_get_stats(d->cache, &cs);
-  const struct stats *s = &snap.stats;
-  const struct redis_stats *r = &s->redis;
-  struct jbuf b = {0};
-  jbuf_printf(&b,
-              "{\"memory\": {\"entries\": %zu, \"bytes\": %zu, \"budget_bytes\": %zu, "
-              "\"hits\": %llu, \"misses\": %llu, \"inserts\": %llu, \"evictions\": %llu},\n"
-              " \"answer\": {\"entries\": %llu, \"bytes\": %llu, \"hits\": %llu, "
-              "\"misses\": %llu, \"evictions\": %llu},\n"
-              " \"redis\": {\"enabled\": %s, \"up\": %llu, \"lookups\": %llu, "
-              "\"lookup_hits\": %llu, \"keys_found\": %llu, \"writes\": %llu, "
-              "\"writes_dropped\": %llu, \"timeouts\": %llu, \"errors\": %llu}}\n",
-              cs.entries, cs.bytes, cache_budget(d->cache), (unsigned long long)cs.hits,
-              (unsigned long long)cs.misses, (unsigned long long)cs.inserts,
-              (unsigned long long)cs.evictions, (unsigned long long)s->answer_entries,
-              (unsigned long long)s->answer_bytes, (unsigned long long)s->answer_hits,
-              (unsigned long long)s->answer_misses, (unsigned long long)s->answer_evictions,
-              redis_enabled(&d->cfg->redis) ? "true" : "false", (unsigned long long)r->up,
-              (unsigned long long)r->lookups, (unsigned long long)r->lookup_hits,
-              (unsigned long long)r->keys_found, (unsigned long long)r->writes,
-              (unsigned long long)r->writes_dropped, (unsigned long long)r->timeouts,
-              (unsigned long long)r->errors);
-  worker_snapshot_free(&snap);
-  *status = 200;
-  return jbuf_take(&b);
+  return cachectl_stats(d->cc, status);
 }
 
-diag_t *diag_start(struct worker *workers, unsigned n, cache_t *cache,
+diag_t *diag_start(struct worker *workers, unsigned n, cache_t *cache, cachectl_t *cc,
                    const struct config *cfg, char *err, size_t errlen) {
   struct diag *d = calloc(1, sizeof *d);
   if (!d) return NULL;
@@ -251,14 +129,21 @@ diag_t *diag_start(struct worker *workers, unsigned n, cache_t *cache,
   d->n = n;
   d->cache = cache;
   d->cfg = cfg;
+  d->cc = cc;
   d->trace_rate = cfg->trace_rate;
   d->trace_tokens = cfg->trace_rate < 5 ? cfg->trace_rate : 5;
   d->trace_refill_us = util_mono_us();
   pthread_mutex_init(&d->lock, NULL);
   d->zones = zone_export_new(cfg->metrics_top_zones);
   struct metrics_ops ops = {on_metrics, on_chains, on_trace, on_flush, on_cache_stats, d};
+  const char *hosts[CONFIG_MAX_METRICS_HOSTS];
+  for (size_t i = 0; i < cfg->n_metrics_hosts; i++) hosts[i] = cfg->metrics_hosts[i];
+  struct metrics_http_policy policy = {hosts, cfg->n_metrics_hosts,
+                                       cfg->control_token_len ? cfg->control_token : NULL,
+                                       cfg->control_token_len};
   if (d->zones)
-    d->http = metrics_http_start((const struct sockaddr *)&cfg->metrics_addr, &ops, err, errlen);
+    d->http = metrics_http_start((const struct sockaddr *)&cfg->metrics_addr, &ops, &policy,
+                                 err, errlen);
   if (!d->http) {
     diag_stop(d);
     return NULL;

@@ -1,20 +1,24 @@
 /*
  * The diagnostics endpoint's view of the resolver: what /metrics, /chains
  * and /trace serve, gathered from the workers (metrics/http.h calls these on
- * its own threads; they wait for the workers, never block them).
+ * its own threads; they wait for the workers, never block them), and cache
+ * control (resolver/cachectl.h) when a control token lets HTTP ask for it.
  */
 #ifndef CHAINDNS_DIAG_H
 #define CHAINDNS_DIAG_H
 
 #include "cache/cache.h"
 #include "metrics/http.h"
+#include "resolver/cachectl.h"
 #include "resolver/config.h"
 #include "resolver/worker.h"
 
 typedef struct diag diag_t;
 
-/* Start the endpoint on cfg->metrics_addr. Returns NULL with err set. */
-diag_t *diag_start(struct worker *workers, unsigned n, cache_t *cache,
+/* Start the endpoint on cfg->metrics_addr, with the Host names and control
+ * token cfg gives. cc (borrowed) serves cache control. Returns NULL with
+ * err set. */
+diag_t *diag_start(struct worker *workers, unsigned n, cache_t *cache, cachectl_t *cc,
                    const struct config *cfg, char *err, size_t errlen);
 /* Stop serving; call before the workers stop. */
 void diag_stop(diag_t *d);

@@ -5,7 +5,9 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -14,7 +16,9 @@
 
 #include "cache/cache.h"
 #include "metrics/stats.h"
+#include "resolver/cachectl.h"
 #include "resolver/config.h"
+#include "resolver/control.h"
 #include "resolver/diag.h"
 #include "resolver/hints.h"
 #include "resolver/log.h"
@@ -394,86 +398,106 @@ static void url_encode(const char *s, char *out, size_t cap) {
   out[n] = 0;
 }
 
-/* One HTTP/1.0 request to the metrics listener; the body goes to stdout
- * (200) or stderr. Returns the exit status. */
-static int ctl_request(const char *where, const char *method, const char *path) {
-  struct sockaddr_storage ss;
-  socklen_t len;
-  if (util_parse_addr_port(where, 5399, &ss, &len)) {
-    fprintf(stderr, "chaindns ctl: bad --metrics address '%s'\n", where);
-    return 2;
-  }
-  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct timeval tv = {15, 0};
-  if (fd >= 0) {
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  }
-  if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0) {
-    fprintf(stderr, "chaindns ctl: cannot reach %s (is the resolver running with --metrics?)\n",
-            where);
-    if (fd >= 0) close(fd);
-    return 1;
-  }
-  char req[4096];
-  int n = snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: chaindns\r\n\r\n", method, path);
-  if (write(fd, req, (size_t)n) != n) {
-    close(fd);
-    return 1;
-  }
-  size_t cap = 1 << 16, used = 0;
-  char *buf = malloc(cap);
-  ssize_t got;
-  while (buf && (got = read(fd, buf + used, cap - used - 1)) > 0) {
-    used += (size_t)got;
-    if (used + 1 == cap) {
-      char *nb = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
-      if (!nb) break;
-      buf = nb;
-      cap *= 2;
-    }
-  }
-  close(fd);
-  if (!buf) return 1;
-  buf[used] = 0;
-  int code = 0;
-  char *body = strstr(buf, "\r\n\r\n");
-  if (sscanf(buf, "HTTP/%*s %d", &code) != 1 || !body) {
-    fprintf(stderr, "chaindns ctl: no HTTP answer from %s\n", where);
-    free(buf);
-    return 1;
-  }
-  fputs(body + 4, code == 200 ? stdout : stderr);
-  free(buf);
-  return code == 200 ? 0 : 1;
-}
-
-static int ctl_main(int argc, char **argv) {
-  const char *where = "127.0.0.1:5399";
-  int i = 2;
-  if (i + 1 < argc && !strcmp(argv[i], "--metrics")) {
-    where = argv[i + 1];
-    i += 2;
-  }
-  char path[3400], enc[1100 * 3];
-  if (i + 1 < argc && (!strcmp(argv[i], "flush") || !strcmp(argv[i], "flush-zone")) &&
-      i + 2 == argc) {
-    url_encode(argv[i + 1], enc, sizeof enc);
-    snprintf(path, sizeof path, "/cache/flush?%s=%s", argv[i][5] ? "zone" : "name", enc);
-    return ctl_request(where, "POST", path);
-  }
-  if (i < argc && !strcmp(argv[i], "stats") && i + 1 == argc)
-    return ctl_request(where, "GET", "/cache/stats");
+static int ctl_usage(void) {
   fprintf(stderr,
-          "usage: chaindns ctl [--metrics ADDR:PORT] flush NAME | flush-zone ZONE | stats\n"
-          "  talks to a running resolver's metrics listener (default 127.0.0.1:5399)\n"
+          "usage: chaindns ctl [--control PATH] flush NAME | flush-zone ZONE | stats\n"
+          "       chaindns ctl --metrics ADDR:PORT --token-file FILE flush NAME | ...\n"
+          "  talks to a running resolver through its control socket (default\n"
+          "  " CONFIG_CONTROL_SOCKET "; as its user or root), or through its metrics\n"
+          "  listener with the control token (control-token-file)\n"
           "  flush NAME       forget NAME (every type) in memory, the answer caches and Redis\n"
           "  flush-zone ZONE  forget ZONE and every name under it\n"
           "  stats            the cache tiers' counters (JSON)\n");
   return 2;
 }
 
+/* A request waits for a flush's Redis scan (cachectl.h), and a little more. */
+#define CTL_TIMEOUT_MS (CACHECTL_SCAN_MAX_MS + 20000)
+
+static int ctl_main(int argc, char **argv) {
+  const char *control = CONFIG_CONTROL_SOCKET, *metrics = NULL, *token_file = NULL;
+  int i = 2;
+  for (; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
+    if (!strcmp(argv[i], "--control")) control = argv[i + 1];
+    else if (!strcmp(argv[i], "--metrics")) metrics = argv[i + 1];
+    else if (!strcmp(argv[i], "--token-file")) token_file = argv[i + 1];
+    else return ctl_usage();
+  }
+  bool flush = i + 2 == argc && (!strcmp(argv[i], "flush") || !strcmp(argv[i], "flush-zone"));
+  bool stats = i + 1 == argc && !strcmp(argv[i], "stats");
+  if (!flush && !stats) return ctl_usage();
+  if (flush && (strlen(argv[i + 1]) > 1100 || strpbrk(argv[i + 1], "\r\n"))) {
+    fprintf(stderr, "chaindns ctl: not a domain name\n");
+    return 2;
+  }
+  if (metrics || token_file) {
+    if (!metrics || !token_file) {
+      fprintf(stderr, "chaindns ctl: --metrics and --token-file go together: cache control "
+                      "over HTTP needs the control token\n");
+      return 2;
+    }
+    if (stats) return control_request_http(metrics, "GET", "/cache/stats", token_file,
+                                           CTL_TIMEOUT_MS);
+    char path[3400], enc[1100 * 3];
+    url_encode(argv[i + 1], enc, sizeof enc);
+    snprintf(path, sizeof path, "/cache/flush?%s=%s", argv[i][5] ? "zone" : "name", enc);
+    return control_request_http(metrics, "POST", path, token_file, CTL_TIMEOUT_MS);
+  }
+  char line[1200];
+  snprintf(line, sizeof line, "%s%s%s", argv[i], flush ? " " : "", flush ? argv[i + 1] : "");
+  return control_request(control, line, CTL_TIMEOUT_MS);
+}
+
 /* ---- the resolver ---------------------------------------------------------------- */
+
+/* The control socket. With control-socket: auto it is made only where its
+ * directory exists (systemd's RuntimeDirectory=chaindns, the image's
+ * /run/chaindns), and failing is only logged; a path given is made, or
+ * start-up fails. */
+static control_t *start_control(const struct config *cfg, cachectl_t *cc, int *status) {
+  if (!cfg->control_socket[0]) return NULL;
+  char err[1200], dir[sizeof cfg->control_socket];
+  snprintf(dir, sizeof dir, "%s", cfg->control_socket);
+  char *slash = strrchr(dir, '/');
+  struct stat st;
+  if (slash) *slash = 0;
+  if (cfg->control_socket_auto && slash && (stat(dir, &st) || !S_ISDIR(st.st_mode))) {
+    log_info("no control socket: %s does not exist (control-socket: PATH for chaindns ctl)",
+             dir);
+    return NULL;
+  }
+  control_t *c = control_start(cfg->control_socket, cc, err, sizeof err);
+  if (c) log_info("control socket %s (mode 0600: chaindns ctl as this user or root)",
+                  cfg->control_socket);
+  else if (cfg->control_socket_auto) log_warn("no control socket: %s", err);
+  else log_error("cannot serve the control socket: %s", err);
+  if (!c && !cfg->control_socket_auto) *status = 1;
+  return c;
+}
+
+static bool is_loopback(const struct sockaddr_storage *ss) {
+  if (ss->ss_family == AF_INET)
+    return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+  return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+static diag_t *start_diag(struct worker *workers, cache_t *cache, cachectl_t *cc,
+                          const struct config *cfg) {
+  char where[64], err[1024];
+  util_addr_str((const struct sockaddr *)&cfg->metrics_addr, where, sizeof where);
+  diag_t *diag = diag_start(workers, cfg->threads, cache, cc, cfg, err, sizeof err);
+  if (!diag) {
+    log_error("cannot serve metrics on %s: %s", where, err);
+    return NULL;
+  }
+  log_info("metrics and diagnostics on http://%s/ (/metrics, /chains, /trace%s)", where,
+           cfg->control_token_len ? "; /cache/flush and /cache/stats with the control token"
+                                  : "");
+  if (cfg->control_token_len && !is_loopback(&cfg->metrics_addr))
+    log_warn("the control token crosses the network in clear text to %s (HTTP, no TLS): "
+             "keep that network private", where);
+  return diag;
+}
 
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "trace")) return trace_main(argc, argv);
@@ -515,6 +539,7 @@ int main(int argc, char **argv) {
   }
   unsigned started = 0;
   int status = 0;
+  cachectl_t *cachectl = NULL;
   for (unsigned i = 0; i < cfg.threads; i++) {
     if (worker_init(&workers[i], i, &cfg, &icfg, cache, hints)) {
       status = 1;
@@ -545,20 +570,20 @@ int main(int argc, char **argv) {
                  "before it answers, and data of unsigned zones can be planted; set "
                  "redis-secret-file to share validated data safely");
     }
-    diag_t *diag = NULL;
-    if (cfg.metrics) {
-      char where[64];
-      util_addr_str((const struct sockaddr *)&cfg.metrics_addr, where, sizeof where);
-      diag = diag_start(workers, cfg.threads, cache, &cfg, err, sizeof err);
-      if (diag) log_info("metrics and diagnostics on http://%s/ (/metrics, /chains, /trace)",
-                         where);
-      else log_error("cannot serve metrics on %s: %s", where, err);
-      if (!diag) status = 1;
+    cachectl = cachectl_new(workers, cfg.threads, cache, &cfg);
+    if (!cachectl) {
+      log_error("out of memory");
+      status = 1;
     }
+    control_t *control = status == 0 ? start_control(&cfg, cachectl, &status) : NULL;
+    diag_t *diag = status == 0 && cfg.metrics ? start_diag(workers, cache, cachectl, &cfg)
+                                              : NULL;
+    if (cfg.metrics && !diag) status = 1;
     struct fleet f = {workers, cfg.threads, redis_enabled(&cfg.redis), cache, &cfg,
                       diag, argc, argv};
     if (status == 0) run_until_signal(&f);
-    diag_stop(diag); /* before the workers it asks */
+    control_stop(control); /* before the workers they ask */
+    diag_stop(diag);
   }
   for (unsigned i = 0; i < started; i++) worker_stop(&workers[i]);
   for (unsigned i = 0; i < started; i++) worker_join(&workers[i]);
@@ -571,6 +596,7 @@ int main(int argc, char **argv) {
     worker_destroy(&workers[i]);
     config_unref(held);
   }
+  cachectl_free(cachectl); /* the workers' loops have ended a flush's scan */
   free(workers);
   cache_free(cache);
   hints_free(hints);

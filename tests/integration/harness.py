@@ -1262,6 +1262,9 @@ class Chaindns:
         self.tmpdir = tmpdir or tempfile.mkdtemp(prefix="chaindns-res-")
         self.logfile = os.path.join(self.tmpdir, "%s.stderr" % (
             name or "chaindns-%s" % self.addr))
+        # Its own control socket (never the machine's /run/chaindns one).
+        self.control = os.path.join(self.tmpdir, "ctl-%s.sock" % self.addr) \
+            if default_args else None
         self.argv = [self.binary]
         if default_args:
             # One worker unless a test says otherwise: several tests count
@@ -1276,6 +1279,7 @@ class Chaindns:
                 self.argv += ["--log-level", level]
             if metrics:
                 self.argv += ["--metrics", "%s:%d" % (self.addr, self.METRICS_PORT)]
+            self.argv += ["--control-socket", self.control]
             if unsigned_root:
                 # The test root is not the IANA root: without this
                 # negative trust anchor the built-in root anchor makes every
@@ -1381,6 +1385,11 @@ class Chaindns:
                 return r.status, r.read().decode()
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()
+
+    def ctl(self, *args, timeout=30):
+        """`chaindns ctl --control SOCKET ARGS...`: CompletedProcess (text)."""
+        return subprocess.run([resolver_bin(), "ctl", "--control", self.control] + list(args),
+                              capture_output=True, text=True, timeout=timeout)
 
     def metrics(self):
         """The Prometheus exposition parsed into {(name, frozenset(labels)): value}."""

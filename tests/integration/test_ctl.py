@@ -1,16 +1,15 @@
 #!/usr/bin/python3
 """Cache control for operators: `chaindns ctl flush NAME`, `flush-zone
-ZONE` and `stats`, over the metrics listener (POST /cache/flush, GET
-/cache/stats). A flush reaches every tier: the memory cache, every worker's
-answer cache and the shared Redis, so the next query goes to the network;
-names outside what was flushed stay cached."""
+ZONE` and `stats`, over the resolver's control socket (and, with the control
+token, over the metrics listener: POST /cache/flush, GET /cache/stats). A
+flush reaches every tier: the memory cache, every worker's answer cache and
+the shared Redis, so the next query goes to the network; names outside what
+was flushed stay cached. The attacks on these doors are in test_admin.py."""
 
 import json
 import os
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -35,9 +34,20 @@ class Ctl(IntegrationTest):
         h.zone("other.org.", [5], ["www 3600 A 192.0.2.4"])
 
     def ctl(self, res, *args):
+        return res.ctl(*args)
+
+    def ctl_http(self, res, token_file, *args):
         metrics = res.metrics_url[len("http://"):]
-        return subprocess.run([resolver_bin(), "ctl", "--metrics", metrics] + list(args),
-                              capture_output=True, text=True, timeout=20)
+        return subprocess.run([resolver_bin(), "ctl", "--metrics", metrics, "--token-file",
+                               token_file] + list(args),
+                              capture_output=True, text=True, timeout=30)
+
+    def token_file(self, name="token", text="s3cret-token-0123456789"):
+        path = os.path.join(self.tmpdir, name)
+        with open(path, "w") as f:
+            f.write(text + "\n")
+        os.chmod(path, 0o600)
+        return path
 
     def asked(self, n, name):
         return self.h.server(n).count(qname=name)
@@ -107,19 +117,72 @@ class Ctl(IntegrationTest):
         out = self.ctl(r, "flush", "www.example.com")
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertEqual(json.loads(out.stdout)["redis_keys"], "off")
-        self.assertEqual(r.http("/cache/flush?name=www.example.com")[0], 405)  # GET
-        req = urllib.request.Request(r.metrics_url + "/cache/flush?name=" + "x" * 300,
-                                     method="POST")
-        with self.assertRaises(urllib.error.HTTPError) as e:
-            urllib.request.urlopen(req, timeout=5)
-        self.assertEqual(e.exception.code, 400)
+        out = self.ctl(r, "flush", "x" * 300)  # a label longer than 63
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("not a domain name", out.stderr)
         out = self.ctl(r, "flush")
         self.assertEqual(out.returncode, 2)
         self.assertIn("usage", out.stderr)
-        out = subprocess.run([resolver_bin(), "ctl", "--metrics", "127.34.9.9:1", "stats"],
+        out = self.ctl(r, "flush", "a\nstats")  # one request line, no smuggling
+        self.assertEqual(out.returncode, 2)
+        # Without a control token, HTTP serves no cache control at all.
+        for path in ("/cache/flush?name=www.example.com", "/cache/stats"):
+            status, body = r.http(path)
+            self.assertEqual(status, 404, path)
+            self.assertIn("control-token-file", body)
+        out = subprocess.run([resolver_bin(), "ctl", "--control",
+                              os.path.join(self.tmpdir, "nobody.sock"), "stats"],
                              capture_output=True, text=True, timeout=20)
         self.assertEqual(out.returncode, 1)
         self.assertIn("cannot reach", out.stderr)
+        out = subprocess.run([resolver_bin(), "ctl", "--metrics", "127.34.9.9:1", "stats"],
+                             capture_output=True, text=True, timeout=20)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("--token-file", out.stderr)
+
+    def test_over_http_with_the_token(self):
+        token = self.token_file()
+        r = self.start_resolver(["--control-token-file", token], n=4, metrics=True)
+        self.assertEqual(len(answers(r.udp("www.example.com"))), 1)
+        before = self.asked(4, "www.example.com.")
+        out = self.ctl_http(r, token, "flush", "www.example.com")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout),
+                         {"name": "www.example.com.", "memory_entries": 1,
+                          "answer_caches_cleared": 1, "redis_keys": "off"})
+        self.assertEqual(len(answers(r.udp("www.example.com"))), 1)
+        self.assertEqual(self.asked(4, "www.example.com."), before + 1)
+        out = self.ctl_http(r, token, "stats")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertGreater(json.loads(out.stdout)["memory"]["entries"], 0)
+        auth = {"Authorization": "Bearer s3cret-token-0123456789"}
+        status, _ = http_request(r, "GET", "/cache/flush?name=www.example.com", auth)
+        self.assertEqual(status, 405)  # a link or a prefetch cannot flush
+        status, _ = http_request(r, "POST", "/cache/flush?name=" + "x" * 300, auth)
+        self.assertEqual(status, 400)
+        status, _ = http_request(r, "POST", "/cache/flush", auth)
+        self.assertEqual(status, 400)
+        # The socket works beside it.
+        out = self.ctl(r, "stats")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        # A token file that is not the resolver's.
+        other = self.token_file("other", "another-token-0123456789")
+        out = self.ctl_http(r, other, "stats")
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("Authorization: Bearer", out.stderr)
+
+
+def http_request(res, method, path, headers=None):
+    """(status, body) of one request to the metrics listener."""
+    import http.client
+    host, port = res.metrics_url[len("http://"):].rsplit(":", 1)
+    c = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        c.request(method, path, headers=headers or {})
+        resp = c.getresponse()
+        return resp.status, resp.read().decode()
+    finally:
+        c.close()
 
 
 if __name__ == "__main__":

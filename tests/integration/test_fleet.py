@@ -283,8 +283,14 @@ class Fleet(IntegrationTest):
         self.assertLess(setcap[0], kws.index("USER"))
         runtime_pkgs = [p for k, a in ins if k == "RUN" for p in apt_packages(a)]
         self.assertIn("libcap2-bin", runtime_pkgs)
+        # The control socket's directory, the image user's and private.
+        self.assertTrue(any(re.search(r"install -d -o 10053 -g 10053 -m 0700 /run/chaindns\b", a)
+                            for k, a in ins if k == "RUN"), ins)
         # Ports: the container defaults' listen and metrics ports are exposed.
         defaults = load_yaml(CONTAINER_YAML)
+        # The network side serves metrics only: cache control is the socket.
+        self.assertNotIn("control-token-file", defaults)
+        self.assertEqual(defaults["control-socket"], "auto")
         dns_port = defaults["listen"][0].rsplit(":", 1)[1]
         metrics_port = defaults["metrics"].rsplit(":", 1)[1]
         self.assertEqual((dns_port, metrics_port), ("53", "5399"))
@@ -485,6 +491,17 @@ class Fleet(IntegrationTest):
                 protos.add(rest.split("/")[1])
                 host_ports.add((host_port, rest.split("/")[1]))
             self.assertEqual(protos, {"udp", "tcp"})
+            # Prometheus asks for name:5399: the Host check must let that
+            # name through (DNS rebinding protection), and only that one.
+            self.assertEqual(opts.get("--metrics-allowed-host"), [name])
+            # Cache control stays off the network: no token, and the
+            # control socket's directory is writable in a read-only container.
+            self.assertNotIn("--control-token-file", cmd)
+            if s.get("read_only"):
+                tmpfs = [t for t in s.get("tmpfs", []) if t.split(":")[0] == "/run/chaindns"]
+                self.assertEqual(len(tmpfs), 1, "%s: a tmpfs for the control socket" % name)
+                self.assertIn("uid=10053", tmpfs[0])
+                self.assertIn("mode=0700", tmpfs[0])
         self.assertEqual(len(ips | {redis_ip}), 3, "distinct addresses")
         self.assertEqual(len(host_ports), 4, "distinct host ports")
         # Prometheus scrapes the resolvers' metrics port by service name.
@@ -524,6 +541,24 @@ class Fleet(IntegrationTest):
             p = subprocess.run(["docker", "compose", "-f", COMPOSE, "config", "-q"],
                                capture_output=True, text=True, timeout=60)
             self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_metrics_answer_the_names_prometheus_uses(self):
+        """Prometheus scrapes chaindns-1:5399 by name: the Host header it
+        sends is served by that instance (compose's --metrics-allowed-host),
+        another name is refused (DNS rebinding), and cache control is not
+        served over HTTP at all."""
+        import http.client
+        for name, res in self.res.items():
+            addr, port = res.metrics_url.split("//", 1)[1].rsplit(":", 1)
+            for host, want in (("%s:%s" % (name, port), 200), ("attacker.example", 403)):
+                c = http.client.HTTPConnection(addr, int(port), timeout=10)
+                c.request("GET", "/metrics", headers={"Host": host})
+                r = c.getresponse()
+                r.read()
+                c.close()
+                self.assertEqual(r.status, want, (name, host))
+            status, _ = res.http("/cache/stats")
+            self.assertEqual(status, 404)
 
     def test_promtool_check_config(self):
         p = subprocess.run(["promtool", "check", "config", PROM_CONFIG], capture_output=True,

@@ -600,6 +600,67 @@ static void test_sample_file_and_help_cover_every_key(void **state) {
   free(help);
 }
 
+/* The admin surfaces' keys: the control socket (auto, a path, off), the
+ * control token (from a file, 16+ visible characters) and the Host names
+ * the metrics listener answers to. */
+static void test_control_and_metrics_hosts(void **state) {
+  (void)state;
+  struct config cfg;
+  char err[512] = "", tok[64], path[64];
+  config_defaults(&cfg);
+  assert_true(cfg.control_socket_auto);
+  assert_string_equal(cfg.control_socket, CONFIG_CONTROL_SOCKET);
+  assert_int_equal(cfg.control_token_len, 0);
+  assert_int_equal(cfg.n_metrics_hosts, 0);
+  write_file(tok, "0123456789abcdef-token\n");
+  assert_int_equal(args(&cfg, err, sizeof err, 9, "--control-socket", "/tmp/x/ctl.sock",
+                        "--control-token-file", tok, "--metrics-allowed-host",
+                        "Prom.Example.", "--metrics-allowed-host", "chaindns-1"), 0);
+  assert_false(cfg.control_socket_auto);
+  assert_string_equal(cfg.control_socket, "/tmp/x/ctl.sock");
+  assert_int_equal(cfg.control_token_len, 22);
+  assert_memory_equal(cfg.control_token, "0123456789abcdef-token", 22);
+  assert_int_equal(cfg.n_metrics_hosts, 2);
+  assert_string_equal(cfg.metrics_hosts[0], "prom.example");
+  assert_string_equal(cfg.metrics_hosts[1], "chaindns-1");
+  config_defaults(&cfg);
+  assert_int_equal(args(&cfg, err, sizeof err, 3, "--control-socket", "off"), 0);
+  assert_string_equal(cfg.control_socket, "");
+  assert_false(cfg.control_socket_auto);
+  /* A file's list is replaced whole by the flags'. */
+  config_defaults(&cfg);
+  if (load(&cfg, "metrics-allowed-host: [a.example, b.example]\n", err, sizeof err, path))
+    fail_msg("%s", err);
+  assert_int_equal(cfg.n_metrics_hosts, 2);
+
+  char long_path[200];
+  memset(long_path, 'p', sizeof long_path - 1);
+  long_path[0] = '/';
+  long_path[sizeof long_path - 1] = 0;
+  write_file(path, "short-token\n"); /* 11 characters */
+  char blank[64];
+  write_file(blank, "0123456789 abcdef-token\n");
+  const char *const bad[][3] = {
+      {"--control-socket", long_path, "at most 107 bytes"},
+      {"--control-socket", "", "expected a path"},
+      {"--control-token-file", "/nonexistent/token", "/nonexistent/token"},
+      {"--control-token-file", path, "at least 16"},
+      {"--control-token-file", blank, "visible ASCII"},
+      {"--metrics-allowed-host", "prom.example:9090", "no port"},
+      {"--metrics-allowed-host", "", "expected a host name"},
+      {"--metrics-allowed-host", "a b", "expected a host name"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    config_defaults(&cfg);
+    err[0] = 0;
+    assert_int_equal(args(&cfg, err, sizeof err, 3, bad[i][0], bad[i][1]), -1);
+    if (!strstr(err, bad[i][2])) fail_msg("%s %s: %s", bad[i][0], bad[i][1], err);
+  }
+  unlink(path);
+  unlink(tok);
+  unlink(blank);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sample_file_and_help_cover_every_key),
@@ -621,6 +682,7 @@ int main(void) {
       cmocka_unit_test(test_redis_errors_name_file_line_key),
       cmocka_unit_test(test_redis_flags),
       cmocka_unit_test(test_local_data),
+      cmocka_unit_test(test_control_and_metrics_hosts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
