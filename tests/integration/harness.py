@@ -1281,10 +1281,11 @@ class Chaindns:
                 self.argv += ["--metrics", "%s:%d" % (self.addr, self.METRICS_PORT)]
             self.argv += ["--control-socket", self.control]
             if unsigned_root:
-                # The test root is not the IANA root: without this
-                # negative trust anchor the built-in root anchor makes every
-                # answer bogus. Validation still runs (and finds them
-                # insecure); the DNSSEC tests pass unsigned_root=False.
+                # The test root is not the IANA root, so chaindns leaves its
+                # built-in root anchor out anyway (builtin-trust-anchor:
+                # auto); this negative trust anchor also says so explicitly.
+                # Validation still runs (and finds everything insecure); the
+                # DNSSEC tests pass unsigned_root=False.
                 self.argv += UNSIGNED_ROOT_ARGS
         self.argv += list(args)
         self.env = dict(os.environ, **(extra_env or {}))

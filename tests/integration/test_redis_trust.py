@@ -22,7 +22,6 @@ import hmac
 import io
 import os
 import struct
-import subprocess
 import sys
 import time
 
@@ -31,8 +30,7 @@ import dns.rrset
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (IntegrationTest, answers, main, resolver_bin,  # noqa: E402
-                     wait_for)
+from harness import IntegrationTest, answers, main, wait_for  # noqa: E402
 
 BASE = 46
 SECRET = b"fleet-secret-0123456789abcdef"
@@ -153,14 +151,9 @@ class RedisTrust(IntegrationTest):
         self.assertFalse(self.ad(m))
         self.assertEqual(r.stats()["redis.bad_mac"], 1)
 
-    def ctl(self, res, *args):
-        metrics = res.metrics_url[len("http://"):]
-        return subprocess.run([resolver_bin(), "ctl", "--metrics", metrics] + list(args),
-                              capture_output=True, text=True, timeout=20)
-
     def test_a_value_put_back_after_a_flush_is_refused(self):
         secret = ["--redis-secret", SECRET.decode()]
-        a = self.instance(8, "f1", *secret, metrics=True)
+        a = self.instance(8, "f1", *secret)
         m = a.udp("www.example.net", "A")
         self.assertEqual([x[2] for x in answers(m)], ["192.0.2.9"])
         c = self.redis.client()
@@ -168,7 +161,7 @@ class RedisTrust(IntegrationTest):
         self.assertTrue(wait_for(lambda: c.exists(key), 3))
         captured = c.get(key)
         time.sleep(1.1)  # a value says when it was written to the second
-        out = self.ctl(a, "flush", "www.example.net")
+        out = a.ctl("flush", "www.example.net")
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertFalse(c.exists(key))
         c.set(key, captured, ex=300)  # the replay
