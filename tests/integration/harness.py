@@ -1408,6 +1408,29 @@ class Chaindns:
 # Redis, for the shared cache tier
 # ---------------------------------------------------------------------------
 
+def redis_value(key, kind, payload, ttl=300, secret=None, expiry=None, rank=3, sec=1):
+    """A shared-tier value in the layout cache/record.h documents (version 2;
+    kind 1 RRset, 3 NXDOMAIN...; sec is the DNSSEC state: 1 insecure, 2
+    secure, 3 what a forger might claim as bogus), signed with secret."""
+    import hashlib
+    import hmac
+    expiry = int(time.time()) + ttl if expiry is None else expiry
+    body = b"CD" + bytes([2, kind, rank, (1 if secret else 0) | sec << 1]) + \
+        struct.pack(">qII", expiry, ttl, len(payload)) + payload
+    if secret:
+        body += hmac.new(secret, key.encode() + body, hashlib.sha256).digest()
+    return body
+
+
+def rr_wire(owner, rdtype, rdata, ttl=300):
+    """One RRset in uncompressed wire format, as values hold them."""
+    import io
+    import dns.rrset
+    f = io.BytesIO()
+    dns.rrset.from_text(owner, ttl, "IN", rdtype, rdata).to_wire(f)
+    return f.getvalue()
+
+
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 

@@ -8,7 +8,6 @@ each test with its own key prefix so tests do not see each other's data."""
 
 import hashlib
 import hmac
-import io
 import os
 import struct
 import sys
@@ -16,32 +15,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import dns.name  # noqa: E402
-import dns.rrset  # noqa: E402
 
 from harness import (IntegrationTest, answers, main, rcode,  # noqa: E402
-                     stats_delta, wait_for)
+                     redis_value, rr_wire, stats_delta, wait_for)
 
 BASE = 21
 SECRET = b"fleet-secret-0123456789abcdef"
 CHAIN = ["www.example.com.", "www.example.com.cdn.net.", "edge.edge.org."]
-
-
-def encode_value(key, kind, payload, ttl=300, secret=None, expiry=None, rank=3, sec=1):
-    """A value in the layout cache/record.h documents (version 2; sec is
-    the DNSSEC state: 1 insecure, 2 secure)."""
-    expiry = int(time.time()) + ttl if expiry is None else expiry
-    body = b"CD" + bytes([2, kind, rank, (1 if secret else 0) | sec << 1]) + \
-        struct.pack(">qII", expiry, ttl, len(payload)) + payload
-    if secret:
-        body += hmac.new(secret, key.encode() + body, hashlib.sha256).digest()
-    return body
-
-
-def rr_wire(owner, rdtype, rdata, ttl=300):
-    f = io.BytesIO()
-    dns.rrset.from_text(owner, ttl, "IN", rdtype, rdata).to_wire(f)
-    return f.getvalue()
 
 
 class SharedCache(IntegrationTest):
@@ -168,13 +148,13 @@ class SharedCache(IntegrationTest):
         bogus = rr_wire("host.example.com.", "A", "203.0.113.66")
         # Overwrite a real entry: unsigned, and signed with another key.
         key = "t6:v2:rr:host.example.com."
-        r.set(key + ":A", encode_value(key + ":A", 1, bogus))
+        r.set(key + ":A", redis_value(key + ":A", 1, bogus))
         # Plant entries for names nobody resolved yet.
         fresh = "t6:v2:rr:fresh.example.com.:A"
-        r.set(fresh, encode_value(fresh, 1, rr_wire("fresh.example.com.", "A", "203.0.113.67"),
+        r.set(fresh, redis_value(fresh, 1, rr_wire("fresh.example.com.", "A", "203.0.113.67"),
                                   secret=b"not-the-fleet-secret-at-all"))
         www2 = "t6:v2:rr:www2.example.com.:A"
-        r.set(www2, encode_value(www2, 1, rr_wire("www2.example.com.", "A", "203.0.113.68")))
+        r.set(www2, redis_value(www2, 1, rr_wire("www2.example.com.", "A", "203.0.113.68")))
         b = self.instance(13, "t6", "--redis-secret", SECRET.decode())
         before = b.stats()
         for name, want in (("host.example.com", "192.0.2.10"),
@@ -195,11 +175,11 @@ class SharedCache(IntegrationTest):
         plant = {
             "t7:v2:rr:host.example.com.:A": good[:-3],                    # truncated
             "t7:v2:rr:fresh.example.com.:A": os.urandom(64),              # noise
-            "t7:v2:rr:www2.example.com.:A": encode_value(                 # wrong owner
+            "t7:v2:rr:www2.example.com.:A": redis_value(                 # wrong owner
                 "x", 1, rr_wire("elsewhere.example.net.", "A", "203.0.113.69")),
-            "t7:v2:chain:www.example.com.": encode_value("x", 4, b"\xc0\x0c"),  # pointer
+            "t7:v2:chain:www.example.com.": redis_value("x", 4, b"\xc0\x0c"),  # pointer
             "t7:v2:rr:www.example.com.:CNAME": b"CD\x01\x01\x03\x00" + b"\xff" * 16,
-            "t7:v2:rr:mid.example.com.:CNAME": encode_value(              # glue rank:
+            "t7:v2:rr:mid.example.com.:CNAME": redis_value(              # glue rank:
                 "x", 1, rr_wire("mid.example.com.", "CNAME", "evil.example.net."), rank=1),
         }
         for k, v in plant.items():

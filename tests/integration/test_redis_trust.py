@@ -17,41 +17,21 @@ The tree: a private root (unsigned), com. and net. unsigned, example.com.
 signed and anchored (an island of trust); a real redis-server on
 127.55.46.1; resolvers on 127.54.46.n, each test with its own key prefix."""
 
-import hashlib
-import hmac
-import io
 import os
-import struct
 import sys
 import time
 
 import dns.flags
-import dns.rrset
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import IntegrationTest, answers, main, wait_for  # noqa: E402
+from harness import (IntegrationTest, answers, main, redis_value,  # noqa: E402
+                     rr_wire, wait_for)
 
 BASE = 46
 SECRET = b"fleet-secret-0123456789abcdef"
 RRSET, NXDOMAIN = 1, 3
 SEC_SECURE, SEC_BOGUS = 2, 3
-
-
-def value(key, kind, payload, sec, ttl=300, secret=None):
-    """A value in the layout cache/record.h documents (version 2)."""
-    expiry = int(time.time()) + ttl
-    body = b"CD" + bytes([2, kind, 3, (1 if secret else 0) | sec << 1]) + \
-        struct.pack(">qII", expiry, ttl, len(payload)) + payload
-    if secret:
-        body += hmac.new(secret, key.encode() + body, hashlib.sha256).digest()
-    return body
-
-
-def rr_wire(owner, rdtype, rdata, ttl=300):
-    f = io.BytesIO()
-    dns.rrset.from_text(owner, ttl, "IN", rdtype, rdata).to_wire(f)
-    return f.getvalue()
 
 
 class RedisTrust(IntegrationTest):
@@ -92,23 +72,23 @@ class RedisTrust(IntegrationTest):
         r = self.instance(3, "p1", metrics=True)
         # Outside the island: unsigned data, planted as "secure".
         key = "p1:v2:rr:www.example.net.:A"
-        self.plant(key, value(key, RRSET, rr_wire("www.example.net.", "A", "203.0.113.66"),
-                              SEC_SECURE))
+        self.plant(key, redis_value(key, RRSET, rr_wire("www.example.net.", "A", "203.0.113.66"),
+                                    sec=SEC_SECURE))
         m = r.udp("www.example.net", "A", dnssec=True)
         self.assertRcode(m, "NOERROR")
         self.assertFalse(self.ad(m), "a Redis writer made an unsigned answer secure")
         # Under the island: a forged name, planted as "secure", no RRSIG.
         key = "p1:v2:rr:forged.example.com.:A"
-        self.plant(key, value(key, RRSET, rr_wire("forged.example.com.", "A", "203.0.113.66"),
-                              SEC_SECURE))
+        self.plant(key, redis_value(key, RRSET, rr_wire("forged.example.com.", "A", "203.0.113.66"),
+                                    sec=SEC_SECURE))
         m = r.udp("forged.example.com", "A", dnssec=True)
         self.assertNotIn("203.0.113.66", [a[2] for a in answers(m)], m)
         self.assertRcode(m, "NXDOMAIN")  # the authority's word, validated
         self.assertTrue(self.ad(m))
         # And a forged address for a real signed name.
         key = "p1:v2:rr:mail.example.com.:A"
-        self.plant(key, value(key, RRSET, rr_wire("mail.example.com.", "A", "203.0.113.66"),
-                              SEC_SECURE))
+        self.plant(key, redis_value(key, RRSET, rr_wire("mail.example.com.", "A", "203.0.113.66"),
+                                    sec=SEC_SECURE))
         m = r.udp("mail.example.com", "A", dnssec=True)
         self.assertEqual([a[2] for a in answers(m) if a[1] == "A"], ["192.0.2.2"])
         self.assertTrue(self.ad(m))
@@ -120,8 +100,8 @@ class RedisTrust(IntegrationTest):
     def test_planted_bogus_state_is_never_served(self):
         r = self.instance(4, "p2")
         key = "p2:v2:rr:www.example.net.:A"
-        self.plant(key, value(key, RRSET, rr_wire("www.example.net.", "A", "203.0.113.77"),
-                              SEC_BOGUS))
+        self.plant(key, redis_value(key, RRSET, rr_wire("www.example.net.", "A", "203.0.113.77"),
+                                    sec=SEC_BOGUS))
         m = r.udp("www.example.net", "A", dnssec=True)
         self.assertRcode(m, "NOERROR")
         self.assertEqual([a[2] for a in answers(m)], ["192.0.2.9"])  # from the authority
@@ -144,8 +124,8 @@ class RedisTrust(IntegrationTest):
         r = self.instance(7, "k1", "--redis-secret", SECRET.decode())
         self.assertNotIn("shared cache without a secret", r.log)
         key = "k1:v2:rr:www.example.net.:A"
-        self.plant(key, value(key, RRSET, rr_wire("www.example.net.", "A", "203.0.113.88"),
-                              SEC_SECURE))
+        self.plant(key, redis_value(key, RRSET, rr_wire("www.example.net.", "A", "203.0.113.88"),
+                                    sec=SEC_SECURE))
         m = r.udp("www.example.net", "A", dnssec=True)
         self.assertEqual([a[2] for a in answers(m)], ["192.0.2.9"])
         self.assertFalse(self.ad(m))
