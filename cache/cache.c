@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "resolver/name.h"
-#include "resolver/util.h"
+#include "resolver/lib/name.h"
+#include "resolver/lib/util.h"
 
 #define CACHE_SHARDS 16
 #define KEY_MAX (255 + 2)

@@ -41,7 +41,7 @@ enum cache_kind {
   CACHE_NXDOMAIN,  /* the name does not exist */
 };
 
-/* The DNSSEC state of an entry (the values of resolver/dnssec.h's enum
+/* The DNSSEC state of an entry (the values of resolver/dnssec/dnssec.h's enum
  * sec_state): data not validated (learned for a sub-lookup, or for a
  * client that set CD) is indeterminate, and a validating lookup treats it
  * as a miss. Bogus data is never stored. Unchecked data came from a shared
@@ -177,7 +177,7 @@ bool cache_flushed_since(cache_t *c, const uint8_t *owner, size_t len, int64_t w
 /* Remove every entry (used by tests and, later, by operators). */
 void cache_clear(cache_t *c);
 
-/* Change the byte budget (the memory governor does, see resolver/memgov.h):
+/* Change the byte budget (the memory governor does, see resolver/daemon/memgov.h):
  * shards over their new budget evict at once. */
 void cache_set_budget(cache_t *c, size_t max_bytes);
 size_t cache_budget(cache_t *c);

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cache/cache.h"
-#include "resolver/name.h"
+#include "resolver/lib/name.h"
 
 static void put_u32(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)(v >> 24);

@@ -24,9 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "resolver/log.h"
-#include "resolver/name.h"
-#include "resolver/util.h"
+#include "resolver/lib/log.h"
+#include "resolver/lib/name.h"
+#include "resolver/lib/util.h"
 
 #define RECONNECT_MIN_MS 100u
 #define RECONNECT_MAX_MS 5000u

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "metrics/jbuf.h"
-#include "resolver/chain.h"
+#include "resolver/core/chain.h"
 
 #define P "chaindns_"
 

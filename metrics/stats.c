@@ -5,7 +5,7 @@
 #include <ldns/ldns.h>
 #include <string.h>
 
-#include "resolver/log.h"
+#include "resolver/lib/log.h"
 
 static const uint64_t latency_le[] = {25,     50,     100,     250,     500,     1000,
                                       2500,   5000,   10000,   25000,   50000,   100000,

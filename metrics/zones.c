@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "resolver/name.h"
-#include "resolver/util.h"
+#include "resolver/lib/name.h"
+#include "resolver/lib/util.h"
 
 #define MASK (ZONES_MAX - 1)
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install what is missing, then build twice and run every test each time:
+# Install what is missing, check the layers of resolver/ (check-layers.sh),
+# then build twice and run every test each time:
 #   1. -Wall -Wextra -Werror, all unit and integration tests;
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer, the same tests;
 #   3. the libFuzzer targets for a bounded time (FUZZ_SECONDS, default 20).
@@ -8,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
 jobs=$(nproc)
+scripts/check-layers.sh
 
 echo "== build (-Werror) =="
 cmake -S . -B build -DCHAINDNS_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -1,9 +1,9 @@
 /*
  * fuzz_config: a configuration file (YAML, read with libyaml) through
- * config_load_file (resolver/config.c): the event walk (top mapping, lists,
+ * config_load_file (resolver/daemon/config.c): the event walk (top mapping, lists,
  * the redis: section), every key's setter and the parsers behind them
- * (addresses and ports, CIDR prefixes in resolver/acl.c, sizes, Redis URLs
- * in cache/redis.c, secrets, local zones and data in resolver/localzone.c)
+ * (addresses and ports, CIDR prefixes in resolver/daemon/acl.c, sizes, Redis URLs
+ * in cache/redis.c, secrets, local zones and data in resolver/core/localzone.c)
  * and the error messages. A file that loads is
  * then given to config_from_args as --config FILE, which also runs the checks
  * across keys.
@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "resolver/config.h"
+#include "resolver/daemon/config.h"
 
 static int fd = -1;
 static char path[64];

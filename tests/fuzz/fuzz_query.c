@@ -3,11 +3,11 @@
  * through everything the server does with it before resolving.
  *
  * Covers ac_parse (the fast path's own header/question/OPT parser,
- * resolver/anscache.c); the full path of resolver/server.c: the drop rule
+ * cache/anscache.c); the full path of resolver/daemon/server.c: the drop rule
  * (no header, QR=1), ldns_wire2pkt, the FORMERR header-only reply
  * (answer_header_only), the query checks of vet_query (static there, so
  * mirrored below: opcode, counts, BADVERS, OPT/TSIG, AXFR/IXFR, class, ACL);
- * the reply built for it (answer_build and resolver/wire.c, with any records
+ * the reply built for it (answer_build and resolver/lib/wire.c, with any records
  * the query carried in its additional section as answer data); and, when the
  * fast path took the query, storing that reply in the answer cache and
  * answering the same query from it (anscache_store, anscache_answer).
@@ -26,12 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "resolver/acl.h"
-#include "resolver/anscache.h"
-#include "resolver/answer.h"
-#include "resolver/iterator.h"
-#include "resolver/name.h"
-#include "resolver/wire.h"
+#include "resolver/daemon/acl.h"
+#include "cache/anscache.h"
+#include "resolver/core/answer.h"
+#include "resolver/core/iterator.h"
+#include "resolver/lib/name.h"
+#include "resolver/lib/wire.h"
 
 #define OUR_EDNS 1232
 #define NOW 1767225600 /* fixed clock: runs are reproducible */
@@ -53,7 +53,7 @@ static void die(const char *what) {
   abort();
 }
 
-/* resolver/server.c vet_query, which is static: the RCODE to answer with at
+/* resolver/daemon/server.c vet_query, which is static: the RCODE to answer with at
  * once, or NOERROR to resolve. Fills cq. */
 static int vet_query(struct client_question *cq, const ldns_pkt *pkt,
                      const struct sockaddr *from) {
@@ -84,7 +84,7 @@ static int vet_query(struct client_question *cq, const ldns_pkt *pkt,
   return LDNS_RCODE_NOERROR;
 }
 
-/* resolver/server.c reply_limit for UDP. */
+/* resolver/daemon/server.c reply_limit for UDP. */
 static size_t reply_limit(const struct client_question *cq) {
   if (!cq->edns) return 512;
   size_t lim = cq->udp_size > OUR_EDNS ? OUR_EDNS : cq->udp_size;
@@ -155,7 +155,7 @@ static void through_anscache(const struct ac_query *acq, const uint8_t *query,
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  /* The fast path (resolver/udp.c, and TCP frames in server.c). */
+  /* The fast path (resolver/daemon/udp.c, and TCP frames in server.c). */
   struct ac_query acq;
   bool acq_ok = ac_parse(data, size, OUR_EDNS, &acq);
   if (acq_ok && (acq.qend > size || acq.klen > AC_KEY_MAX || acq.limit < 512 ||

@@ -1,11 +1,11 @@
 /*
  * fuzz_response: an authoritative server's response, raw bytes from the
  * network, through classification and bailiwick scrubbing
- * (resolver/response.c) and what the iterator then does with the scrubbed
+ * (resolver/core/response.c) and what the iterator then does with the scrubbed
  * data: caching it (cache/cache.c: RRsets grouped by owner and type,
  * negative entries, referral NS and glue), following its CNAMEs on a chain
- * (resolver/chain.c: loops, bound) and building the client's reply from it
- * (resolver/answer.c, resolver/wire.c).
+ * (resolver/core/chain.c: loops, bound) and building the client's reply from it
+ * (resolver/core/answer.c, resolver/lib/wire.c).
  *
  * Input: one control byte, then the DNS message.
  *   bits 0-2  the zone asked: the last N labels of the question name (0: root)
@@ -26,12 +26,12 @@
 #include <string.h>
 
 #include "cache/cache.h"
-#include "resolver/answer.h"
-#include "resolver/chain.h"
-#include "resolver/iterator.h"
-#include "resolver/name.h"
-#include "resolver/response.h"
-#include "resolver/wire.h"
+#include "resolver/core/answer.h"
+#include "resolver/core/chain.h"
+#include "resolver/core/iterator.h"
+#include "resolver/lib/name.h"
+#include "resolver/core/response.h"
+#include "resolver/lib/wire.h"
 
 #define NOW 1767225600 /* fixed clock: runs are reproducible */
 #define MAX_CHAIN 16
@@ -113,7 +113,7 @@ static void check_bailiwick(const struct resp_info *info, const ldns_rdf *qname,
   }
 }
 
-/* resolver/iterator.c store_grouped: one store per (owner, type). */
+/* resolver/core/iterator.c store_grouped: one store per (owner, type). */
 static void store_grouped(const ldns_rr_list *rrs, enum cache_rank rank) {
   size_t n = ldns_rr_list_rr_count(rrs);
   bool done[256] = {0};
@@ -141,7 +141,7 @@ static void lookup(const ldns_rdf *name, ldns_rr_type type, enum cache_rank rank
     ldns_rr_list_deep_free(res.rrs);
 }
 
-/* resolver/iterator.c take_answer and the referral case, on a private
+/* resolver/core/iterator.c take_answer and the referral case, on a private
  * cache; then the reply a client would get. */
 static void use(const ldns_pkt *resp, const struct resp_info *info, const ldns_rdf *qname,
                 ldns_rr_type qtype, const ldns_rdf *zone) {

@@ -34,7 +34,7 @@ from harness import (RESOLVER_PORT, IntegrationTest, answers, main,  # noqa: E40
                      make_query, metric, rcode, tcp, udp, wait_for)
 
 BASE = 44
-CONN_BACKLOG = 256 * 1024   # per-connection bound (resolver/server.c)
+CONN_BACKLOG = 256 * 1024   # per-connection bound (resolver/daemon/server.c)
 MAX_MSG = 65535 + 2         # one framed reply at most
 
 # ~60 KB of TXT at one local name: 230 strings of 250 bytes.

@@ -1,9 +1,9 @@
-/* Unit tests for resolver/acl.c: CIDR parsing and client matching. */
+/* Unit tests for resolver/daemon/acl.c: CIDR parsing and client matching. */
 #include "unit_helpers.h"
 
 #include <netinet/in.h>
 
-#include "resolver/acl.h"
+#include "resolver/daemon/acl.h"
 
 static bool allows(const struct acl *acl, const char *ip) {
   struct sockaddr_storage ss = sockaddr_of(ip, 40000);

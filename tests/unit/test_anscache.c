@@ -1,8 +1,8 @@
-/* Unit tests for resolver/anscache.c: which queries the fast path takes,
+/* Unit tests for cache/anscache.c: which queries the fast path takes,
  * what it stores, and the reply it makes (ID, flags, case, TTLs). */
 #include "unit_helpers.h"
 
-#include "resolver/anscache.h"
+#include "cache/anscache.h"
 
 #define NOW 1700000000
 

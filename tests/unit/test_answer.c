@@ -1,9 +1,9 @@
-/* Unit tests for resolver/answer.c: reply headers, sections, EDNS and EDE,
+/* Unit tests for resolver/core/answer.c: reply headers, sections, EDNS and EDE,
  * truncation, and header-only replies. Replies are parsed back from the
  * wire with ldns. */
 #include "unit_helpers.h"
 
-#include "resolver/answer.h"
+#include "resolver/core/answer.h"
 
 static struct client_question question(const char *qname, ldns_rr_type t, bool edns) {
   struct client_question cq;

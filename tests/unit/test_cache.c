@@ -3,8 +3,8 @@
 #include "unit_helpers.h"
 
 #include "cache/cache.h"
-#include "resolver/name.h"
-#include "resolver/util.h"
+#include "resolver/lib/name.h"
+#include "resolver/lib/util.h"
 
 #define NOW 1700000000LL
 

@@ -1,7 +1,7 @@
-/* Unit tests for resolver/chain.c: hops, loop detection, the length bound. */
+/* Unit tests for resolver/core/chain.c: hops, loop detection, the length bound. */
 #include "unit_helpers.h"
 
-#include "resolver/chain.h"
+#include "resolver/core/chain.h"
 
 /* chain_add by text. */
 static enum chain_status add(chain_t *c, const char *owner, const char *target) {

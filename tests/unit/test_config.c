@@ -1,4 +1,4 @@
-/* Unit tests for resolver/config.c: YAML files, flags, and their errors. */
+/* Unit tests for resolver/daemon/config.c: YAML files, flags, and their errors. */
 #include "unit_helpers.h"
 
 #include <uv.h>
@@ -7,7 +7,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
-#include "resolver/config.h"
+#include "resolver/daemon/config.h"
 
 /* A temp file with `text`; the path is written into path (>= 64 bytes). */
 static void write_file(char *path, const char *text) {

@@ -1,4 +1,4 @@
-/* Unit tests for resolver/denial.c: NSEC and NSEC3 proofs of nonexistence.
+/* Unit tests for resolver/dnssec/denial.c: NSEC and NSEC3 proofs of nonexistence.
  *
  * The records are real: this zone was signed with ldns-signzone (NSEC), with
  * -n -t 0 (NSEC3), -n -p -t 0 (opt-out), -n -t 200 -s abcd and -n -t 5 -s
@@ -14,7 +14,7 @@
  */
 #include "unit_helpers.h"
 
-#include "resolver/denial.h"
+#include "resolver/dnssec/denial.h"
 
 #include "nsec_chain.h"
 

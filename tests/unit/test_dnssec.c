@@ -1,5 +1,5 @@
 /*
- * Trust anchors and the chain-of-trust checks (resolver/dnssec.c), with
+ * Trust anchors and the chain-of-trust checks (resolver/dnssec/dnssec.c), with
  * keys made and RRsets signed in the test by ldns, so every case (expired,
  * not yet valid, wrong key, no Zone Key bit, rollover) is built on purpose.
  */
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "dnssec_keys.h"
-#include "resolver/dnssec.h"
+#include "resolver/dnssec/dnssec.h"
 
 #define NOW 1800000000 /* 2027-01-15 */
 #define DAY 86400

@@ -1,9 +1,9 @@
-/* Unit tests for resolver/hints.c: built-in hints and named.root files. */
+/* Unit tests for resolver/core/hints.c: built-in hints and named.root files. */
 #include "unit_helpers.h"
 
 #include <unistd.h>
 
-#include "resolver/hints.h"
+#include "resolver/core/hints.h"
 
 static void write_file(char *path, const char *text) {
   strcpy(path, "/tmp/chaindns-hints-XXXXXX");

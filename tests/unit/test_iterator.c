@@ -1,4 +1,4 @@
-/* Unit tests for resolver/iterator.c, the I/O-free resolution state machine:
+/* Unit tests for resolver/core/iterator.c, the I/O-free resolution state machine:
  * canned responses are fed in place of the network. */
 #include "unit_helpers.h"
 
@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include "metrics/stats.h"
-#include "resolver/iterator.h"
-#include "resolver/localzone.h"
-#include "resolver/util.h"
+#include "resolver/core/iterator.h"
+#include "resolver/core/localzone.h"
+#include "resolver/lib/util.h"
 
 #define AN LDNS_SECTION_ANSWER
 #define NS LDNS_SECTION_AUTHORITY

@@ -1,10 +1,10 @@
-/* The per-zone key cache (resolver/keycache.c): expiry, the short life of
+/* The per-zone key cache (resolver/dnssec/keycache.c): expiry, the short life of
  * bogus entries, copies out, LRU bound, flushes, and use from threads. */
 #include "unit_helpers.h"
 
 #include <pthread.h>
 
-#include "resolver/keycache.h"
+#include "resolver/dnssec/keycache.h"
 
 #define NOW 1800000000
 

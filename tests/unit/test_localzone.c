@@ -1,9 +1,9 @@
-/* Unit tests for resolver/localzone.c: zone types and their verdicts, the
+/* Unit tests for resolver/core/localzone.c: zone types and their verdicts, the
  * built-in defaults, placement of local data, ALIAS, the checks lz_finish
  * makes and their messages, and parsing errors. */
 #include "unit_helpers.h"
 
-#include "resolver/localzone.h"
+#include "resolver/core/localzone.h"
 
 #define SYNTH_SOA(z) z " 3600 IN SOA " z " nobody.invalid. 1 3600 1200 604800 3600"
 #define V6_LOOPBACK "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa."

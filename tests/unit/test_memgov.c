@@ -1,9 +1,9 @@
-/* Unit tests for resolver/memgov.c's decisions and the cache budget it
+/* Unit tests for resolver/daemon/memgov.c's decisions and the cache budget it
  * moves. */
 #include "unit_helpers.h"
 
 #include "cache/cache.h"
-#include "resolver/memgov.h"
+#include "resolver/daemon/memgov.h"
 
 #define MIB (1024u * 1024u)
 

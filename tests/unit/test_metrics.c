@@ -8,7 +8,7 @@
 #include "metrics/jbuf.h"
 #include "metrics/stats.h"
 #include "metrics/zones.h"
-#include "resolver/name.h"
+#include "resolver/lib/name.h"
 
 static void test_hist_buckets(void **state) {
   (void)state;

@@ -1,8 +1,8 @@
-/* Unit tests for resolver/name.c: case-insensitive comparison, bailiwick
+/* Unit tests for resolver/lib/name.c: case-insensitive comparison, bailiwick
  * checks at label boundaries, canonical keys. */
 #include "unit_helpers.h"
 
-#include "resolver/name.h"
+#include "resolver/lib/name.h"
 
 static bool eq(const char *a, const char *b) {
   ldns_rdf *x = dn(a), *y = dn(b);

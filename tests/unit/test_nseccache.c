@@ -1,4 +1,4 @@
-/* Unit tests for resolver/nseccache.c: the store of validated NSEC records
+/* Unit tests for resolver/dnssec/nseccache.c: the store of validated NSEC records
  * and the answers RFC 8198 lets it synthesise.
  *
  * The zone is test_denial.c's example.com, signed with NSEC (nsec_chain.h).
@@ -10,7 +10,7 @@
 
 #include <pthread.h>
 
-#include "resolver/nseccache.h"
+#include "resolver/dnssec/nseccache.h"
 
 #define NOW 1800000000 /* 2027-01-15 */
 

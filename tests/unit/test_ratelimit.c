@@ -4,7 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "resolver/ratelimit.h"
+#include "resolver/daemon/ratelimit.h"
 
 static struct sockaddr_storage v4(const char *a, uint16_t port) {
   struct sockaddr_storage ss;

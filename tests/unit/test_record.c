@@ -4,7 +4,7 @@
 
 #include "cache/cache.h"
 #include "cache/record.h"
-#include "resolver/name.h"
+#include "resolver/lib/name.h"
 
 #define NOW 1700000000
 

@@ -7,7 +7,7 @@
 #include <uv.h>
 
 #include "cache/redis.h"
-#include "resolver/name.h"
+#include "resolver/lib/name.h"
 
 static void test_parse_url(void **state) {
   (void)state;

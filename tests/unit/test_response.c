@@ -1,8 +1,8 @@
-/* Unit tests for resolver/response.c: classification of canned responses and
+/* Unit tests for resolver/core/response.c: classification of canned responses and
  * bailiwick scrubbing. */
 #include "unit_helpers.h"
 
-#include "resolver/response.h"
+#include "resolver/core/response.h"
 
 #define AN LDNS_SECTION_ANSWER
 #define NS LDNS_SECTION_AUTHORITY

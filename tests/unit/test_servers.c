@@ -1,10 +1,10 @@
-/* Unit tests for resolver/servers.c: RTT smoothing, RTO back-off, scores,
+/* Unit tests for resolver/core/servers.c: RTT smoothing, RTO back-off, scores,
  * the no-EDNS flag. */
 #include "unit_helpers.h"
 
 #include <netinet/in.h>
 
-#include "resolver/servers.h"
+#include "resolver/core/servers.h"
 
 #define SA(x) ((struct sockaddr *)&(x))
 

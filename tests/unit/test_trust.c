@@ -1,5 +1,5 @@
 /*
- * The walk from a trust anchor to a zone's keys (resolver/trust.c), over a
+ * The walk from a trust anchor to a zone's keys (resolver/dnssec/trust.c), over a
  * small signed tree made in the test with ldns: the root, com., example.com.
  * and a.b.example.com. signed (b.example.com. an empty non-terminal),
  * x.host.example.com. signed below a name NSEC3 shows is no delegation,
@@ -11,8 +11,8 @@
 #include <time.h>
 
 #include "dnssec_keys.h"
-#include "resolver/dnssec.h"
-#include "resolver/trust.h"
+#include "resolver/dnssec/dnssec.h"
+#include "resolver/dnssec/trust.h"
 
 #define NOW 1800000000 /* 2027-01-15 */
 #define DAY 86400

@@ -5,7 +5,7 @@
 #include <ctype.h>
 #include <uv.h>
 
-#include "resolver/upstream.h"
+#include "resolver/daemon/upstream.h"
 
 enum mode {
   FAKE_ECHO,      /* the question comes back as sent */

@@ -1,11 +1,11 @@
-/* Unit tests for resolver/util.c: address and size parsing, address
+/* Unit tests for resolver/lib/util.c: address and size parsing, address
  * formatting and comparison, randomness, clocks. */
 #include "unit_helpers.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "resolver/util.h"
+#include "resolver/lib/util.h"
 
 static void expect_v4(const char *s, int def, const char *ip, uint16_t port) {
   struct sockaddr_storage ss;

@@ -1,9 +1,9 @@
-/* Unit tests for resolver/wire.c: names compressed against what was
+/* Unit tests for resolver/lib/wire.c: names compressed against what was
  * written (case-insensitively), RDATA compressed only where RFC 3597 allows,
  * messages that ldns reads back as written, and no writing past the end. */
 #include "unit_helpers.h"
 
-#include "resolver/wire.h"
+#include "resolver/lib/wire.h"
 
 static void name(struct wire *w, const char *text, bool compress) {
   ldns_rdf *n = dn(text);

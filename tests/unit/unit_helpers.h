@@ -18,7 +18,7 @@
 #include <ldns/ldns.h>
 #include <sys/socket.h>
 
-#include "resolver/util.h"
+#include "resolver/lib/util.h"
 
 /* A dname rdf from text; caller frees with ldns_rdf_deep_free. */
 static inline ldns_rdf *dn(const char *s) {

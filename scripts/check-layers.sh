@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The layers of resolver/ (README "Design"), checked on every test run: a
+# folder never includes one above it, and the resolution core and DNSSEC
+# code own no I/O (no libuv, no sockets, no Redis, no HTTP).
+#   resolver/lib     names, wire writing, utilities, logging
+#   resolver/dnssec  validation, proofs, trust walk, key and NSEC caches
+#   resolver/core    the I/O-free resolution core
+#   resolver/daemon  the process
+# cache/ sits beside them and may use resolver/lib only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+status=0
+# check DIR 'what is forbidden (an extended regex over the include target)' why
+check() {
+  local dir=$1 forbidden=$2 why=$3 hits
+  hits=$(grep -HnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]('"$forbidden"')' \
+           "$dir"/*.[ch] 2>/dev/null || true)
+  if [ -n "$hits" ]; then
+    echo "layering: $dir $why:" >&2
+    echo "$hits" | sed 's/^/  /' >&2
+    status=1
+  fi
+}
+
+io='uv\.h|sys/socket\.h|netinet/|arpa/|netdb\.h|hiredis|microhttpd\.h'
+check resolver/lib    'resolver/(dnssec|core|daemon)/|cache/|metrics/' "includes a higher layer"
+check resolver/dnssec 'resolver/(core|daemon)/|cache/|metrics/' "includes a higher layer"
+check resolver/dnssec "$io" "does I/O (or includes what does)"
+check resolver/core   'resolver/daemon/' "includes the daemon"
+check resolver/core   "$io" "does I/O (or includes what does)"
+check cache           'resolver/(dnssec|core|daemon)/' "includes the resolver above resolver/lib"
+
+[ $status -eq 0 ] && echo "layering: ok (lib < dnssec < core < daemon; core and dnssec own no I/O)"
+exit $status
