@@ -9,6 +9,10 @@
 #   bench/run.sh shared [ARGS]   the shared Redis tier (shared_cache.py)
 #   bench/run.sh instr [ARGS]    what chain instrumentation costs
 #                                (instrumentation.py, callgrind + dnsperf)
+#   bench/run.sh instructions [--compare OLD_BINARY]
+#                                instructions per cache miss and hit
+#                                (instructions.py, callgrind): did a change
+#                                make the query path dearer?
 #   bench/run.sh resolution [ARGS]
 #                                QNAME minimisation and prefetch beside the
 #                                same peers (resolution.py; needs root too)
@@ -35,6 +39,7 @@ case "$suite" in
   perf) exec /usr/bin/python3 bench/perf.py --binary "$bin" "$@" ;;
   shared) exec /usr/bin/python3 bench/shared_cache.py --binary "$bin" "$@" ;;
   instr) exec /usr/bin/python3 bench/instrumentation.py --binary "$bin" "$@" ;;
+  instructions) exec /usr/bin/python3 bench/instructions.py --binary "$bin" "$@" ;;
   resolution) exec /usr/bin/python3 bench/resolution.py --binary "$bin" "$@" ;;
   dnssec) exec /usr/bin/python3 bench/dnssec.py --binary "$bin" "$@" ;;
   tcpbacklog) exec /usr/bin/python3 bench/tcp_backlog.py --binary "$bin" "$@" ;;
@@ -53,6 +58,6 @@ case "$suite" in
     /usr/bin/python3 bench/dnssec.py --binary "$bin"
     echo
     /usr/bin/python3 bench/tcp_backlog.py --binary "$bin" ;;
-  *) echo "usage: $0 [perf|shared|instr|resolution|dnssec|tcpbacklog|soak|all] [args]" >&2
+  *) echo "usage: $0 [perf|shared|instr|instructions|resolution|dnssec|tcpbacklog|soak|all] [args]" >&2
      exit 2 ;;
 esac
