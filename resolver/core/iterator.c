@@ -147,6 +147,30 @@ struct iter {
   struct iter_result res;
 };
 
+/* ---- the environment's clock ------------------------------------------- */
+
+/* Every reading of time and every random draw goes through these, so a
+ * test's fake clock (iter_env.clock) sees them all. */
+static inline int64_t now_sec(const iter_t *it) {
+  const struct iter_clock *c = &it->env->clock;
+  return c->now_sec ? c->now_sec(c->arg) : util_now_sec();
+}
+
+static inline uint64_t mono_us(const iter_t *it) {
+  const struct iter_clock *c = &it->env->clock;
+  return c->mono_us ? c->mono_us(c->arg) : util_mono_us();
+}
+
+static inline uint64_t mono_ms(const iter_t *it) {
+  const struct iter_clock *c = &it->env->clock;
+  return c->mono_us ? c->mono_us(c->arg) / 1000u : util_mono_ms();
+}
+
+static inline uint32_t random32(const iter_t *it) {
+  const struct iter_clock *c = &it->env->clock;
+  return c->random ? c->random(c->arg) : util_random();
+}
+
 /* ---- helpers ------------------------------------------------------------ */
 
 /* A response's DNSSEC verdict, RRset by RRset: hop[i] for the i-th CNAME or
@@ -354,7 +378,7 @@ static const ldns_rdf *current(const iter_t *it) { return chain_current(&it->cha
  * the last tenth of its life on, the answer is worth a prefetch. */
 static void note_expiry(iter_t *it, uint32_t ttl, uint32_t orig) {
   if (orig < PREFETCH_MIN_TTL || ttl > orig) return;
-  int64_t at = util_now_sec() + ttl - orig / 10;
+  int64_t at = now_sec(it) + ttl - orig / 10;
   if (!it->res.prefetch_at || at < it->res.prefetch_at) it->res.prefetch_at = at;
 }
 
@@ -367,7 +391,7 @@ static void forget_sent(iter_t *it) {
  * server of the query in flight) or from a cache tier. Restarts the clock
  * for the next name. */
 static struct chain_step take_step(iter_t *it, enum chain_source src, uint32_t ttl) {
-  uint64_t now = it->env->cfg->no_timing ? it->hop_start_us : util_mono_us();
+  uint64_t now = it->env->cfg->no_timing ? it->hop_start_us : mono_us(it);
   struct chain_step step = chain_step_cached(src, now - it->hop_start_us, ttl);
   step.sec = it->cur_sec;
   it->cur_sec = SEC_INDETERMINATE;
@@ -449,7 +473,7 @@ static void store_grouped(iter_t *it, const ldns_rr_list *rrs, enum cache_rank r
                           const ldns_rr_list *sigs, uint8_t sec) {
   size_t n = ldns_rr_list_rr_count(rrs);
   bool done[256] = {0};
-  int64_t now = util_now_sec();
+  int64_t now = now_sec(it);
   for (size_t i = 0; i < n && i < 256; i++) {
     if (done[i]) continue;
     ldns_rr *first = ldns_rr_list_rr(rrs, i);
@@ -541,7 +565,7 @@ static bool add_candidates(iter_t *it, const ldns_rr_list *rrs) {
 static void addresses_from_cache(iter_t *it, const ldns_rdf *nsname) {
   static const ldns_rr_type types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
   if (it->nocache) return;
-  int64_t now = util_now_sec();
+  int64_t now = now_sec(it);
   for (int i = 0; i < 2; i++) {
     if (!family_ok(it, types[i])) continue;
     struct cache_result cr;
@@ -684,7 +708,7 @@ static void share_chain(iter_t *it) {
   if (!slen || !plen || ttl == 0) return;
   struct cache_record rec = {.owner = start, .owner_len = slen, .type = 0,
                              .kind = RECORD_CHAIN, .rank = CACHE_RANK_ANSWER,
-                             .expiry = util_now_sec() + ttl, .ttl = ttl,
+                             .expiry = now_sec(it) + ttl, .ttl = ttl,
                              .payload = payload, .payload_len = plen};
   sink->put(sink->arg, &rec);
 }
@@ -937,7 +961,7 @@ static void st_cache(iter_t *it, struct iter_action *act) {
     it->state = IS_FIND_ZONE;
     return;
   }
-  int64_t now = util_now_sec();
+  int64_t now = now_sec(it);
   struct cache_result cr;
   int rc = lookup(it, cur, it->qtype, now, &cr);
   if (rc == LOOKUP_WAIT) return;
@@ -997,7 +1021,7 @@ static void st_find_zone(iter_t *it) {
     ldns_rdf_deep_free(z);
     z = parent;
   }
-  int64_t now = util_now_sec();
+  int64_t now = now_sec(it);
   while (it->nocache && ldns_dname_label_count(z) > 0) { /* straight to the root */
     ldns_rdf *parent = ldns_dname_left_chop(z);
     ldns_rdf_deep_free(z);
@@ -1037,14 +1061,14 @@ static int pick_candidate(iter_t *it) {
     it->retry_same = -1;
     if ((size_t)i < it->ncands && !it->cands[i].failed) return i;
   }
-  uint64_t now = util_mono_ms();
+  uint64_t now = mono_ms(it);
   int best = -1;
   uint32_t best_score = UINT32_MAX;
   for (size_t i = 0; i < it->ncands; i++) {
     struct candidate *c = &it->cands[i];
     if (c->failed || c->tries >= MAX_TRIES) continue;
     uint32_t s = servers_score(it->env->servers, (struct sockaddr *)&c->addr, now);
-    s += 2000u * c->tries + util_random() % 8; /* untried first, then jitter */
+    s += 2000u * c->tries + random32(it) % 8; /* untried first, then jitter */
     if (s < best_score) {
       best_score = s;
       best = (int)i;
@@ -1083,7 +1107,7 @@ static void plan_query(iter_t *it) {
   it->sent_type = it->qtype;
   it->sent_minimised = false;
   if (it->env->cfg->qmin != QMIN_OFF && !it->qmin_full) {
-    int64_t now = util_now_sec();
+    int64_t now = now_sec(it);
     size_t labels = it->qmin_labels;
     while (it->qmin_count < QMIN_MAX_QUERIES) {
       size_t step = 1;
@@ -1210,7 +1234,7 @@ iter_t *iter_new(const struct iter_env *env, const ldns_rdf *qname, ldns_rr_type
   it->budget = budget ? budget : &it->own_budget;
   chain_init(&it->chain, qname, env->cfg->max_chain_length);
   it->answer_chain = ldns_rr_list_new();
-  it->hop_start_us = util_mono_us();
+  it->hop_start_us = mono_us(it);
   it->state = IS_CACHE;
   it->retry_same = -1;
   it->res.ede = EDE_NONE;
@@ -1334,7 +1358,7 @@ static bool single_rrset(const ldns_rr_list *l) {
  * with (what the client is told), or its clamped TTL when not stored. */
 static uint32_t store_answer(iter_t *it, const ldns_pkt *resp, const struct resp_info *info,
                              ldns_rr_type qtype, const struct verdicts *v) {
-  int64_t now = util_now_sec();
+  int64_t now = now_sec(it);
   uint8_t sec = v ? v->final : SEC_INDETERMINATE;
   if (info->cname_with_other_data) {
     char n[256];
@@ -1455,7 +1479,7 @@ static const struct kz_entry *keys_for(iter_t *it, const ldns_rdf *target) {
   forget_want(it);
   size_t floor = ldns_dname_label_count(ta->zone);
   ldns_rdf *anc = ldns_rdf_clone(target);
-  int64_t now = util_now_sec();
+  int64_t now = now_sec(it);
   const struct kz_entry *found = NULL;
   while (anc && it->env->keys) {
     struct key_entry ke;
@@ -1635,7 +1659,7 @@ static void keep_nsecs(iter_t *it, const struct resp_info *info, const ldns_rdf 
     if (sigs) ldns_rr_list_free(sigs);
   }
   if (ldns_rr_list_rr_count(l)) {
-    int64_t now = util_now_sec();
+    int64_t now = now_sec(it);
     uint32_t cap = ldns_rr_ttl(info->soa);
     uint32_t minimum = ldns_rdf2native_int32(ldns_rr_rdf(info->soa, 6));
     if (minimum < cap) cap = minimum;
@@ -1745,7 +1769,7 @@ static bool judge(iter_t *it, const struct resp_info *info, ldns_rr_type qtype,
   verdicts_init(v);
   if (!it->validate) return true;
   it->judge_zone = it->zone;
-  time_t now = (time_t)util_now_sec();
+  time_t now = (time_t)now_sec(it);
   struct sec_result r;
   for (size_t i = 0; i < info->ncnames; i++) {
     ldns_rr_list *one = ldns_rr_list_new();
@@ -1799,7 +1823,7 @@ static int judge_cached(iter_t *it, const ldns_rdf *name, ldns_rr_type type,
     ldns_rr_list_push_rr(ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG ? info.sigs : info.nsecs, rr);
   }
   it->judge_zone = root_name();
-  time_t now = (time_t)util_now_sec();
+  time_t now = (time_t)now_sec(it);
   struct sec_result r;
   bool ready;
   if (cr->kind == CACHE_RRSET && !ldns_rr_list_rr_count(cr->rrs)) {
@@ -1821,7 +1845,7 @@ static int judge_cached(iter_t *it, const ldns_rdf *name, ldns_rr_type type,
   COUNT(it, shared_checked);
   if (r.state != SEC_SECURE && r.state != SEC_INSECURE) return -1;
   cr->sec = (uint8_t)r.state;
-  int64_t t = util_now_sec();
+  int64_t t = now_sec(it);
   if (cr->kind == CACHE_RRSET)
     cache_store_rrset_sec(it->env->cache, cr->rrs, cr->sigs, cr->sec, CACHE_RANK_ANSWER, t, NULL);
   else
@@ -2080,7 +2104,7 @@ static void handle_response(iter_t *it, const ldns_pkt *resp) {
     it->last_failure = info.cls == RESP_LAME ? "lame server" : "server failure";
     break;
   case RESP_REFERRAL: {
-    int64_t now = util_now_sec();
+    int64_t now = now_sec(it);
     /* Every minimised query answered counts toward the bound, referrals
      * too: a name crossing many cuts (ip6.arpa) still sends at most
      * QMIN_MAX_QUERIES. */
@@ -2110,7 +2134,7 @@ static void handle_response(iter_t *it, const ldns_pkt *resp) {
 void iter_on_timeout(iter_t *it) {
   if (it->state != IS_WAIT) return;
   struct candidate *c = &it->cands[it->cur];
-  servers_record_timeout(it->env->servers, (struct sockaddr *)&c->addr, util_mono_ms());
+  servers_record_timeout(it->env->servers, (struct sockaddr *)&c->addr, mono_ms(it));
   it->zone_timeouts++;
   it->zone_waited_ms += it->cur_timeout_ms;
   it->last_failure = "all servers timed out";
