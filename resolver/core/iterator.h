@@ -85,6 +85,26 @@ typedef struct iter_pool iter_pool_t;
 iter_pool_t *iter_pool_new(void);
 void iter_pool_free(iter_pool_t *p);
 
+/* Time and randomness as the iterator sees them. The iterator reads no
+ * clock and draws no random number of its own: it asks its environment, so
+ * unit tests drive it with a fake clock and a fixed sequence. Every member
+ * may be NULL, meaning the real one (resolver/lib/util.h); a zeroed
+ * iter_clock is the daemon's. There is one monotonic source: milliseconds
+ * are mono_us / 1000 when mono_us is set, so a fake cannot disagree with
+ * itself. Called on the worker's thread only; arg is the owner's and must
+ * outlive every iterator of the environment. */
+struct iter_clock {
+  int64_t (*now_sec)(void *arg);  /* wall-clock seconds since the epoch: cache
+                                     expiry, prefetch windows, RRSIG validity
+                                     (util_now_sec) */
+  uint64_t (*mono_us)(void *arg); /* monotonic microseconds: hop latency, and
+                                     in ms the server table's timeout memory
+                                     (util_mono_us, util_mono_ms) */
+  uint32_t (*random)(void *arg);  /* uniform 32 bits: tie-breaks among equal
+                                     servers (util_random) */
+  void *arg;
+};
+
 /* Per-worker environment shared by all iterators of that worker. */
 struct iter_env {
   iter_pool_t *pool;            /* or NULL: plain allocation */
@@ -99,6 +119,7 @@ struct iter_env {
   keycache_t *keys;               /* zones' established keys, shared; or NULL */
   nseccache_t *nsecs;             /* validated NSEC ranges (RFC 8198), shared;
                                      NULL: no aggressive use */
+  struct iter_clock clock;        /* zeroed: the real clocks and randomness */
 };
 
 enum iter_action_kind {

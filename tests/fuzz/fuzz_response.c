@@ -113,7 +113,7 @@ static void check_bailiwick(const struct resp_info *info, const ldns_rdf *qname,
   }
 }
 
-/* resolver/core/iterator.c store_grouped: one store per (owner, type). */
+/* resolver/core/iter_response.c store_grouped: one store per (owner, type). */
 static void store_grouped(const ldns_rr_list *rrs, enum cache_rank rank) {
   size_t n = ldns_rr_list_rr_count(rrs);
   bool done[256] = {0};
@@ -141,7 +141,7 @@ static void lookup(const ldns_rdf *name, ldns_rr_type type, enum cache_rank rank
     ldns_rr_list_deep_free(res.rrs);
 }
 
-/* resolver/core/iterator.c take_answer and the referral case, on a private
+/* resolver/core/iter_response.c take_answer and the referral case, on a private
  * cache; then the reply a client would get. */
 static void use(const ldns_pkt *resp, const struct resp_info *info, const ldns_rdf *qname,
                 ldns_rr_type qtype, const ldns_rdf *zone) {

@@ -1,5 +1,6 @@
 /* Unit tests for resolver/core/iterator.c, the I/O-free resolution state machine:
- * canned responses are fed in place of the network. */
+ * canned responses are fed in place of the network, and a fake clock
+ * (iter_env.clock) in place of time and randomness. */
 #include "unit_helpers.h"
 
 #include <arpa/inet.h>
@@ -40,7 +41,30 @@ static const char *ROOT_HINTS3 =
 static const char *SOA_EXAMPLE =
     "example.com. 300 IN SOA ns1.example.com. host.example.com. 1 7200 900 1209600 60";
 
+/* The iterator's clock in these tests (iter_env.clock): wall-clock and
+ * monotonic time move only when a test moves them, and the "random" draws
+ * are a fixed sequence, so every run makes the same choices. */
+#define FAKE_EPOCH 1700000000 /* 2023-11-14T22:13:20Z */
+
+struct fake_clock {
+  int64_t now;      /* wall-clock seconds */
+  uint64_t mono_us; /* monotonic microseconds */
+  uint32_t rnd;     /* xorshift32 state */
+};
+
+static int64_t fake_now_sec(void *arg) { return ((struct fake_clock *)arg)->now; }
+static uint64_t fake_mono_us(void *arg) { return ((struct fake_clock *)arg)->mono_us; }
+
+static uint32_t fake_random(void *arg) {
+  struct fake_clock *c = arg;
+  c->rnd ^= c->rnd << 13;
+  c->rnd ^= c->rnd >> 17;
+  c->rnd ^= c->rnd << 5;
+  return c->rnd;
+}
+
 struct fx {
+  struct fake_clock clock; /* the env's clock */
   cache_t *cache;
   servers_t *servers;
   struct hints *hints;
@@ -78,8 +102,10 @@ static int setup_with(void **state, const char *hints_text) {
                                 .ipv4 = true, .ipv6 = false};
   f->stats = calloc(1, sizeof *f->stats);
   assert_non_null(f->stats);
+  f->clock = (struct fake_clock){.now = FAKE_EPOCH, .mono_us = 5000000, .rnd = 2463534242u};
   f->env = (struct iter_env){.cache = f->cache, .servers = f->servers, .hints = f->hints,
-                             .cfg = &f->cfg, .stats = f->stats};
+                             .cfg = &f->cfg, .stats = f->stats,
+                             .clock = {fake_now_sec, fake_mono_us, fake_random, &f->clock}};
   *state = f;
   return 0;
 }
@@ -970,7 +996,7 @@ static void expect_key(const struct iter_action *a, size_t i, const char *name, 
 /* The driver's part of a fetch: put what "Redis" had into memory. */
 static void fill(struct fx *f, const char *text) {
   ldns_rr_list *l = rrlist(text, NULL);
-  assert_int_equal(cache_store_rrset(f->cache, l, CACHE_RANK_ANSWER, util_now_sec(), NULL), 0);
+  assert_int_equal(cache_store_rrset(f->cache, l, CACHE_RANK_ANSWER, f->clock.now, NULL), 0);
   ldns_rr_list_deep_free(l);
 }
 
@@ -1096,7 +1122,7 @@ static void expect_send_t(const struct iter_action *a, const char *ip, const cha
 static void cache_delegation(struct fx *f, const char *zone, const char *ns1, const char *ip1,
                              const char *ns2, const char *ip2) {
   char l1[300], l2[300], g1[300], g2[300];
-  int64_t now = util_now_sec();
+  int64_t now = f->clock.now;
   snprintf(l1, sizeof l1, "%s 172800 IN NS %s", zone, ns1);
   snprintf(g1, sizeof g1, "%s 172800 IN A %s", ns1, ip1);
   ldns_rr_list *ns = rrlist(l1, NULL);
@@ -1128,7 +1154,7 @@ static ldns_pkt *negative(const char *qname, ldns_rr_type t, bool nxdomain) {
 static void fill_aged(struct fx *f, const char *text, int64_t age) {
   ldns_rr_list *l = rrlist(text, NULL);
   assert_int_equal(
-      cache_store_rrset(f->cache, l, CACHE_RANK_ANSWER, util_now_sec() - age, NULL), 0);
+      cache_store_rrset(f->cache, l, CACHE_RANK_ANSWER, f->clock.now - age, NULL), 0);
   ldns_rr_list_deep_free(l);
 }
 
@@ -1474,7 +1500,7 @@ static void store_nxdomain(struct fx *f, const char *name, int64_t age) {
   ldns_rdf *n = dn(name);
   ldns_rr *soa = rr(SOA_EXAMPLE);
   assert_int_equal(cache_store_negative(f->cache, n, LDNS_RR_TYPE_A, true, soa,
-                                        CACHE_RANK_ANSWER, util_now_sec() - age, NULL), 0);
+                                        CACHE_RANK_ANSWER, f->clock.now - age, NULL), 0);
   ldns_rr_free(soa);
   ldns_rdf_deep_free(n);
 }
@@ -1684,11 +1710,6 @@ static void test_alias_dangling_and_nodata(void **state) {
 
 /* ---- prefetch --------------------------------------------------------------------- */
 
-static void assert_near(int64_t got, int64_t want) {
-  if (got < want - 2 || got > want + 2)
-    fail_msg("got %lld, want %lld (+-2)", (long long)got, (long long)want);
-}
-
 static void test_prefetch_at_from_network(void **state) {
   struct fx *f = *state;
   iter_t *it = restart(f, "www.example.com.", LDNS_RR_TYPE_A);
@@ -1698,7 +1719,7 @@ static void test_prefetch_at_from_network(void **state) {
                      NULL), &a);
   assert_int_equal(a.kind, IA_DONE);
   /* Near expiry from the last tenth of its life on: 270 s from now. */
-  assert_near(iter_result(it)->prefetch_at, util_now_sec() + 270);
+  assert_int_equal(iter_result(it)->prefetch_at, f->clock.now + 270);
 
   it = restart(f, "tiny.example.com.", LDNS_RR_TYPE_A);
   iter_next(it, &a);
@@ -1716,7 +1737,7 @@ static void test_prefetch_at_from_network(void **state) {
                      "c.example.com. 100 IN CNAME t.example.com.",
                      "t.example.com. 3600 IN A 192.0.2.6", NULL), &a);
   assert_int_equal(a.kind, IA_DONE);
-  assert_near(iter_result(it)->prefetch_at, util_now_sec() + 90);
+  assert_int_equal(iter_result(it)->prefetch_at, f->clock.now + 90);
 
   /* With max-ttl 600 the cache keeps a 3600 s record 600 s: the window is
    * the last tenth of that. */
@@ -1726,7 +1747,7 @@ static void test_prefetch_at_from_network(void **state) {
   respond(it, answer("long.example.com.", LDNS_RR_TYPE_A, "long.example.com. 3600 IN A 192.0.2.7",
                      NULL), &a);
   assert_int_equal(a.kind, IA_DONE);
-  assert_near(iter_result(it)->prefetch_at, util_now_sec() + 540);
+  assert_int_equal(iter_result(it)->prefetch_at, f->clock.now + 540);
 }
 
 static void test_prefetch_at_from_cache(void **state) {
@@ -1738,12 +1759,12 @@ static void test_prefetch_at_from_cache(void **state) {
   struct iter_action a;
   iter_next(it, &a);
   assert_int_equal(a.kind, IA_DONE);
-  assert_near(iter_result(it)->prefetch_at, util_now_sec() + 270);
+  assert_int_equal(iter_result(it)->prefetch_at, f->clock.now + 270);
   /* 20 s left of 300: near expiry since 10 s ago. */
   it = restart(f, "old.example.com.", LDNS_RR_TYPE_A);
   iter_next(it, &a);
   assert_int_equal(a.kind, IA_DONE);
-  assert_near(iter_result(it)->prefetch_at, util_now_sec() - 10);
+  assert_int_equal(iter_result(it)->prefetch_at, f->clock.now - 10);
   it = restart(f, "tiny.example.com.", LDNS_RR_TYPE_A);
   iter_next(it, &a);
   assert_int_equal(a.kind, IA_DONE);
@@ -1765,8 +1786,8 @@ static void test_prefetch_at_ignores_unused_entries(void **state) {
                      NULL), &a);
   assert_int_equal(a.kind, IA_DONE);
   assert_int_equal(iter_result(it)->rcode, LDNS_RCODE_NOERROR);
-  int64_t now = util_now_sec(), at = iter_result(it)->prefetch_at;
-  if (at < now + 3238 || at > now + 3242)
+  int64_t now = f->clock.now, at = iter_result(it)->prefetch_at;
+  if (at != now + 3240)
     fail_msg("prefetch_at is now%+lld, want now+3240 (from the A's 3600 s): the unused "
              "NXDOMAIN of b.example.com. (5 s left of 60) was taken into account",
              (long long)(at - now));
@@ -1802,8 +1823,8 @@ static void test_refresh_mode(void **state) {
   assert_int_equal(a.kind, IA_DONE);
   const struct iter_result *r = iter_result(it);
   assert_true(has_rr(r->answer, "old.example.com. 300 IN A 192.0.2.22"));
-  assert_true(ldns_rr_ttl(ldns_rr_list_rr(r->answer, 0)) >= 298);
-  assert_near(r->prefetch_at, util_now_sec() + 270);
+  assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(r->answer, 0)), 300);
+  assert_int_equal(r->prefetch_at, f->clock.now + 270);
 
   it = restart(f, "fresh.example.com.", LDNS_RR_TYPE_A);
   iter_set_refresh(it);
@@ -1817,6 +1838,134 @@ static void test_refresh_mode(void **state) {
   iter_next(it, &a);
   assert_int_equal(a.kind, IA_DONE);
   assert_int_equal(iter_result(it)->upstream_queries, 0);
+}
+
+/* ---- the fake clock (iter_env.clock) ------------------------------------------ */
+
+/* An answer learned at T with TTL 300 answers from the cache, counting
+ * down, through T+299 and is gone at T+300 (RFC 1035 3.2.1: the TTL is how
+ * long it may be cached), when the server is asked again. */
+static void test_cached_answer_expires_with_the_clock(void **state) {
+  struct fx *f = *state;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, NULL, NULL);
+  iter_t *it = restart(f, "www.example.com.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "www.example.com.", "example.com.");
+  respond(it, answer("www.example.com.", LDNS_RR_TYPE_A, "www.example.com. 300 IN A 192.0.2.80",
+                     NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+
+  f->clock.now += 299;
+  it = restart(f, "www.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const struct iter_result *r = iter_result(it);
+  assert_int_equal(r->rcode, LDNS_RCODE_NOERROR);
+  assert_int_equal(r->upstream_queries, 0);
+  assert_int_equal(r->source, CHAIN_SRC_CACHE);
+  assert_int_equal(ldns_rr_list_rr_count(r->answer), 1);
+  assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(r->answer, 0)), 1);
+
+  f->clock.now += 1;
+  it = restart(f, "www.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "www.example.com.", "example.com.");
+}
+
+/* The prefetch window of a 300 s answer opens 270 s after it was learned:
+ * the answer says so (prefetch_at), and a refresh (prefetch) lookup still
+ * takes the entry one second before and treats it as a miss from then on. */
+static void test_prefetch_window_opens_with_the_clock(void **state) {
+  struct fx *f = *state;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, NULL, NULL);
+  int64_t learned = f->clock.now;
+  iter_t *it = restart(f, "www.example.com.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  iter_next(it, &a);
+  respond(it, answer("www.example.com.", LDNS_RR_TYPE_A, "www.example.com. 300 IN A 192.0.2.80",
+                     NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->prefetch_at, learned + 270);
+
+  f->clock.now = learned + 269;
+  it = restart(f, "www.example.com.", LDNS_RR_TYPE_A);
+  iter_set_refresh(it);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->upstream_queries, 0);
+  assert_int_equal(iter_result(it)->prefetch_at, learned + 270);
+
+  f->clock.now = learned + 270;
+  it = restart(f, "www.example.com.", LDNS_RR_TYPE_A); /* a client: still served */
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(iter_result(it)->upstream_queries, 0);
+  assert_int_equal(iter_result(it)->prefetch_at, f->clock.now); /* due now */
+  it = restart(f, "www.example.com.", LDNS_RR_TYPE_A); /* the refresh asks */
+  iter_set_refresh(it);
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "www.example.com.", "example.com.");
+}
+
+/* Server choice runs on the monotonic clock: a timeout makes the fastest
+ * server of a zone second choice for 60 s, and it is first again once the
+ * clock has moved on 60 s, without any other event. */
+static void test_timeout_penalty_lasts_a_minute_of_mono_time(void **state) {
+  struct fx *f = *state;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, "ns2.example.com.", EXAMPLE2);
+  struct sockaddr_storage fast = sockaddr_of(EXAMPLE1, 53), slow = sockaddr_of(EXAMPLE2, 53);
+  servers_record_rtt(f->servers, (struct sockaddr *)&fast, 10);
+  servers_record_rtt(f->servers, (struct sockaddr *)&slow, 100);
+  iter_t *it = restart(f, "www.example.com.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "www.example.com.", "example.com."); /* 10 ms beats 100 */
+  iter_on_timeout(it);
+
+  f->clock.mono_us += 59999000; /* 59.999 s later */
+  it = restart(f, "www.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE2, "www.example.com.", "example.com.");
+
+  f->clock.mono_us += 1000; /* a minute after the timeout */
+  it = restart(f, "www.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "www.example.com.", "example.com.");
+}
+
+/* Each step of a chain is timed on the monotonic clock, from the end of
+ * the step before: here 30 ms for the CNAME and 45 ms for the answer in
+ * another zone; a step answered from the cache with no time passing, 0. */
+static void test_hop_latency_from_mono_time(void **state) {
+  struct fx *f = *state;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, NULL, NULL);
+  cache_delegation(f, "example.net.", "ns1.example.net.", NET1, NULL, NULL);
+  iter_t *it = restart(f, "www.example.com.", LDNS_RR_TYPE_A);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "www.example.com.", "example.com.");
+  f->clock.mono_us += 30000;
+  respond(it, answer("www.example.com.", LDNS_RR_TYPE_A,
+                     "www.example.com. 300 IN CNAME web.example.net.", NULL), &a);
+  expect_send(&a, NET1, "web.example.net.", "example.net.");
+  f->clock.mono_us += 45000;
+  respond(it, answer("web.example.net.", LDNS_RR_TYPE_A, "web.example.net. 300 IN A 192.0.2.81",
+                     NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  const chain_t *ch = iter_chain(it);
+  assert_int_equal(ch->n, 1);
+  assert_int_equal(ch->hops[0].step.elapsed_us, 30000);
+  assert_true(ch->has_final);
+  assert_int_equal(ch->final.elapsed_us, 45000);
+
+  it = restart(f, "www.example.com.", LDNS_RR_TYPE_A);
+  iter_next(it, &a);
+  assert_int_equal(a.kind, IA_DONE);
+  ch = iter_chain(it);
+  assert_int_equal(ch->n, 1);
+  assert_int_equal(ch->hops[0].step.elapsed_us, 0);
+  assert_int_equal(ch->final.elapsed_us, 0);
 }
 
 /* Strict: an error for a minimised name fails over to another server with
@@ -2099,7 +2248,7 @@ static void test_alias_target_yxdomain_is_nodata(void **state) {
   snprintf(big, sizeof big, "%s.%s.%s.example.org.", LABEL63, LABEL63, LABEL63);
   snprintf(line, sizeof line, "x.example.com. 600 IN DNAME %s", big);
   ldns_rr_list *d = rrlist(line, NULL);
-  cache_store_rrset(f->cache, d, CACHE_RANK_ANSWER, util_now_sec(), NULL);
+  cache_store_rrset(f->cache, d, CACHE_RANK_ANSWER, f->clock.now, NULL);
   ldns_rr_list_deep_free(d);
   set_local(f, (const char *const[]){"big.example. static", NULL},
             (const char *const[]){"big.example. 300 ALIAS aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
@@ -2166,6 +2315,11 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_prefetch_at_from_cache, setup, teardown),
       cmocka_unit_test_setup_teardown(test_prefetch_at_ignores_unused_entries, setup, teardown),
       cmocka_unit_test_setup_teardown(test_refresh_mode, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cached_answer_expires_with_the_clock, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_prefetch_window_opens_with_the_clock, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_timeout_penalty_lasts_a_minute_of_mono_time, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_hop_latency_from_mono_time, setup, teardown),
       cmocka_unit_test_setup_teardown(test_qmin_strict_error_fails_over, setup, teardown),
       cmocka_unit_test_setup_teardown(test_qmin_relaxed_nxdomain_with_nxcut, setup, teardown),
       cmocka_unit_test_setup_teardown(test_qmin_relaxed_lame_fallback, setup, teardown),
