@@ -16,7 +16,7 @@
 
 #include "cache/redis.h"
 #include "resolver/daemon/acl.h"
-#include "resolver/core/iterator.h"
+#include "resolver/core/iter_modes.h"
 #include "resolver/core/localzone.h"
 #include "resolver/lib/log.h"
 
