@@ -123,8 +123,16 @@ struct config *config_reload(const struct config *running, const struct config *
 /* Drop a worker's hold on a reloaded configuration; the last one frees it. */
 void config_unref(const struct config *cfg);
 
-/* The i-th configuration key as a flag name ("redis-url"), NULL past the
- * last: for tests that check the sample file and --help cover them all. */
-const char *config_key(size_t i, bool *list);
+/* What the table of keys says about the i-th key (false past the last): for
+ * the tests that check the sample file and --help cover every key. */
+struct config_key_info {
+  const char *flag;     /* --flag VALUE ("redis-url"), static */
+  bool negated;         /* the flag is --no-flag, without a value (ipv4, ipv6) */
+  const char *section;  /* the mapping a file writes it under ("redis"), or NULL */
+  char file_key[64];    /* how a file writes it (in its section): "url", "replicas" */
+  bool list;            /* a file may give a list */
+  bool reloadable;      /* SIGHUP applies it; otherwise it needs a restart */
+};
+bool config_key_info(size_t i, struct config_key_info *out);
 
 #endif

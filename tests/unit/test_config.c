@@ -586,15 +586,12 @@ static void test_sample_file_and_help_cover_every_key(void **state) {
   FILE *h = open_memstream(&help, &hlen);
   config_usage(h);
   fclose(h);
-  bool list;
-  const char *k;
-  for (size_t i = 0; (k = config_key(i, &list)); i++) {
+  struct config_key_info k;
+  for (size_t i = 0; config_key_info(i, &k); i++) {
     char want[128];
-    const char *in_file = strncmp(k, "redis-", 6) ? k : k + 6;
-    snprintf(want, sizeof want, "%s%s:", in_file, list && !strncmp(k, "redis-", 6) ? "s" : "");
+    snprintf(want, sizeof want, "%s:", k.file_key);
     if (!strstr(sample, want)) fail_msg("the sample file lacks '%s'", want);
-    if (!strcmp(k, "ipv4") || !strcmp(k, "ipv6")) snprintf(want, sizeof want, "--no-%s", k);
-    else snprintf(want, sizeof want, "--%s ", k);
+    snprintf(want, sizeof want, k.negated ? "--no-%s" : "--%s ", k.flag);
     if (!strstr(help, want)) fail_msg("--help lacks '%s'", want);
   }
   free(help);
