@@ -1000,6 +1000,12 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err, size_
 
 /* ---- SIGHUP ----------------------------------------------------------------- */
 
+/* Whether two rows are two ways of setting one field (redis-password and
+ * redis-password-file). */
+static bool same_field(const struct key *a, const struct key *b) {
+  return a->type != K_SECTION && b->type != K_SECTION && a->off == b->off;
+}
+
 static bool key_changed(const struct config *a, const struct config *b, const struct key *k) {
   const char *x = (const char *)a, *y = (const char *)b;
   if (k->type == K_STRING || k->type == K_FILE) /* what follows the string does not count */
@@ -1022,10 +1028,10 @@ struct config *config_reload(const struct config *running, const struct config *
       memcpy((char *)c + k->off2, (const char *)next + k->off2, k->size2);
       continue;
     }
-    /* What was built from the configuration at start-up. Keys filling one
-     * field (redis-password, redis-password-file) are named together. */
-    if ((k > keys && k[-1].off == k->off) || !key_changed(running, next, k)) continue;
-    for (const struct key *s = k; s < keys + NKEYS && s->off == k->off && used < len; s++) {
+    /* What was built from the configuration at start-up: kept, and named
+     * if next changes it (with the other keys that set its field). */
+    if ((k > keys && same_field(k - 1, k)) || !key_changed(running, next, k)) continue;
+    for (const struct key *s = k; s < keys + NKEYS && same_field(s, k) && used < len; s++) {
       int n = snprintf(restart_keys + used, len - used, "%s%s",
                        s != k ? "/" : used ? ", " : "", s->name);
       if (n > 0) used += (size_t)n;

@@ -114,9 +114,10 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
 void config_usage(FILE *out);
 
 /* SIGHUP: the running configuration with the keys that can change while
- * running taken from next (the access list, log level, timeouts and
- * limits). The others keep their running values; each one next changes
- * is named in *restart_keys (", "-separated) so the operator can be told.
+ * running taken from next (those the table in config.c marks KEY_RELOAD:
+ * the access list, logging, timeouts, limits, local data...). The others
+ * keep their running values; each one next changes is named in
+ * *restart_keys (", "-separated) so the operator can be told.
  * Returns a new malloc'd configuration with refs = 0. */
 struct config *config_reload(const struct config *running, const struct config *next,
                              char *restart_keys, size_t len);
