@@ -42,19 +42,11 @@
 #include "resolver/core/chain.h"
 #include "resolver/dnssec/dnssec.h"
 #include "resolver/core/hints.h"
+#include "resolver/core/iter_modes.h" /* enum qmin_mode, enum nxcut_mode */
 #include "resolver/dnssec/keycache.h"
 #include "resolver/core/localzone.h"
 #include "resolver/dnssec/nseccache.h"
 #include "resolver/core/servers.h"
-
-/* QNAME minimisation (RFC 9156). Relaxed: a minimised query that gets an
- * error, a lame answer or (without nothing-below-nxdomain: yes) NXDOMAIN
- * is asked again with the full name. Strict: such answers stand. */
-enum qmin_mode { QMIN_OFF, QMIN_RELAXED, QMIN_STRICT };
-
-/* Which NXDOMAINs mean nothing exists below the name (RFC 8020): only
- * DNSSEC-validated ones, every one, or none. */
-enum nxcut_mode { NXCUT_DNSSEC, NXCUT_YES, NXCUT_NO };
 
 /* Prefetch: an entry is near expiry in the last tenth of its original
  * TTL, for TTLs of at least this many seconds. */

@@ -1,14 +1,18 @@
 /*
- * Configuration loading; see config.h. Each key has one setter shared by the
- * YAML loader and the flag parser, so a key means the same thing in both
- * places and its error message is written once.
+ * Configuration loading; see config.h. Every key is one row of one table
+ * (keys[], below): its name, how its value is parsed and checked, the field
+ * it fills, its --help text and whether SIGHUP applies it. The YAML loader,
+ * the flags, --help and reload all read that table, so a key means the same
+ * thing everywhere and is spelled once.
  */
 #include "resolver/daemon/config.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,14 +79,9 @@ static localzones_t *local_zones(struct config *cfg) {
   return cfg->local;
 }
 
-/* Setter context: lists given by one source replace the defaults once. */
-struct setctx {
-  bool listen_set, allow_set, replica_set, sentinel_set, metrics_hosts_set;
-  const char *where; /* where the value comes from: "FILE:LINE: key 'K'" or "--K" */
-};
-
-/* Set-up errors that need more than a static string (file names, errno):
- * configuration is read once, in the main thread, before workers start. */
+/* Set-up errors that need more than a static string (file names, errno,
+ * ranges): configuration is read once, in the main thread, before workers
+ * start, or on SIGHUP in the main thread. */
 static char why_buf[512];
 
 static int parse_uint(const char *v, unsigned long lo, unsigned long hi, unsigned long *out) {
@@ -120,22 +119,76 @@ static const char *read_secret_file(const char *path, char *out, size_t cap, siz
   return NULL;
 }
 
-static const char *set_secret(struct record_secret *sec, const char *v, size_t n) {
-  if (n < 16) return "expected at least 16 characters";
-  if (n > sizeof sec->key) return "expected at most 256 characters";
-  memcpy(sec->key, v, n);
-  sec->len = n;
+/* ---- the keys that need more than a typed parser ----------------------
+ * Each fills its field(s) in the table below; where it is "FILE:LINE: key
+ * 'K'" or "--K", for messages that name more than one line. A list that
+ * replaces its default (KEY_REPLACE) was emptied by set_key already. */
+
+static const char *set_listen(struct config *cfg, const char *v, const char *where) {
+  if (cfg->nlisten == CONFIG_MAX_LISTEN) return "too many listen addresses";
+  if (util_parse_addr_port(v, 53, &cfg->listen[cfg->nlisten], &cfg->listen_len[cfg->nlisten]))
+    return "expected ADDR:PORT, [IPv6]:PORT or ADDR";
+  cfg->nlisten++;
   return NULL;
 }
 
-static const char *set_string(char *dst, size_t cap, const char *v) {
-  if (strlen(v) >= cap) return "too long";
-  strcpy(dst, v);
+static const char *set_allow(struct config *cfg, const char *v, const char *where) {
+  return acl_add(&cfg->acl, v) ? "expected an address or CIDR prefix (e.g. 10.0.0.0/8)" : NULL;
+}
+
+/* The log module owns the names of its levels and formats. */
+static const char *set_log_level(struct config *cfg, const char *v, const char *where) {
+  return log_parse_level(v, &cfg->log_level) ? "expected debug, info, warn or error" : NULL;
+}
+
+static const char *set_log_format(struct config *cfg, const char *v, const char *where) {
+  return log_parse_format(v, &cfg->log_format) ? "expected text or json" : NULL;
+}
+
+/* ADDR:PORT, or a bare port on loopback; "off" disables it. */
+static const char *set_metrics(struct config *cfg, const char *v, const char *where) {
+  unsigned long u;
+  socklen_t len;
+  cfg->metrics = strcmp(v, "off") != 0;
+  if (cfg->metrics && !strchr(v, ':') && !parse_uint(v, 1, 65535, &u))
+    util_parse_addr_port("127.0.0.1", (int)u, &cfg->metrics_addr, &len);
+  else if (cfg->metrics && util_parse_addr_port(v, -1, &cfg->metrics_addr, &len))
+    return "expected ADDR:PORT, [IPv6]:PORT, a port (on 127.0.0.1) or off";
+  return NULL;
+}
+
+/* A host name the metrics listener answers to, kept in lower case without
+ * the final dot (the Host header is compared that way). */
+static const char *add_metrics_host(struct config *cfg, const char *v, const char *where) {
+  size_t n = strlen(v);
+  if (n && v[n - 1] == '.') n--;
+  if (n == 0 || n > 253) return "expected a host name";
+  for (size_t i = 0; i < n; i++)
+    if (!isalnum((unsigned char)v[i]) && !strchr("-._", v[i]))
+      return "expected a host name (letters, digits, '-', '_' and '.'; no port)";
+  if (cfg->n_metrics_hosts == CONFIG_MAX_METRICS_HOSTS) return "at most 16 names";
+  char *dst = cfg->metrics_hosts[cfg->n_metrics_hosts++];
+  memset(dst, 0, sizeof cfg->metrics_hosts[0]);
+  for (size_t i = 0; i < n; i++) dst[i] = (char)tolower((unsigned char)v[i]);
+  return NULL;
+}
+
+/* auto (the default path, if its directory exists), off, or a path that
+ * fits a unix socket address. */
+static const char *set_control_socket(struct config *cfg, const char *v, const char *where) {
+  bool is_auto = !strcmp(v, "auto");
+  const char *path = is_auto ? CONFIG_CONTROL_SOCKET : !strcmp(v, "off") ? "" : v;
+  if (!is_auto && !*v) return "expected a path, auto or off";
+  if (strlen(path) >= sizeof cfg->control_socket)
+    return "expected a path of at most 107 bytes (a unix socket's limit), auto or off";
+  memset(cfg->control_socket, 0, sizeof cfg->control_socket);
+  strcpy(cfg->control_socket, path);
+  cfg->control_socket_auto = is_auto;
   return NULL;
 }
 
 /* The control token goes into an HTTP header: visible ASCII only. */
-static const char *set_control_token(struct config *cfg, const char *path) {
+static const char *set_control_token(struct config *cfg, const char *path, const char *where) {
   char buf[sizeof cfg->control_token];
   size_t n = 0;
   const char *why = read_secret_file(path, buf, sizeof buf - 1, &n);
@@ -150,338 +203,487 @@ static const char *set_control_token(struct config *cfg, const char *path) {
   return NULL;
 }
 
-/* auto (the default path, if its directory exists), off, or a path that
- * fits a unix socket address. */
-static const char *set_control_socket(struct config *cfg, const char *v) {
-  bool is_auto = !strcmp(v, "auto");
-  const char *path = is_auto ? CONFIG_CONTROL_SOCKET : !strcmp(v, "off") ? "" : v;
-  if (!is_auto && !*v) return "expected a path, auto or off";
-  if (strlen(path) >= sizeof cfg->control_socket)
-    return "expected a path of at most 107 bytes (a unix socket's limit), auto or off";
-  memset(cfg->control_socket, 0, sizeof cfg->control_socket);
-  strcpy(cfg->control_socket, path);
-  cfg->control_socket_auto = is_auto;
+static const char *add_local_zone(struct config *cfg, const char *v, const char *where) {
+  return local_zones(cfg) ? lz_add_zone(cfg->local, v) : "out of memory";
+}
+
+static const char *add_local_data(struct config *cfg, const char *v, const char *where) {
+  return local_zones(cfg) ? lz_add_data(cfg->local, v, where ? where : "local-data")
+                          : "out of memory";
+}
+
+static const char *set_builtin_ta(struct config *cfg, const char *v, const char *where) {
+  bool on;
+  if (!strcmp(v, "auto")) cfg->builtin_ta = BUILTIN_TA_AUTO;
+  else if (parse_bool(v, &on) == 0) cfg->builtin_ta = on ? BUILTIN_TA_ON : BUILTIN_TA_OFF;
+  else return "expected auto, on or off";
   return NULL;
 }
 
-/* A host name the metrics listener answers to, kept in lower case without
- * the final dot (the Host header is compared that way). */
-static const char *add_metrics_host(struct config *cfg, struct setctx *sc, const char *v) {
-  if (!sc->metrics_hosts_set) cfg->n_metrics_hosts = 0;
-  sc->metrics_hosts_set = true;
-  size_t n = strlen(v);
-  if (n && v[n - 1] == '.') n--;
-  if (n == 0 || n > 253) return "expected a host name";
-  for (size_t i = 0; i < n; i++)
-    if (!isalnum((unsigned char)v[i]) && !strchr("-._", v[i]))
-      return "expected a host name (letters, digits, '-', '_' and '.'; no port)";
-  if (cfg->n_metrics_hosts == CONFIG_MAX_METRICS_HOSTS) return "at most 16 names";
-  char *dst = cfg->metrics_hosts[cfg->n_metrics_hosts++];
-  memset(dst, 0, sizeof cfg->metrics_hosts[0]);
-  for (size_t i = 0; i < n; i++) dst[i] = (char)tolower((unsigned char)v[i]);
+/* The name is checked before the room in the list. */
+static const char *add_nta(struct config *cfg, const char *v, const char *where) {
+  ldns_rdf *d = NULL;
+  if (strlen(v) >= sizeof cfg->ntas[0] || ldns_str2rdf_dname(&d, v) != LDNS_STATUS_OK)
+    return "expected a domain name";
+  ldns_rdf_deep_free(d);
+  if (cfg->n_ntas == CONFIG_MAX_NTAS) return "at most 64 negative trust anchors";
+  snprintf(cfg->ntas[cfg->n_ntas++], sizeof cfg->ntas[0], "%s", v);
   return NULL;
 }
 
-static bool prefix_ok(const char *v) {
-  if (!*v) return false;
+static const char *set_secret(struct record_secret *sec, const char *v, size_t n) {
+  if (n < 16) return "expected at least 16 characters";
+  if (n > sizeof sec->key) return "expected at most 256 characters";
+  memcpy(sec->key, v, n);
+  sec->len = n;
+  return NULL;
+}
+
+static const char *set_redis_secret(struct config *cfg, const char *v, const char *where) {
+  return set_secret(&cfg->redis.secret, v, strlen(v));
+}
+
+static const char *set_redis_secret_file(struct config *cfg, const char *v, const char *where) {
+  char buf[sizeof cfg->redis.secret.key];
+  size_t n = 0;
+  const char *why = read_secret_file(v, buf, sizeof buf, &n);
+  return why ? why : set_secret(&cfg->redis.secret, buf, n);
+}
+
+/* Checks of a value before a string key or list stores it. */
+
+static const char *check_redis_url(const char *v) {
+  struct redis_endpoint ep;
+  const char *why = NULL;
+  return redis_parse_url(v, &ep, &why) ? why : NULL;
+}
+
+static const char *check_redis_prefix(const char *v) {
+  if (!*v) return "expected 1 to 128 letters, digits, '-', '_' or '.'";
   for (const char *p = v; *p; p++)
-    if (!isalnum((unsigned char)*p) && !strchr("-_.", *p)) return false;
-  return true;
+    if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
+      return "expected 1 to 128 letters, digits, '-', '_' or '.'";
+  return NULL;
 }
 
-/* The keys of the "redis" section ("redis-url" as a flag, url: under
- * redis: in the file). */
-static const char *set_redis_key(struct redis_config *rc, struct setctx *sc, const char *k,
-                                 const char *v) {
-  unsigned long u;
+static const char *check_sentinel(const char *v) {
   struct redis_endpoint ep;
   const char *why = NULL;
   char buf[300];
-  size_t n = 0;
-  if (!strcmp(k, "url")) {
-    if (redis_parse_url(v, &ep, &why)) return why;
-    return set_string(rc->url, sizeof rc->url, v);
-  } else if (!strcmp(k, "user")) {
-    return set_string(rc->user, sizeof rc->user, v);
-  } else if (!strcmp(k, "password")) {
-    return set_string(rc->password, sizeof rc->password, v);
-  } else if (!strcmp(k, "password-file")) {
-    if ((why = read_secret_file(v, buf, sizeof rc->password - 1, &n))) return why;
-    memcpy(rc->password, buf, n);
-    rc->password[n] = 0;
-  } else if (!strcmp(k, "db")) {
-    if (parse_uint(v, 0, 1000, &u)) return "expected a database number from 0 to 1000";
-    rc->db = (int)u;
-  } else if (!strcmp(k, "prefix")) {
-    if (strlen(v) >= sizeof rc->prefix || !prefix_ok(v))
-      return "expected 1 to 128 letters, digits, '-', '_' or '.'";
-    strcpy(rc->prefix, v);
-  } else if (!strcmp(k, "connect-timeout")) {
-    if (parse_uint(v, 10, 60000, &u)) return "expected milliseconds from 10 to 60000";
-    rc->connect_timeout_ms = (uint32_t)u;
-  } else if (!strcmp(k, "command-timeout")) {
-    if (parse_uint(v, 1, 10000, &u)) return "expected milliseconds from 1 to 10000";
-    rc->command_timeout_ms = (uint32_t)u;
-  } else if (!strcmp(k, "secret")) {
-    return set_secret(&rc->secret, v, strlen(v));
-  } else if (!strcmp(k, "secret-file")) {
-    if ((why = read_secret_file(v, buf, sizeof rc->secret.key, &n))) return why;
-    return set_secret(&rc->secret, buf, n);
-  } else if (!strcmp(k, "replica")) {
-    if (!sc->replica_set) rc->nreplicas = 0;
-    sc->replica_set = true;
-    if (rc->nreplicas == REDIS_MAX_REPLICAS) return "too many replicas (at most 8)";
-    if (redis_parse_url(v, &ep, &why)) return why;
-    return set_string(rc->replicas[rc->nreplicas++], sizeof rc->replicas[0], v);
-  } else if (!strcmp(k, "sentinel")) {
-    if (!sc->sentinel_set) rc->nsentinels = 0;
-    sc->sentinel_set = true;
-    if (rc->nsentinels == REDIS_MAX_SENTINELS) return "too many sentinels (at most 8)";
-    snprintf(buf, sizeof buf, "redis://%s", v);
-    if (redis_parse_url(buf, &ep, &why) || ep.db >= 0 || ep.user[0] || ep.password[0])
-      return "expected ADDRESS:PORT or [IPv6]:PORT";
-    return set_string(rc->sentinels[rc->nsentinels++], sizeof rc->sentinels[0], v);
-  } else if (!strcmp(k, "sentinel-master")) {
-    return set_string(rc->sentinel_master, sizeof rc->sentinel_master, v);
-  } else if (!strcmp(k, "sentinel-password")) {
-    return set_string(rc->sentinel_password, sizeof rc->sentinel_password, v);
-  } else if (!strcmp(k, "sentinel-password-file")) {
-    if ((why = read_secret_file(v, buf, sizeof rc->sentinel_password - 1, &n))) return why;
-    memcpy(rc->sentinel_password, buf, n);
-    rc->sentinel_password[n] = 0;
-  } else if (!strcmp(k, "max-pending")) {
-    if (parse_uint(v, 16, 1000000, &u)) return "expected a number from 16 to 1000000";
-    rc->max_pending = (uint32_t)u;
-  } else {
-    return "unknown key";
-  }
+  snprintf(buf, sizeof buf, "redis://%s", v);
+  if (redis_parse_url(buf, &ep, &why) || ep.db >= 0 || ep.user[0] || ep.password[0])
+    return "expected ADDRESS:PORT or [IPv6]:PORT";
   return NULL;
 }
 
-/* Apply key=value. Returns NULL or a static description of what is wrong.
- */
-static const char *set_key(struct config *cfg, struct setctx *sc, const char *key,
-                           const char *v) {
-  unsigned long u;
-  if (!strcmp(key, "listen")) {
-    if (!sc->listen_set) cfg->nlisten = 0;
-    sc->listen_set = true;
-    if (cfg->nlisten == CONFIG_MAX_LISTEN) return "too many listen addresses";
-    if (util_parse_addr_port(v, 53, &cfg->listen[cfg->nlisten], &cfg->listen_len[cfg->nlisten]))
-      return "expected ADDR:PORT, [IPv6]:PORT or ADDR";
-    cfg->nlisten++;
-  } else if (!strcmp(key, "allow")) {
-    if (!sc->allow_set) cfg->acl.n = 0;
-    sc->allow_set = true;
-    if (acl_add(&cfg->acl, v)) return "expected an address or CIDR prefix (e.g. 10.0.0.0/8)";
-  } else if (!strcmp(key, "root-hints")) {
-    if (strlen(v) >= sizeof cfg->root_hints) return "path too long";
-    strcpy(cfg->root_hints, v);
-  } else if (!strcmp(key, "threads")) {
-    if (parse_uint(v, 1, 256, &u)) return "expected a number from 1 to 256";
-    cfg->threads = (unsigned)u;
-  } else if (!strcmp(key, "cache-size")) {
-    if (util_parse_size(v, &cfg->cache_size) || cfg->cache_size < 65536)
-      return "expected a size of at least 64k (e.g. 64m)";
-  } else if (!strcmp(key, "max-chain-length")) {
-    if (parse_uint(v, 1, 64, &u)) return "expected a number from 1 to 64";
-    cfg->max_chain_length = u;
-  } else if (!strcmp(key, "ipv4") || !strcmp(key, "ipv6")) {
-    if (parse_bool(v, key[3] == '4' ? &cfg->ipv4 : &cfg->ipv6)) return "expected true or false";
-  } else if (!strcmp(key, "upstream-port")) {
-    if (parse_uint(v, 1, 65535, &u)) return "expected a port from 1 to 65535";
-    cfg->upstream_port = (uint16_t)u;
-  } else if (!strcmp(key, "log-format")) {
-    if (log_parse_format(v, &cfg->log_format)) return "expected text or json";
-  } else if (!strcmp(key, "query-log")) {
-    if (parse_bool(v, &cfg->query_log)) return "expected on or off";
-  } else if (!strcmp(key, "log-level")) {
-    if (log_parse_level(v, &cfg->log_level)) return "expected debug, info, warn or error";
-  } else if (!strcmp(key, "min-ttl")) {
-    if (parse_uint(v, 0, 86400, &u)) return "expected seconds from 0 to 86400";
-    cfg->min_ttl = (uint32_t)u;
-  } else if (!strcmp(key, "max-ttl")) {
-    if (parse_uint(v, 1, 604800, &u)) return "expected seconds from 1 to 604800";
-    cfg->max_ttl = (uint32_t)u;
-  } else if (!strcmp(key, "max-negative-ttl")) {
-    if (parse_uint(v, 0, 86400, &u)) return "expected seconds from 0 to 86400";
-    cfg->max_negative_ttl = (uint32_t)u;
-  } else if (!strcmp(key, "request-timeout")) {
-    if (parse_uint(v, 100, 60000, &u)) return "expected milliseconds from 100 to 60000";
-    cfg->request_timeout_ms = (uint32_t)u;
-  } else if (!strcmp(key, "max-upstream-queries")) {
-    if (parse_uint(v, 1, 1000, &u)) return "expected a number from 1 to 1000";
-    cfg->max_upstream_queries = (uint32_t)u;
-  } else if (!strcmp(key, "tcp-idle-timeout")) {
-    if (parse_uint(v, 100, 600000, &u)) return "expected milliseconds from 100 to 600000";
-    cfg->tcp_idle_timeout_ms = (uint32_t)u;
-  } else if (!strcmp(key, "tcp-max-connections")) {
-    if (parse_uint(v, 1, 65535, &u)) return "expected a number from 1 to 65535";
-    cfg->tcp_max_connections = (uint32_t)u;
-  } else if (!strcmp(key, "tcp-max-connections-per-client")) {
-    if (parse_uint(v, 1, 65535, &u)) return "expected a number from 1 to 65535";
-    cfg->tcp_max_per_client = (uint32_t)u;
-  } else if (!strcmp(key, "tcp-read-timeout")) {
-    if (parse_uint(v, 100, 60000, &u)) return "expected milliseconds from 100 to 60000";
-    cfg->tcp_read_timeout_ms = (uint32_t)u;
-  } else if (!strcmp(key, "tcp-max-backlog")) {
-    /* At least one reply of the largest size, so the limit can be met. */
-    if (util_parse_size(v, &cfg->tcp_max_backlog) || cfg->tcp_max_backlog < 65536)
-      return "expected a size of at least 64k (e.g. 16m)";
-  } else if (!strcmp(key, "max-requests")) {
-    if (parse_uint(v, 1, 1000000, &u)) return "expected a number from 1 to 1000000";
-    cfg->max_requests = (uint32_t)u;
-  } else if (!strcmp(key, "max-upstream-in-flight")) {
-    if (parse_uint(v, 1, 1000000, &u)) return "expected a number from 1 to 1000000";
-    cfg->max_upstream_in_flight = (uint32_t)u;
-  } else if (!strcmp(key, "ratelimit")) {
-    if (parse_uint(v, 0, 1000000, &u)) return "expected queries per second, 0 for off";
-    cfg->ratelimit = (uint32_t)u;
-  } else if (!strcmp(key, "ratelimit-slip")) {
-    if (parse_uint(v, 0, 100, &u)) return "expected a number from 0 to 100";
-    cfg->ratelimit_slip = (uint32_t)u;
-  } else if (!strcmp(key, "serve-stale")) {
-    if (parse_uint(v, 0, 7 * 86400, &u)) return "expected seconds from 0 (off) to 604800";
-    cfg->serve_stale = (uint32_t)u;
-  } else if (!strcmp(key, "stale-answer-ttl")) {
-    if (parse_uint(v, 1, 3600, &u)) return "expected seconds from 1 to 3600";
-    cfg->stale_answer_ttl = (uint32_t)u;
-  } else if (!strcmp(key, "edns-buffer-size")) {
-    if (parse_uint(v, 512, 4096, &u)) return "expected bytes from 512 to 4096";
-    cfg->edns_buffer_size = (uint16_t)u;
-  } else if (!strcmp(key, "metrics")) {
-    /* ADDR:PORT, or a bare port on loopback; "off" disables it. */
-    socklen_t len;
-    cfg->metrics = strcmp(v, "off") != 0;
-    if (cfg->metrics && !strchr(v, ':') && !parse_uint(v, 1, 65535, &u))
-      util_parse_addr_port("127.0.0.1", (int)u, &cfg->metrics_addr, &len);
-    else if (cfg->metrics && util_parse_addr_port(v, -1, &cfg->metrics_addr, &len))
-      return "expected ADDR:PORT, [IPv6]:PORT, a port (on 127.0.0.1) or off";
-  } else if (!strcmp(key, "case-randomization")) {
-    if (parse_bool(v, &cfg->case_randomization)) return "expected on or off";
-  } else if (!strcmp(key, "instrumentation")) {
-    if (parse_bool(v, &cfg->instrumentation)) return "expected on or off";
-  } else if (!strcmp(key, "trace-rate")) {
-    if (parse_uint(v, 0, 600, &u)) return "expected traces per minute from 0 (off) to 600";
-    cfg->trace_rate = (uint32_t)u;
-  } else if (!strcmp(key, "metrics-allowed-host")) {
-    return add_metrics_host(cfg, sc, v);
-  } else if (!strcmp(key, "control-socket")) {
-    return set_control_socket(cfg, v);
-  } else if (!strcmp(key, "control-token-file")) {
-    return set_control_token(cfg, v);
-  } else if (!strcmp(key, "metrics-top-zones")) {
-    if (parse_uint(v, 1, 1000, &u)) return "expected a number from 1 to 1000";
-    cfg->metrics_top_zones = (uint32_t)u;
-  } else if (!strcmp(key, "local-zone")) {
-    return local_zones(cfg) ? lz_add_zone(cfg->local, v) : "out of memory";
-  } else if (!strcmp(key, "local-data")) {
-    return local_zones(cfg) ? lz_add_data(cfg->local, v, sc->where ? sc->where : "local-data")
-                            : "out of memory";
-  } else if (!strcmp(key, "qname-minimisation")) {
-    if (!strcmp(v, "relaxed")) cfg->qmin = QMIN_RELAXED;
-    else if (!strcmp(v, "strict")) cfg->qmin = QMIN_STRICT;
-    else if (!strcmp(v, "off")) cfg->qmin = QMIN_OFF;
-    else return "expected relaxed, strict or off";
-  } else if (!strcmp(key, "nothing-below-nxdomain")) {
-    if (!strcmp(v, "dnssec")) cfg->nxcut = NXCUT_DNSSEC;
-    else if (!strcmp(v, "yes")) cfg->nxcut = NXCUT_YES;
-    else if (!strcmp(v, "no")) cfg->nxcut = NXCUT_NO;
-    else return "expected dnssec, yes or no";
-  } else if (!strcmp(key, "prefetch")) {
-    if (parse_bool(v, &cfg->prefetch)) return "expected on or off";
-  } else if (!strcmp(key, "dnssec")) {
-    if (parse_bool(v, &cfg->dnssec)) return "expected on or off";
-  } else if (!strcmp(key, "aggressive-nsec")) {
-    if (parse_bool(v, &cfg->aggressive_nsec)) return "expected on or off";
-  } else if (!strcmp(key, "builtin-trust-anchor")) {
-    bool on;
-    if (!strcmp(v, "auto")) cfg->builtin_ta = BUILTIN_TA_AUTO;
-    else if (parse_bool(v, &on) == 0) cfg->builtin_ta = on ? BUILTIN_TA_ON : BUILTIN_TA_OFF;
-    else return "expected auto, on or off";
-  } else if (!strcmp(key, "trust-anchor-file")) {
-    if (cfg->n_ta_files == CONFIG_MAX_TA_FILES) return "at most 8 trust anchor files";
-    if (strlen(v) >= sizeof cfg->ta_files[0]) return "path too long";
-    if (access(v, R_OK)) return "cannot read the file";
-    snprintf(cfg->ta_files[cfg->n_ta_files++], sizeof cfg->ta_files[0], "%s", v);
-  } else if (!strcmp(key, "negative-trust-anchor")) {
-    ldns_rdf *d = NULL;
-    if (strlen(v) >= sizeof cfg->ntas[0] || ldns_str2rdf_dname(&d, v) != LDNS_STATUS_OK)
-      return "expected a domain name";
-    ldns_rdf_deep_free(d);
-    if (cfg->n_ntas == CONFIG_MAX_NTAS) return "at most 64 negative trust anchors";
-    snprintf(cfg->ntas[cfg->n_ntas++], sizeof cfg->ntas[0], "%s", v);
-  } else if (!strcmp(key, "prefetch-max")) {
-    if (parse_uint(v, 1, 10000, &u)) return "expected a number from 1 to 10000";
-    cfg->prefetch_max = (uint32_t)u;
-  } else if (!strncmp(key, "redis-", 6)) {
-    return set_redis_key(&cfg->redis, sc, key + 6, v);
-  } else {
-    return "unknown key";
-  }
-  return NULL;
+static const char *check_readable(const char *v) {
+  if (strlen(v) >= sizeof ((struct config *)0)->ta_files[0]) return "path too long";
+  return access(v, R_OK) ? "cannot read the file" : NULL;
 }
 
-/* Every key, once: the file's keys, the flags and their help come from
- * here. A key under a section is written "section: {key: ...}" in the file
- * and --section-key as a flag. */
-struct key_def {
-  const char *name;
-  bool list;
-  const char *file_name; /* the name in the file when it differs (plural lists) */
+/* ---- the table of keys -------------------------------------------------
+ * One row per key, in the order of --help. The flag is --name; a file
+ * writes name: value, or, for the keys of a section (a K_SECTION row such
+ * as "redis"), the rest of the name under the section's mapping
+ * (redis: {url: ...}). Everything that knows the keys reads this table: the
+ * flags (getopt's table), the file walk, --help, SIGHUP (which keys it
+ * applies, which changed ones need a restart) and, through
+ * config_key_info, the unit test that checks the sample file and --help. */
+
+enum key_type {
+  K_SECTION, /* not a key: a mapping in the file holding the keys "name-..." */
+  K_BOOL,    /* true, yes, on; false, no, off */
+  K_UINT,    /* a decimal number from lo to hi, into an integer of 2, 4 or 8 bytes */
+  K_SIZE,    /* bytes, with k, m or g; at least lo */
+  K_STRING,  /* check()ed, then copied */
+  K_FILE,    /* a file's contents (a secret), without the final newline */
+  K_ENUM,    /* one of words[], stored as its value */
+  K_LIST,    /* check()ed, then appended to an array of at most hi strings */
+  K_CUSTOM,  /* set() */
 };
 
-static const struct key_def keys[] = {
-    {"listen", true, NULL}, {"allow", true, NULL}, {"root-hints", false, NULL},
-    {"threads", false, NULL}, {"cache-size", false, NULL},
-    {"max-chain-length", false, NULL}, {"ipv4", false, NULL}, {"ipv6", false, NULL},
-    {"upstream-port", false, NULL}, {"log-level", false, NULL}, {"min-ttl", false, NULL},
-    {"log-format", false, NULL}, {"query-log", false, NULL},
-    {"max-ttl", false, NULL}, {"max-negative-ttl", false, NULL},
-    {"request-timeout", false, NULL}, {"max-upstream-queries", false, NULL},
-    {"tcp-idle-timeout", false, NULL}, {"tcp-max-connections", false, NULL},
-    {"tcp-max-connections-per-client", false, NULL}, {"tcp-read-timeout", false, NULL},
-    {"tcp-max-backlog", false, NULL},
-    {"max-requests", false, NULL}, {"max-upstream-in-flight", false, NULL},
-    {"ratelimit", false, NULL}, {"ratelimit-slip", false, NULL},
-    {"serve-stale", false, NULL}, {"stale-answer-ttl", false, NULL},
-    {"edns-buffer-size", false, NULL}, {"metrics", false, NULL},
-    {"metrics-top-zones", false, NULL}, {"instrumentation", false, NULL},
-    {"trace-rate", false, NULL}, {"metrics-allowed-host", true, NULL},
-    {"control-socket", false, NULL}, {"control-token-file", false, NULL},
-    {"case-randomization", false, NULL},
-    {"qname-minimisation", false, NULL}, {"nothing-below-nxdomain", false, NULL},
-    {"prefetch", false, NULL}, {"prefetch-max", false, NULL},
-    {"dnssec", false, NULL}, {"aggressive-nsec", false, NULL},
-    {"builtin-trust-anchor", false, NULL}, {"trust-anchor-file", true, NULL},
-    {"negative-trust-anchor", true, NULL},
-    {"local-zone", true, NULL}, {"local-data", true, NULL},
-    {"redis-url", false, NULL}, {"redis-user", false, NULL}, {"redis-password", false, NULL},
-    {"redis-password-file", false, NULL}, {"redis-db", false, NULL},
-    {"redis-prefix", false, NULL}, {"redis-connect-timeout", false, NULL},
-    {"redis-command-timeout", false, NULL}, {"redis-secret", false, NULL},
-    {"redis-secret-file", false, NULL}, {"redis-replica", true, "redis-replicas"},
-    {"redis-sentinel", true, "redis-sentinels"}, {"redis-sentinel-master", false, NULL},
-    {"redis-sentinel-password", false, NULL}, {"redis-sentinel-password-file", false, NULL},
-    {"redis-max-pending", false, NULL},
+enum {
+  KEY_LIST = 1,    /* a file may give a list; each flag adds one value */
+  KEY_REPLACE = 2, /* a list whose first value from a source (the file, or the
+                      flags) empties it first: replaces the default, and the
+                      flags replace the file's */
+  KEY_PLURAL = 4,  /* a list written in the plural in the file (replicas:) */
+  KEY_RELOAD = 8,  /* SIGHUP applies it; any other key needs a restart */
+  KEY_NEGATED = 16 /* a bool whose flag is only --no-name (no value) */
+};
+
+struct word {
+  const char *word;
+  int value;
+};
+
+struct key {
+  const char *name;       /* the flag, --name (see above for files) */
+  enum key_type type;
+  unsigned flags;         /* KEY_* */
+  size_t off, size;       /* the field it fills, in struct config */
+  size_t off2, size2;     /* and a second one (a list's count, a flag) or 0, 0;
+                             SIGHUP copies or compares both */
+  unsigned long lo, hi;   /* K_UINT: the range; K_SIZE: the least; K_LIST: entries */
+  const char *unit;       /* K_UINT: what it counts, for the error (default "a number") */
+  const char *why;        /* the error when not made from the above; K_LIST: full */
+  const char *(*check)(const char *v);  /* K_STRING, K_LIST: the value's own test */
+  const struct word *words;             /* K_ENUM, ending with a NULL word */
+  const char *(*set)(struct config *cfg, const char *v, const char *where); /* K_CUSTOM */
+  /* --help: lines of "  --name VALUE" and the help text at column 27 */
+  const char *heading;    /* a line before this key's, e.g. "DNSSEC:" */
+  const char *join;       /* on the line before, after this text (", "), not a line of its own */
+  const char *value;      /* the placeholder after --name ("N"), NULL for none */
+  const char *help;       /* the text, lines separated by \n: after the flags, padded to
+                             column 27 (one blank after wider flags); below them when it
+                             starts with \n; NULL: the line ends, or the next key joins it;
+                             SEE_ABOVE: the key is explained in the text of the one before */
+};
+
+#define SEE_ABOVE ""
+#define FIELD(f) .off = offsetof(struct config, f), .size = sizeof ((struct config *)0)->f
+#define FIELD2(f) .off2 = offsetof(struct config, f), .size2 = sizeof ((struct config *)0)->f
+#define LIST_OF(array, count)                                                                  \
+  FIELD(array), FIELD2(count),                                                                 \
+      .hi = sizeof ((struct config *)0)->array / sizeof ((struct config *)0)->array[0]
+
+static const struct word qmin_words[] = {
+    {"relaxed", QMIN_RELAXED}, {"strict", QMIN_STRICT}, {"off", QMIN_OFF}, {NULL, 0}};
+static const struct word nxcut_words[] = {
+    {"dnssec", NXCUT_DNSSEC}, {"yes", NXCUT_YES}, {"no", NXCUT_NO}, {NULL, 0}};
+
+static const struct key keys[] = {
+    {"listen", K_CUSTOM, KEY_LIST | KEY_REPLACE, FIELD(listen), FIELD2(nlisten),
+     .set = set_listen, .value = "ADDR:PORT",
+     .help = "address to serve on, repeatable (default 127.0.0.1:53;\nIPv6 as [::1]:53)"},
+    {"root-hints", K_STRING, 0, FIELD(root_hints), .why = "path too long", .value = "FILE",
+     .help = "root hints in named.root format (default: built-in IANA)"},
+    {"threads", K_UINT, 0, FIELD(threads), .lo = 1, .hi = 256, .value = "N",
+     .help = "worker threads (default: one per core)"},
+    {"cache-size", K_SIZE, 0, FIELD(cache_size), .lo = 65536,
+     .why = "expected a size of at least 64k (e.g. 64m)", .value = "SIZE",
+     .help = "cache memory bound, e.g. 64m (default 64m)"},
+    {"max-chain-length", K_UINT, 0, FIELD(max_chain_length), .lo = 1, .hi = 64, .value = "N",
+     .help = "CNAMEs followed on one chain (default 16)"},
+    {"allow", K_CUSTOM, KEY_LIST | KEY_REPLACE | KEY_RELOAD, FIELD(acl), FIELD2(acl.n),
+     .set = set_allow, .value = "CIDR",
+     .help = "clients allowed, repeatable (default loopback only)"},
+    {"ipv4", K_BOOL, KEY_NEGATED, FIELD(ipv4), .why = "expected true or false"},
+    {"ipv6", K_BOOL, KEY_NEGATED, FIELD(ipv6), .why = "expected true or false", .join = ", ",
+     .help = "never query authorities over that family"},
+    {"upstream-port", K_UINT, 0, FIELD(upstream_port), .lo = 1, .hi = 65535, .unit = "a port",
+     .value = "N", .help = "port authoritative servers are asked on (default 53)"},
+    {"request-timeout", K_UINT, KEY_RELOAD, FIELD(request_timeout_ms), .lo = 100, .hi = 60000,
+     .unit = "milliseconds", .value = "MS",
+     .help = "overall deadline of one request (default 5000)"},
+    {"min-ttl", K_UINT, 0, FIELD(min_ttl), .lo = 0, .hi = 86400, .unit = "seconds", .value = "S"},
+    {"max-ttl", K_UINT, 0, FIELD(max_ttl), .lo = 1, .hi = 604800, .unit = "seconds",
+     .join = ", ", .value = "S", .help = "clamps on positive TTLs (default 0 and 86400)"},
+    {"max-negative-ttl", K_UINT, 0, FIELD(max_negative_ttl), .lo = 0, .hi = 86400,
+     .unit = "seconds", .value = "S", .help = "clamp on negative TTLs (default 3600)"},
+    {"edns-buffer-size", K_UINT, 0, FIELD(edns_buffer_size), .lo = 512, .hi = 4096,
+     .unit = "bytes", .value = "N", .help = "UDP size advertised and sent at most (default 1232)"},
+    {"max-upstream-queries", K_UINT, 0, FIELD(max_upstream_queries), .lo = 1, .hi = 1000,
+     .value = "N", .help = "upstream queries per request (default 100)"},
+    {"case-randomization", K_BOOL, 0, FIELD(case_randomization), .value = "off",
+     .help = "send names to authorities as asked, not in random\nletter case (0x20; default on)"},
+    {"log-level", K_CUSTOM, KEY_RELOAD, FIELD(log_level), .set = set_log_level,
+     .value = "LEVEL", .help = "debug, info, warn or error (default info)"},
+    {"log-format", K_CUSTOM, KEY_RELOAD, FIELD(log_format), .set = set_log_format,
+     .value = "FORMAT", .help = "text or json: one JSON object per line (default text)"},
+    {"query-log", K_BOOL, KEY_RELOAD, FIELD(query_log), .value = "on",
+     .help = "a log line per answered query: client, name, type,\n"
+             "rcode, chain length, duration, source (default off)"},
+    {"serve-stale", K_UINT, 0, FIELD(serve_stale), .lo = 0, .hi = 7 * 86400,
+     .why = "expected seconds from 0 (off) to 604800", .value = "SECONDS",
+     .help = "answer data expired up to this long ago when the\n"
+             "authorities fail (RFC 8767; default 0 = off)"},
+    {"stale-answer-ttl", K_UINT, KEY_RELOAD, FIELD(stale_answer_ttl), .lo = 1, .hi = 3600,
+     .unit = "seconds", .value = "S", .help = "TTL of stale records in such answers (default 30)"},
+
+    {"qname-minimisation", K_ENUM, 0, FIELD(qmin), .words = qmin_words, .heading = "Resolution:",
+     .value = "M",
+     .help = "relaxed, strict or off: ask each zone only for the\n"
+             "next label (RFC 9156; default relaxed: a server that\n"
+             "mishandles it is asked the full name)"},
+    {"nothing-below-nxdomain", K_ENUM, 0, FIELD(nxcut), .words = nxcut_words, .value = "M",
+     .help = " dnssec, yes or no: an NXDOMAIN also answers names\n"
+             "below it (RFC 8020); dnssec: only validated ones\n"
+             "(default dnssec)"},
+    {"prefetch", K_BOOL, KEY_RELOAD, FIELD(prefetch), .value = "off",
+     .help = "refresh popular entries in their last tenth of TTL\nin the background (default on)"},
+    {"prefetch-max", K_UINT, KEY_RELOAD, FIELD(prefetch_max), .lo = 1, .hi = 10000, .value = "N",
+     .help = "prefetches at once per worker (default 32)"},
+
+    {"dnssec", K_BOOL, 0, FIELD(dnssec), .heading = "DNSSEC:", .value = "off",
+     .help = "do not validate (default on, from the built-in IANA\n"
+             "root trust anchor: KSK-2017 and KSK-2024)"},
+    {"aggressive-nsec", K_BOOL, 0, FIELD(aggressive_nsec), .value = "off",
+     .help = "do not answer NXDOMAIN/NODATA from cached, validated\n"
+             "NSEC ranges without asking (RFC 8198; default on)"},
+    {"trust-anchor-file", K_LIST, KEY_LIST, LIST_OF(ta_files, n_ta_files),
+     .why = "at most 8 trust anchor files", .check = check_readable, .value = "F",
+     .help = "DS or DNSKEY lines in zone-file syntax (repeatable;\n"
+             "added to the built-in root anchor; a domain it\n"
+             "names replaces the built-in anchors for it)"},
+    {"builtin-trust-anchor", K_CUSTOM, 0, FIELD(builtin_ta), .set = set_builtin_ta, .value = "M",
+     .help = "auto, on or off: the IANA root anchor (default auto:\n"
+             "in force when the root hints are IANA's servers)"},
+    {"negative-trust-anchor", K_CUSTOM, KEY_LIST, FIELD(ntas), FIELD2(n_ntas), .set = add_nta,
+     .value = "NAME",
+     .help = " do not validate NAME and below (RFC 7646;\n"
+             "repeatable), e.g. a zone known to be broken"},
+
+    /* The local zones are one shared table (cfg->local) that both keys add to. */
+    {"local-zone", K_CUSTOM, KEY_LIST | KEY_RELOAD, FIELD(local), .set = add_local_zone,
+     .heading = "Local data (repeatable; flags add to the file's lists):", .value = "'NAME TYPE'",
+     .help = "static, transparent, redirect, refuse, or nodefault\n"
+             "(drops a built-in zone: localhost, private reverse...)"},
+    {"local-data", K_CUSTOM, KEY_LIST | KEY_RELOAD, FIELD(local), .set = add_local_data,
+     .value = "'RR'",
+     .help = "a record, e.g. 'router.lan. 300 A 192.168.1.1', or\n"
+             "'NAME [TTL] ALIAS TARGET': A/AAAA of TARGET, flattened"},
+
+    {"max-requests", K_UINT, KEY_RELOAD, FIELD(max_requests), .lo = 1, .hi = 1000000,
+     .heading = "Limits (per worker thread; over a limit the query is shed and counted):",
+     .value = "N", .help = "resolutions under way (default 1024; REFUSED beyond)"},
+    {"max-upstream-in-flight", K_UINT, KEY_RELOAD, FIELD(max_upstream_in_flight), .lo = 1,
+     .hi = 1000000, .value = "N", .help = "queries to authorities at once (default 2048)"},
+    {"tcp-max-connections", K_UINT, KEY_RELOAD, FIELD(tcp_max_connections), .lo = 1,
+     .hi = 65535, .value = "N", .help = "client connections (default 256), and"},
+    {"tcp-max-connections-per-client", K_UINT, KEY_RELOAD, FIELD(tcp_max_per_client), .lo = 1,
+     .hi = 65535, .value = "N", .help = "from one address (default 32)"},
+    {"tcp-idle-timeout", K_UINT, KEY_RELOAD, FIELD(tcp_idle_timeout_ms), .lo = 100,
+     .hi = 600000, .unit = "milliseconds", .value = "MS",
+     .help = "(default 10000), --tcp-read-timeout MS: a query's\n"
+             "bytes must arrive within it (default 3000)"},
+    {"tcp-read-timeout", K_UINT, KEY_RELOAD, FIELD(tcp_read_timeout_ms), .lo = 100, .hi = 60000,
+     .unit = "milliseconds", .help = SEE_ABOVE},
+    /* At least one reply of the largest size, so the limit can be met. */
+    {"tcp-max-backlog", K_SIZE, KEY_RELOAD, FIELD(tcp_max_backlog), .lo = 65536,
+     .why = "expected a size of at least 64k (e.g. 16m)", .value = "SIZE",
+     .help = "replies queued for clients that do not read them,\n"
+             "all connections together (default 16m); one\n"
+             "connection stops being read at 256k"},
+    {"ratelimit", K_UINT, KEY_RELOAD, FIELD(ratelimit), .lo = 0, .hi = 1000000,
+     .why = "expected queries per second, 0 for off", .value = "QPS",
+     .help = "UDP queries per second per client, 0 = off (default 0)"},
+    {"ratelimit-slip", K_UINT, KEY_RELOAD, FIELD(ratelimit_slip), .lo = 0, .hi = 100,
+     .value = "N", .help = "every N-th limited query gets TC=1 (default 2)"},
+
+    {"metrics", K_CUSTOM, 0, FIELD(metrics_addr), FIELD2(metrics), .set = set_metrics,
+     .heading = "Metrics and control:", .value = "ADDR:PORT",
+     .help = "serve /metrics, /chains and /trace over HTTP (off by\n"
+             "default; a bare port means 127.0.0.1, e.g. 5399)"},
+    {"metrics-allowed-host", K_CUSTOM, KEY_LIST | KEY_REPLACE,
+     FIELD(metrics_hosts), FIELD2(n_metrics_hosts), .set = add_metrics_host, .value = "NAME",
+     .help = " a Host name the metrics listener answers to\n"
+             "besides IP addresses and localhost (repeatable)"},
+    {"metrics-top-zones", K_UINT, 0, FIELD(metrics_top_zones), .lo = 1, .hi = 1000, .value = "K",
+     .help = "zones with a latency series of their own (default 20)"},
+    {"trace-rate", K_UINT, KEY_RELOAD, FIELD(trace_rate), .lo = 0, .hi = 600,
+     .why = "expected traces per minute from 0 (off) to 600", .value = "N",
+     .help = "/trace requests per minute, one at a time (default 6;\n0 turns /trace off)"},
+    {"instrumentation", K_BOOL, 0, FIELD(instrumentation), .value = "off",
+     .help = "no latency histograms or chain records (to measure\ntheir cost; counters stay)"},
+    {"control-socket", K_CUSTOM, 0, FIELD(control_socket), FIELD2(control_socket_auto),
+     .set = set_control_socket, .value = "PATH",
+     .help = "unix socket (mode 0600) for chaindns ctl; default\n"
+             "auto: /run/chaindns/control.sock if /run/chaindns\n"
+             "exists; off: none"},
+    {"control-token-file", K_CUSTOM, 0, FIELD(control_token), FIELD2(control_token_len),
+     .set = set_control_token, .value = "F",
+     .help = "a secret of 16+ characters; with it, POST /cache/flush\n"
+             "and GET /cache/stats are served on the metrics\n"
+             "listener to 'Authorization: Bearer SECRET' (default:\n"
+             "not served)"},
+
+    /* redis: {url: ...} in a file, --redis-url as a flag */
+    {"redis", K_SECTION, 0,
+     .heading = "Shared cache (Redis), off unless a URL or sentinels are given:"},
+    {"redis-url", K_STRING, 0, FIELD(redis.url), .check = check_redis_url, .value = "URL",
+     .help = "redis://[user:password@]ADDRESS[:PORT][/DB] or\nunix:///PATH[?db=N]"},
+    {"redis-user", K_STRING, 0, FIELD(redis.user), .value = "USER"},
+    {"redis-password", K_STRING, 0, FIELD(redis.password), .join = ", ", .value = "PASSWORD"},
+    {"redis-password-file", K_FILE, 0, FIELD(redis.password), .join = ", ", .value = "FILE"},
+    {"redis-db", K_UINT, 0, FIELD(redis.db), .lo = 0, .hi = 1000, .unit = "a database number",
+     .value = "N", .help = "database (default: from the URL, else 0)"},
+    {"redis-prefix", K_STRING, 0, FIELD(redis.prefix), .check = check_redis_prefix,
+     .why = "expected 1 to 128 letters, digits, '-', '_' or '.'", .value = "PREFIX",
+     .help = "key prefix, one per fleet (default chaindns)"},
+    {"redis-connect-timeout", K_UINT, 0, FIELD(redis.connect_timeout_ms), .lo = 10, .hi = 60000,
+     .unit = "milliseconds", .value = "MS (default 500)"},
+    {"redis-command-timeout", K_UINT, 0, FIELD(redis.command_timeout_ms), .lo = 1, .hi = 10000,
+     .unit = "milliseconds", .join = ", ", .value = "MS (default 30)"},
+    {"redis-secret", K_CUSTOM, 0, FIELD(redis.secret), .set = set_redis_secret, .value = "S"},
+    {"redis-secret-file", K_CUSTOM, 0, FIELD(redis.secret), .set = set_redis_secret_file,
+     .join = ", ", .value = "FILE", .help = "\nHMAC key: values are signed and checked"},
+    {"redis-replica", K_LIST, KEY_LIST | KEY_REPLACE | KEY_PLURAL,
+     LIST_OF(redis.replicas, redis.nreplicas), .why = "too many replicas (at most 8)",
+     .check = check_redis_url, .value = "URL", .help = "read replica, repeatable"},
+    {"redis-sentinel", K_LIST, KEY_LIST | KEY_REPLACE | KEY_PLURAL,
+     LIST_OF(redis.sentinels, redis.nsentinels), .why = "too many sentinels (at most 8)",
+     .check = check_sentinel, .value = "ADDR:PORT"},
+    {"redis-sentinel-master", K_STRING, 0, FIELD(redis.sentinel_master),
+     .join = ", repeatable, with ", .value = "NAME"},
+    {"redis-sentinel-password", K_STRING, 0, FIELD(redis.sentinel_password), .value = "P"},
+    {"redis-sentinel-password-file", K_FILE, 0, FIELD(redis.sentinel_password), .join = ", ",
+     .value = "FILE", .help = "\nthe Sentinels' requirepass (they choose the primary)"},
+    {"redis-max-pending", K_UINT, 0, FIELD(redis.max_pending), .lo = 16, .hi = 1000000,
+     .value = "N", .help = "commands outstanding per connection (default 1024)"},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
 
-const char *config_key(size_t i, bool *in_file_as_list) {
-  if (i >= NKEYS) return NULL;
-  if (in_file_as_list) *in_file_as_list = keys[i].list;
-  return keys[i].name;
+/* What one source (the file, or the flags) has set so far. */
+struct setctx {
+  const struct key *replaced[8]; /* the KEY_REPLACE lists it has emptied */
+  size_t nreplaced;
+  const char *where; /* where the value comes from: "FILE:LINE: key 'K'" or "--K" */
+};
+
+/* Whether this is the source's first value for the list k (which then
+ * replaces what the list held). */
+static bool first_of_source(struct setctx *sc, const struct key *k) {
+  for (size_t i = 0; i < sc->nreplaced; i++)
+    if (sc->replaced[i] == k) return false;
+  assert(sc->nreplaced < sizeof sc->replaced / sizeof sc->replaced[0]);
+  sc->replaced[sc->nreplaced++] = k;
+  return true;
 }
 
-/* The key written `name` in a file, or NULL. */
-static const struct key_def *file_key(const char *name) {
-  for (size_t i = 0; i < NKEYS; i++)
-    if (!strcmp(name, keys[i].file_name ? keys[i].file_name : keys[i].name)) return &keys[i];
+static void store_uint(void *field, size_t size, unsigned long u) {
+  uint16_t u16 = (uint16_t)u;
+  uint32_t u32 = (uint32_t)u;
+  uint64_t u64 = u;
+  assert(size == 2 || size == 4 || size == 8);
+  memcpy(field, size == 2 ? (void *)&u16 : size == 4 ? (void *)&u32 : (void *)&u64, size);
+}
+
+/* "expected relaxed, strict or off" */
+static const char *expected_words(const struct word *w) {
+  size_t n = (size_t)snprintf(why_buf, sizeof why_buf, "expected %s", w[0].word);
+  for (size_t i = 1; w[i].word && n < sizeof why_buf; i++)
+    n += (size_t)snprintf(why_buf + n, sizeof why_buf - n, "%s%s",
+                          w[i + 1].word ? ", " : " or ", w[i].word);
+  return why_buf;
+}
+
+static const char *set_string(const struct key *k, char *field, const char *v) {
+  const char *why = k->check ? k->check(v) : NULL;
+  if (why) return why;
+  if (strlen(v) >= k->size) return k->why ? k->why : "too long";
+  strcpy(field, v);
   return NULL;
 }
 
-static bool is_section(const char *name) { return !strcmp(name, "redis"); }
+/* Room first, then the value: the error of a full list wins. */
+static const char *add_to_list(const struct key *k, struct config *cfg, const char *v) {
+  size_t count, each = k->size / k->hi;
+  assert(k->size2 == sizeof count);
+  memcpy(&count, (char *)cfg + k->off2, sizeof count);
+  if (count == k->hi) return k->why;
+  const char *why = k->check ? k->check(v) : NULL;
+  if (why) return why;
+  if (strlen(v) >= each) return "too long";
+  strcpy((char *)cfg + k->off + count * each, v);
+  count++;
+  memcpy((char *)cfg + k->off2, &count, sizeof count);
+  return NULL;
+}
+
+/* Apply key = v from a file or a flag. Returns NULL or a description of
+ * what is wrong (static, or in why_buf until the next call). */
+static const char *set_key(struct config *cfg, struct setctx *sc, const struct key *k,
+                           const char *v) {
+  char *field = (char *)cfg + k->off;
+  unsigned long u;
+  size_t n = 0;
+  const char *why;
+  char buf[512];
+  if ((k->flags & KEY_REPLACE) && first_of_source(sc, k))
+    memset((char *)cfg + k->off2, 0, k->size2); /* the list's count */
+  switch (k->type) {
+  case K_BOOL:
+    if (parse_bool(v, (bool *)field)) return k->why ? k->why : "expected on or off";
+    return NULL;
+  case K_UINT:
+    if (parse_uint(v, k->lo, k->hi, &u)) {
+      if (k->why) return k->why;
+      snprintf(why_buf, sizeof why_buf, "expected %s from %lu to %lu",
+               k->unit ? k->unit : "a number", k->lo, k->hi);
+      return why_buf;
+    }
+    store_uint(field, k->size, u);
+    return NULL;
+  case K_SIZE:
+    if (util_parse_size(v, (size_t *)field) || *(size_t *)field < k->lo) return k->why;
+    return NULL;
+  case K_STRING: return set_string(k, field, v);
+  case K_FILE:
+    assert(k->size <= sizeof buf);
+    if ((why = read_secret_file(v, buf, k->size - 1, &n))) return why;
+    memcpy(field, buf, n);
+    field[n] = 0;
+    return NULL;
+  case K_ENUM:
+    assert(k->size == sizeof k->words->value);
+    for (const struct word *w = k->words; w->word; w++)
+      if (!strcmp(v, w->word)) {
+        memcpy(field, &w->value, sizeof w->value);
+        return NULL;
+      }
+    return expected_words(k->words);
+  case K_LIST: return add_to_list(k, cfg, v);
+  case K_CUSTOM: return k->set(cfg, v, sc->where);
+  case K_SECTION: break;
+  }
+  return "unknown key";
+}
+
+/* The section whose mapping holds k in a file ("redis" for redis-url), or NULL. */
+static const char *section_of(const struct key *k) {
+  for (size_t i = (size_t)(k - keys) + 1; i-- > 0;) {
+    size_t n = strlen(keys[i].name);
+    if (keys[i].type == K_SECTION && !strncmp(k->name, keys[i].name, n) && k->name[n] == '-')
+      return keys[i].name;
+  }
+  return NULL;
+}
+
+bool config_key_info(size_t i, struct config_key_info *out) {
+  for (const struct key *k = keys; k < keys + NKEYS; k++) {
+    if (k->type == K_SECTION || i-- > 0) continue;
+    const char *section = section_of(k);
+    out->flag = k->name;
+    out->negated = k->flags & KEY_NEGATED;
+    out->section = section;
+    snprintf(out->file_key, sizeof out->file_key, "%s%s",
+             k->name + (section ? strlen(section) + 1 : 0), k->flags & KEY_PLURAL ? "s" : "");
+    out->list = k->flags & KEY_LIST;
+    out->reloadable = k->flags & KEY_RELOAD;
+    return true;
+  }
+  return false;
+}
+
+/* The key written `name` in a file ("redis-replicas" for replicas: under
+ * redis:), or NULL. */
+static const struct key *file_key(const char *name) {
+  for (const struct key *k = keys; k < keys + NKEYS; k++) {
+    size_t n = strlen(k->name);
+    if (k->type != K_SECTION && !strncmp(name, k->name, n) &&
+        !strcmp(name + n, k->flags & KEY_PLURAL ? "s" : ""))
+      return k;
+  }
+  return NULL;
+}
+
+static bool is_section(const char *name) {
+  for (const struct key *k = keys; k < keys + NKEYS; k++)
+    if (k->type == K_SECTION && !strcmp(name, k->name)) return true;
+  return false;
+}
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -506,7 +708,7 @@ struct yaml_walk {
   bool in_list;
   char section[200]; /* the section being read, "" at the top */
   char shown[200];   /* the key as written, for messages ("redis.url") */
-  const struct key_def *key;
+  const struct key *key;
   unsigned documents; /* YAML documents begun */
   /* Keys met so far (as shown) and their lines: a key given twice is an
    * error, not "the last one wins". */
@@ -544,7 +746,7 @@ static int walk_value(struct yaml_walk *w, const char *v, unsigned long line) {
   char where[600];
   snprintf(where, sizeof where, "%s:%lu: key '%s'", w->path, line, w->shown);
   w->sc.where = where;
-  const char *why = set_key(w->cfg, &w->sc, w->key->name, v);
+  const char *why = set_key(w->cfg, &w->sc, w->key, v);
   w->sc.where = NULL;
   if (why)
     return fail(w->err, w->errlen, "%s:%lu: key '%s': %s (got '%s')", w->path, line, w->shown,
@@ -601,7 +803,7 @@ static int walk_event(struct yaml_walk *w, const yaml_event_t *ev) {
     if (w->level == 0 || w->want_key || w->in_list)
       return fail(w->err, w->errlen, "%s:%lu: a list is only allowed as the value of a key",
                   w->path, line);
-    if (!w->key || !w->key->list)
+    if (!w->key || !(w->key->flags & KEY_LIST))
       return fail(w->err, w->errlen, "%s:%lu: key '%s': expected a single value, not a list",
                   w->path, line, w->shown);
     w->in_list = true;
@@ -645,129 +847,90 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
   return rc;
 }
 
-void config_usage(FILE *out) {
-  fprintf(out,
-          "Usage: chaindns [options]\n"
-          "A recursive caching DNS resolver that follows CNAME chains from the root.\n\n"
-          "  --config FILE            YAML configuration (keys are the long option names;\n"
-          "                           redis-X is written X under a redis: mapping)\n"
-          "  --listen ADDR:PORT       address to serve on, repeatable (default 127.0.0.1:53;\n"
-          "                           IPv6 as [::1]:53)\n"
-          "  --root-hints FILE        root hints in named.root format (default: built-in IANA)\n"
-          "  --threads N              worker threads (default: one per core)\n"
-          "  --cache-size SIZE        cache memory bound, e.g. 64m (default 64m)\n"
-          "  --max-chain-length N     CNAMEs followed on one chain (default 16)\n"
-          "  --allow CIDR             clients allowed, repeatable (default loopback only)\n"
-          "  --no-ipv4, --no-ipv6     never query authorities over that family\n"
-          "  --upstream-port N        port authoritative servers are asked on (default 53)\n"
-          "  --request-timeout MS     overall deadline of one request (default 5000)\n"
-          "  --min-ttl S, --max-ttl S clamps on positive TTLs (default 0 and 86400)\n"
-          "  --max-negative-ttl S     clamp on negative TTLs (default 3600)\n"
-          "  --edns-buffer-size N     UDP size advertised and sent at most (default 1232)\n"
-          "  --max-upstream-queries N upstream queries per request (default 100)\n"
-          "  --case-randomization off send names to authorities as asked, not in random\n"
-          "                           letter case (0x20; default on)\n"
-          "  --log-level LEVEL        debug, info, warn or error (default info)\n"
-          "  --log-format FORMAT      text or json: one JSON object per line (default text)\n"
-          "  --query-log on           a log line per answered query: client, name, type,\n"
-          "                           rcode, chain length, duration, source (default off)\n"
-          "  --serve-stale SECONDS    answer data expired up to this long ago when the\n"
-          "                           authorities fail (RFC 8767; default 0 = off)\n"
-          "  --stale-answer-ttl S     TTL of stale records in such answers (default 30)\n"
-          "Resolution:\n"
-          "  --qname-minimisation M   relaxed, strict or off: ask each zone only for the\n"
-          "                           next label (RFC 9156; default relaxed: a server that\n"
-          "                           mishandles it is asked the full name)\n"
-          "  --nothing-below-nxdomain M  dnssec, yes or no: an NXDOMAIN also answers names\n"
-          "                           below it (RFC 8020); dnssec: only validated ones\n"
-          "                           (default dnssec)\n"
-          "  --prefetch off           refresh popular entries in their last tenth of TTL\n"
-          "                           in the background (default on)\n"
-          "  --prefetch-max N         prefetches at once per worker (default 32)\n"
-          "DNSSEC:\n"
-          "  --dnssec off             do not validate (default on, from the built-in IANA\n"
-          "                           root trust anchor: KSK-2017 and KSK-2024)\n"
-          "  --aggressive-nsec off    do not answer NXDOMAIN/NODATA from cached, validated\n"
-          "                           NSEC ranges without asking (RFC 8198; default on)\n"
-          "  --trust-anchor-file F    DS or DNSKEY lines in zone-file syntax (repeatable;\n"
-          "                           added to the built-in root anchor; a domain it\n"
-          "                           names replaces the built-in anchors for it)\n"
-          "  --builtin-trust-anchor M auto, on or off: the IANA root anchor (default auto:\n"
-          "                           in force when the root hints are IANA's servers)\n"
-          "  --negative-trust-anchor NAME  do not validate NAME and below (RFC 7646;\n"
-          "                           repeatable), e.g. a zone known to be broken\n"
-          "Local data (repeatable; flags add to the file's lists):\n"
-          "  --local-zone 'NAME TYPE' static, transparent, redirect, refuse, or nodefault\n"
-          "                           (drops a built-in zone: localhost, private reverse...)\n"
-          "  --local-data 'RR'        a record, e.g. 'router.lan. 300 A 192.168.1.1', or\n"
-          "                           'NAME [TTL] ALIAS TARGET': A/AAAA of TARGET, flattened\n"
-          "Limits (per worker thread; over a limit the query is shed and counted):\n"
-          "  --max-requests N         resolutions under way (default 1024; REFUSED beyond)\n"
-          "  --max-upstream-in-flight N queries to authorities at once (default 2048)\n"
-          "  --tcp-max-connections N  client connections (default 256), and\n"
-          "  --tcp-max-connections-per-client N from one address (default 32)\n"
-          "  --tcp-idle-timeout MS    (default 10000), --tcp-read-timeout MS: a query's\n"
-          "                           bytes must arrive within it (default 3000)\n"
-          "  --tcp-max-backlog SIZE   replies queued for clients that do not read them,\n"
-          "                           all connections together (default 16m); one\n"
-          "                           connection stops being read at 256k\n"
-          "  --ratelimit QPS          UDP queries per second per client, 0 = off (default 0)\n"
-          "  --ratelimit-slip N       every N-th limited query gets TC=1 (default 2)\n"
-          "Metrics and control:\n"
-          "  --metrics ADDR:PORT      serve /metrics, /chains and /trace over HTTP (off by\n"
-          "                           default; a bare port means 127.0.0.1, e.g. 5399)\n"
-          "  --metrics-allowed-host NAME  a Host name the metrics listener answers to\n"
-          "                           besides IP addresses and localhost (repeatable)\n"
-          "  --metrics-top-zones K    zones with a latency series of their own (default 20)\n"
-          "  --trace-rate N           /trace requests per minute, one at a time (default 6;\n"
-          "                           0 turns /trace off)\n"
-          "  --instrumentation off    no latency histograms or chain records (to measure\n"
-          "                           their cost; counters stay)\n"
-          "  --control-socket PATH    unix socket (mode 0600) for chaindns ctl; default\n"
-          "                           auto: /run/chaindns/control.sock if /run/chaindns\n"
-          "                           exists; off: none\n"
-          "  --control-token-file F   a secret of 16+ characters; with it, POST /cache/flush\n"
-          "                           and GET /cache/stats are served on the metrics\n"
-          "                           listener to 'Authorization: Bearer SECRET' (default:\n"
-          "                           not served)\n"
-          "Shared cache (Redis), off unless a URL or sentinels are given:\n"
-          "  --redis-url URL          redis://[user:password@]ADDRESS[:PORT][/DB] or\n"
-          "                           unix:///PATH[?db=N]\n"
-          "  --redis-user USER, --redis-password PASSWORD, --redis-password-file FILE\n"
-          "  --redis-db N             database (default: from the URL, else 0)\n"
-          "  --redis-prefix PREFIX    key prefix, one per fleet (default chaindns)\n"
-          "  --redis-connect-timeout MS (default 500), --redis-command-timeout MS (default 30)\n"
-          "  --redis-secret S, --redis-secret-file FILE\n"
-          "                           HMAC key: values are signed and checked\n"
-          "  --redis-replica URL      read replica, repeatable\n"
-          "  --redis-sentinel ADDR:PORT, repeatable, with --redis-sentinel-master NAME\n"
-          "  --redis-sentinel-password P, --redis-sentinel-password-file FILE\n"
-          "                           the Sentinels' requirepass (they choose the primary)\n"
-          "  --redis-max-pending N    commands outstanding per connection (default 1024)\n"
-          "  --help, --version\n"
-          "Commands:\n"
-          "  chaindns trace NAME [TYPE] [--json] [options]   one resolution from the root,\n"
-          "                           every upstream query and chain hop printed\n"
-          "  chaindns ctl [--control PATH] flush NAME | flush-zone ZONE | stats\n"
-          "                           cache control through a running resolver's control\n"
-          "                           socket (default /run/chaindns/control.sock), or\n"
-          "  chaindns ctl --metrics ADDR:PORT --token-file F flush NAME | ...\n"
-          "                           through its metrics listener, with the control token\n");
+/* ---- --help --------------------------------------------------------------- */
+
+#define HELP_COLUMN 27
+
+/* One entry: the flags (line, len bytes) and the help text at HELP_COLUMN. */
+static void help_entry(FILE *out, const char *line, size_t len, const char *text) {
+  fputs(line, out);
+  if (*text != '\n') fprintf(out, "%*s", len < HELP_COLUMN ? (int)(HELP_COLUMN - len) : 1, "");
+  for (const char *t = text; *t; t++) {
+    fputc(*t, out);
+    if (*t == '\n') fprintf(out, "%*s", HELP_COLUMN, "");
+  }
+  fputc('\n', out);
 }
 
-enum { OPT_NO_IPV4 = 1000, OPT_NO_IPV6, OPT_HELP, OPT_VERSION, OPT_CONFIG };
-
-/* getopt's table: every key as --name VALUE, then the flags of their own. */
-static void build_long_opts(struct option *o) {
-  size_t n = 0;
-  o[n++] = (struct option){"config", required_argument, 0, OPT_CONFIG};
-  for (size_t i = 0; i < NKEYS; i++) {
-    if (!strcmp(keys[i].name, "ipv4") || !strcmp(keys[i].name, "ipv6")) continue;
-    o[n++] = (struct option){keys[i].name, required_argument, 0, 0};
+void config_usage(FILE *out) {
+  static const char *const config_flag = "  --config FILE";
+  fputs("Usage: chaindns [options]\n"
+        "A recursive caching DNS resolver that follows CNAME chains from the root.\n\n",
+        out);
+  help_entry(out, config_flag, strlen(config_flag),
+             "YAML configuration (keys are the long option names;\n"
+             "redis-X is written X under a redis: mapping)");
+  char line[256];
+  size_t len = 0;
+  for (const struct key *k = keys; k < keys + NKEYS; k++) {
+    if ((k->help && !*k->help) || (k->type == K_SECTION && !k->heading)) continue;
+    if (len && !k->join) { /* the line before ends without text */
+      fprintf(out, "%s\n", line);
+      len = 0;
+    }
+    if (k->heading) fprintf(out, "%s\n", k->heading);
+    if (k->type == K_SECTION) continue;
+    int n = snprintf(line + len, sizeof line - len, "%s--%s%s%s%s", len ? k->join : "  ",
+                     k->flags & KEY_NEGATED ? "no-" : "", k->name, k->value ? " " : "",
+                     k->value ? k->value : "");
+    assert(n > 0 && (size_t)n < sizeof line - len);
+    len += (size_t)n;
+    if (k->help) {
+      help_entry(out, line, len, k->help);
+      len = 0;
+    }
   }
-  o[n++] = (struct option){"no-ipv4", no_argument, 0, OPT_NO_IPV4};
-  o[n++] = (struct option){"no-ipv6", no_argument, 0, OPT_NO_IPV6};
+  if (len) fprintf(out, "%s\n", line);
+  fputs("  --help, --version\n"
+        "Commands:\n"
+        "  chaindns trace NAME [TYPE] [--json] [options]   one resolution from the root,\n"
+        "                           every upstream query and chain hop printed\n"
+        "  chaindns ctl [--control PATH] flush NAME | flush-zone ZONE | stats\n"
+        "                           cache control through a running resolver's control\n"
+        "                           socket (default /run/chaindns/control.sock), or\n"
+        "  chaindns ctl --metrics ADDR:PORT --token-file F flush NAME | ...\n"
+        "                           through its metrics listener, with the control token\n",
+        out);
+}
+
+/* ---- flags ------------------------------------------------------------------ */
+
+/* getopt's val for the flags that are not keys; a key's --name VALUE has 0,
+ * and --no-name (KEY_NEGATED) OPT_NEGATED plus its row. */
+enum { OPT_HELP = 1000, OPT_VERSION, OPT_CONFIG, OPT_NEGATED };
+
+/* getopt's table: --config, every key as --name VALUE, the negated bools
+ * as --no-name, then --help and --version; opt_key[i] is option i's key.
+ * Abbreviations are getopt's: a prefix of several keys means the first. */
+static void build_long_opts(struct option *o, const struct key **opt_key) {
+  size_t n = 0;
+  opt_key[n] = NULL;
+  o[n++] = (struct option){"config", required_argument, 0, OPT_CONFIG};
+  for (const struct key *k = keys; k < keys + NKEYS; k++) {
+    if (k->type == K_SECTION || (k->flags & KEY_NEGATED)) continue;
+    opt_key[n] = k;
+    o[n++] = (struct option){k->name, required_argument, 0, 0};
+  }
+  static char negated[NKEYS][64]; /* "no-ipv4": getopt keeps the pointers */
+  for (const struct key *k = keys; k < keys + NKEYS; k++) {
+    if (!(k->flags & KEY_NEGATED)) continue;
+    snprintf(negated[k - keys], sizeof negated[0], "no-%s", k->name);
+    opt_key[n] = k;
+    o[n++] = (struct option){negated[k - keys], no_argument, 0, OPT_NEGATED + (int)(k - keys)};
+  }
+  opt_key[n] = NULL;
   o[n++] = (struct option){"help", no_argument, 0, OPT_HELP};
+  opt_key[n] = NULL;
   o[n++] = (struct option){"version", no_argument, 0, OPT_VERSION};
   o[n] = (struct option){0, 0, 0, 0};
 }
@@ -792,8 +955,9 @@ static int finish_local(struct config *cfg, char *err, size_t errlen) {
 }
 
 int config_from_args(struct config *cfg, int argc, char **argv, char *err, size_t errlen) {
-  struct option long_opts[NKEYS + 8];
-  build_long_opts(long_opts);
+  struct option long_opts[NKEYS + 4];
+  const struct key *opt_key[NKEYS + 4];
+  build_long_opts(long_opts, opt_key);
   /* Pass 1: --help, --version and --config, so flags can override the file. */
   optind = 1;
   opterr = 0;
@@ -819,13 +983,13 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err, size_
   optind = 1;
   while ((c = getopt_long(argc, argv, "", long_opts, &idx)) != -1) {
     const char *why = NULL;
-    if (c == OPT_NO_IPV4) cfg->ipv4 = false;
-    else if (c == OPT_NO_IPV6) cfg->ipv6 = false;
-    else if (c == 0) {
+    if (c >= OPT_NEGATED) {
+      *(bool *)((char *)cfg + opt_key[idx]->off) = false;
+    } else if (c == 0) {
       char where[64];
       snprintf(where, sizeof where, "--%s", long_opts[idx].name);
       sc.where = where;
-      why = set_key(cfg, &sc, long_opts[idx].name, optarg);
+      why = set_key(cfg, &sc, opt_key[idx], optarg);
       sc.where = NULL;
     }
     if (why) return fail(err, errlen, "--%s: %s (got '%s')", long_opts[idx].name, why, optarg);
@@ -834,83 +998,48 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err, size_
   return check_config(cfg, err, errlen);
 }
 
+/* ---- SIGHUP ----------------------------------------------------------------- */
+
+/* Whether two rows are two ways of setting one field (redis-password and
+ * redis-password-file). */
+static bool same_field(const struct key *a, const struct key *b) {
+  return a->type != K_SECTION && b->type != K_SECTION && a->off == b->off;
+}
+
+static bool key_changed(const struct config *a, const struct config *b, const struct key *k) {
+  const char *x = (const char *)a, *y = (const char *)b;
+  if (k->type == K_STRING || k->type == K_FILE) /* what follows the string does not count */
+    return strncmp(x + k->off, y + k->off, k->size) != 0;
+  return memcmp(x + k->off, y + k->off, k->size) || memcmp(x + k->off2, y + k->off2, k->size2);
+}
+
 struct config *config_reload(const struct config *running, const struct config *next,
                              char *restart_keys, size_t len) {
   struct config *c = malloc(sizeof *c);
   if (!c) return NULL;
   *c = *running;
   c->refs = 0;
-  /* What the workers read afresh on every use. */
-  c->acl = next->acl;
-  c->log_level = next->log_level;
-  c->log_format = next->log_format;
-  c->query_log = next->query_log;
-  c->request_timeout_ms = next->request_timeout_ms;
-  c->tcp_idle_timeout_ms = next->tcp_idle_timeout_ms;
-  c->tcp_read_timeout_ms = next->tcp_read_timeout_ms;
-  c->tcp_max_connections = next->tcp_max_connections;
-  c->tcp_max_per_client = next->tcp_max_per_client;
-  c->tcp_max_backlog = next->tcp_max_backlog;
-  c->max_requests = next->max_requests;
-  c->max_upstream_in_flight = next->max_upstream_in_flight;
-  c->ratelimit = next->ratelimit;
-  c->ratelimit_slip = next->ratelimit_slip;
-  c->stale_answer_ttl = next->stale_answer_ttl;
-  c->trace_rate = next->trace_rate;
-  c->prefetch = next->prefetch;
-  c->prefetch_max = next->prefetch_max;
-  c->local = lz_ref(next->local); /* local data is read on every use */
-  /* What was built from the configuration at start-up. */
-  struct {
-    const char *key;
-    bool changed;
-  } fixed[] = {
-      {"listen", running->nlisten != next->nlisten ||
-                     memcmp(running->listen, next->listen, sizeof next->listen)},
-      {"root-hints", strcmp(running->root_hints, next->root_hints) != 0},
-      {"threads", running->threads != next->threads},
-      {"cache-size", running->cache_size != next->cache_size},
-      {"max-chain-length", running->max_chain_length != next->max_chain_length},
-      {"ipv4/ipv6", running->ipv4 != next->ipv4 || running->ipv6 != next->ipv6},
-      {"upstream-port", running->upstream_port != next->upstream_port},
-      {"min-ttl/max-ttl/max-negative-ttl", running->min_ttl != next->min_ttl ||
-                                               running->max_ttl != next->max_ttl ||
-                                               running->max_negative_ttl != next->max_negative_ttl},
-      {"max-upstream-queries", running->max_upstream_queries != next->max_upstream_queries},
-      {"edns-buffer-size", running->edns_buffer_size != next->edns_buffer_size},
-      {"serve-stale", running->serve_stale != next->serve_stale},
-      {"case-randomization", running->case_randomization != next->case_randomization},
-      {"qname-minimisation", running->qmin != next->qmin},
-      {"nothing-below-nxdomain", running->nxcut != next->nxcut},
-      {"dnssec/trust-anchor-file/negative-trust-anchor",
-       running->dnssec != next->dnssec || running->aggressive_nsec != next->aggressive_nsec ||
-           running->builtin_ta != next->builtin_ta ||
-           running->n_ta_files != next->n_ta_files ||
-           running->n_ntas != next->n_ntas ||
-           memcmp(running->ta_files, next->ta_files, sizeof next->ta_files) ||
-           memcmp(running->ntas, next->ntas, sizeof next->ntas)},
-      {"metrics", running->metrics != next->metrics ||
-                      memcmp(&running->metrics_addr, &next->metrics_addr,
-                             sizeof next->metrics_addr)},
-      {"metrics-top-zones", running->metrics_top_zones != next->metrics_top_zones},
-      {"metrics-allowed-host", running->n_metrics_hosts != next->n_metrics_hosts ||
-                                   memcmp(running->metrics_hosts, next->metrics_hosts,
-                                          sizeof next->metrics_hosts)},
-      {"control-socket", running->control_socket_auto != next->control_socket_auto ||
-                             strcmp(running->control_socket, next->control_socket)},
-      {"control-token-file", running->control_token_len != next->control_token_len ||
-                                 memcmp(running->control_token, next->control_token,
-                                        sizeof next->control_token)},
-      {"instrumentation", running->instrumentation != next->instrumentation},
-      {"redis", memcmp(&running->redis, &next->redis, sizeof next->redis) != 0},
-  };
   size_t used = 0;
   if (len) restart_keys[0] = 0;
-  for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-    if (!fixed[i].changed || used >= len) continue;
-    int n = snprintf(restart_keys + used, len - used, "%s%s", used ? ", " : "", fixed[i].key);
-    if (n > 0) used += (size_t)n;
+  for (const struct key *k = keys; k < keys + NKEYS; k++) {
+    if (k->type == K_SECTION) continue;
+    if (k->flags & KEY_RELOAD) { /* what the workers read afresh on every use */
+      memcpy((char *)c + k->off, (const char *)next + k->off, k->size);
+      memcpy((char *)c + k->off2, (const char *)next + k->off2, k->size2);
+      continue;
+    }
+    /* What was built from the configuration at start-up: kept, and named
+     * if next changes it (with the other keys that set its field). */
+    if ((k > keys && same_field(k - 1, k)) || !key_changed(running, next, k)) continue;
+    for (const struct key *s = k; s < keys + NKEYS && same_field(s, k) && used < len; s++) {
+      int n = snprintf(restart_keys + used, len - used, "%s%s",
+                       s != k ? "/" : used ? ", " : "", s->name);
+      if (n > 0) used += (size_t)n;
+    }
   }
+  /* The local zones (local-zone, local-data, copied above) are shared:
+   * the copy holds a reference of its own. */
+  c->local = lz_ref(next->local);
   return c;
 }
 

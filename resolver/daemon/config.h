@@ -16,7 +16,7 @@
 
 #include "cache/redis.h"
 #include "resolver/daemon/acl.h"
-#include "resolver/core/iterator.h"
+#include "resolver/core/iter_modes.h"
 #include "resolver/core/localzone.h"
 #include "resolver/lib/log.h"
 
@@ -114,17 +114,26 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
 void config_usage(FILE *out);
 
 /* SIGHUP: the running configuration with the keys that can change while
- * running taken from next (the access list, log level, timeouts and
- * limits). The others keep their running values; each one next changes
- * is named in *restart_keys (", "-separated) so the operator can be told.
+ * running taken from next (those the table in config.c marks KEY_RELOAD:
+ * the access list, logging, timeouts, limits, local data...). The others
+ * keep their running values; each one next changes is named in
+ * *restart_keys (", "-separated) so the operator can be told.
  * Returns a new malloc'd configuration with refs = 0. */
 struct config *config_reload(const struct config *running, const struct config *next,
                              char *restart_keys, size_t len);
 /* Drop a worker's hold on a reloaded configuration; the last one frees it. */
 void config_unref(const struct config *cfg);
 
-/* The i-th configuration key as a flag name ("redis-url"), NULL past the
- * last: for tests that check the sample file and --help cover them all. */
-const char *config_key(size_t i, bool *list);
+/* What the table of keys says about the i-th key (false past the last): for
+ * the tests that check the sample file and --help cover every key. */
+struct config_key_info {
+  const char *flag;     /* --flag VALUE ("redis-url"), static */
+  bool negated;         /* the flag is --no-flag, without a value (ipv4, ipv6) */
+  const char *section;  /* the mapping a file writes it under ("redis"), or NULL */
+  char file_key[64];    /* how a file writes it (in its section): "url", "replicas" */
+  bool list;            /* a file may give a list */
+  bool reloadable;      /* SIGHUP applies it; otherwise it needs a restart */
+};
+bool config_key_info(size_t i, struct config_key_info *out);
 
 #endif

@@ -563,9 +563,24 @@ static void test_redis_flags(void **state) {
   }
 }
 
+/* The line of the sample where key is written, as "key:" or "# key:" after
+ * blanks; its length in *len. */
+static const char *sample_line(const char *sample, const char *key, size_t *len) {
+  size_t n = strlen(key);
+  for (const char *l = sample; *l; l += *len + (l[*len] == '\n')) {
+    *len = strcspn(l, "\n");
+    const char *p = l + strspn(l, " ");
+    if (*p == '#') p += 1 + strspn(p + 1, " ");
+    if (!strncmp(p, key, n) && p[n] == ':') return l;
+  }
+  return NULL;
+}
+
 /* docker/chaindns.sample.yaml names every key, and sets each one it does
  * not comment out to its default: loaded over the defaults it changes
- * nothing. --help names every key too. */
+ * nothing. It marks "(restart)" the keys SIGHUP does not apply, and only
+ * those (a section's keys on the section's line). --help names every key
+ * too. */
 static void test_sample_file_and_help_cover_every_key(void **state) {
   (void)state;
   char path[512], err[512];
@@ -586,15 +601,19 @@ static void test_sample_file_and_help_cover_every_key(void **state) {
   FILE *h = open_memstream(&help, &hlen);
   config_usage(h);
   fclose(h);
-  bool list;
-  const char *k;
-  for (size_t i = 0; (k = config_key(i, &list)); i++) {
+  struct config_key_info k;
+  for (size_t i = 0; config_key_info(i, &k); i++) {
     char want[128];
-    const char *in_file = strncmp(k, "redis-", 6) ? k : k + 6;
-    snprintf(want, sizeof want, "%s%s:", in_file, list && !strncmp(k, "redis-", 6) ? "s" : "");
+    snprintf(want, sizeof want, "%s:", k.file_key);
     if (!strstr(sample, want)) fail_msg("the sample file lacks '%s'", want);
-    if (!strcmp(k, "ipv4") || !strcmp(k, "ipv6")) snprintf(want, sizeof want, "--no-%s", k);
-    else snprintf(want, sizeof want, "--%s ", k);
+    size_t len = 0;
+    const char *line = sample_line(sample, k.section ? k.section : k.file_key, &len);
+    if (!line) fail_msg("the sample file has no line of its own for '%s'", want);
+    bool marked = memmem(line, len, "(restart)", 9) != NULL;
+    if (marked == k.reloadable)
+      fail_msg("the sample file's line '%.*s' should %ssay (restart)", (int)len, line,
+               k.reloadable ? "not " : "");
+    snprintf(want, sizeof want, k.negated ? "--no-%s" : "--%s ", k.flag);
     if (!strstr(help, want)) fail_msg("--help lacks '%s'", want);
   }
   free(help);
