@@ -905,13 +905,14 @@ void config_usage(FILE *out) {
 
 /* ---- flags ------------------------------------------------------------------ */
 
-/* getopt's val for the flags that are not keys; a key's --name VALUE has 0,
- * and --no-name (KEY_NEGATED) OPT_NEGATED plus its row. */
-enum { OPT_HELP = 1000, OPT_VERSION, OPT_CONFIG, OPT_NEGATED };
+/* getopt's val: the flags that are not keys; a key's --name VALUE has
+ * OPT_KEY plus its row, --no-name (KEY_NEGATED) OPT_NEGATED plus its row.
+ * Every option has a val of its own, so getopt refuses an abbreviation
+ * that fits several (--tcp) instead of taking the first. */
+enum { OPT_HELP = 1000, OPT_VERSION, OPT_CONFIG, OPT_NEGATED = 2000, OPT_KEY = 3000 };
 
 /* getopt's table: --config, every key as --name VALUE, the negated bools
- * as --no-name, then --help and --version; opt_key[i] is option i's key.
- * Abbreviations are getopt's: a prefix of several keys means the first. */
+ * as --no-name, then --help and --version; opt_key[i] is option i's key. */
 static void build_long_opts(struct option *o, const struct key **opt_key) {
   size_t n = 0;
   opt_key[n] = NULL;
@@ -919,7 +920,7 @@ static void build_long_opts(struct option *o, const struct key **opt_key) {
   for (const struct key *k = keys; k < keys + NKEYS; k++) {
     if (k->type == K_SECTION || (k->flags & KEY_NEGATED)) continue;
     opt_key[n] = k;
-    o[n++] = (struct option){k->name, required_argument, 0, 0};
+    o[n++] = (struct option){k->name, required_argument, 0, OPT_KEY + (int)(k - keys)};
   }
   static char negated[NKEYS][64]; /* "no-ipv4": getopt keeps the pointers */
   for (const struct key *k = keys; k < keys + NKEYS; k++) {
@@ -972,7 +973,7 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err, size_
       return 1;
     }
     if (c == '?') {
-      return fail(err, errlen, "unknown or incomplete option '%s' (see --help)",
+      return fail(err, errlen, "unknown, ambiguous or incomplete option '%s' (see --help)",
                   argv[optind - 1]);
     }
     if (c == OPT_CONFIG && config_load_file(cfg, optarg, err, errlen)) return -1;
@@ -983,9 +984,9 @@ int config_from_args(struct config *cfg, int argc, char **argv, char *err, size_
   optind = 1;
   while ((c = getopt_long(argc, argv, "", long_opts, &idx)) != -1) {
     const char *why = NULL;
-    if (c >= OPT_NEGATED) {
+    if (c >= OPT_NEGATED && c < OPT_KEY) {
       *(bool *)((char *)cfg + opt_key[idx]->off) = false;
-    } else if (c == 0) {
+    } else if (c >= OPT_KEY) {
       char where[64];
       snprintf(where, sizeof where, "--%s", long_opts[idx].name);
       sc.where = where;

@@ -509,7 +509,7 @@ class LocalZones(IntegrationTest):
                 err = self.run_bad(args)
                 for w in wants:
                     self.assertIn(w, err)
-                self.assertNotIn("unknown or incomplete option", err)
+                self.assertNotIn("unknown, ambiguous or incomplete option", err)
 
 
 if __name__ == "__main__":

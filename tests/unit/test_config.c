@@ -422,6 +422,18 @@ static void test_flag_errors(void **state) {
   assert_int_equal(args(&cfg, err, sizeof err, 2, "stray"), -1);
   assert_non_null(strstr(err, "stray"));
 
+  /* An abbreviation that fits several options is an error, not whichever
+   * row the table happens to list first. */
+  config_defaults(&cfg);
+  err[0] = 0;
+  assert_int_equal(args(&cfg, err, sizeof err, 3, "--tcp", "5"), -1);
+  assert_non_null(strstr(err, "ambiguous"));
+  assert_non_null(strstr(err, "--tcp"));
+  /* An unambiguous prefix still works, as getopt_long promises. */
+  config_defaults(&cfg);
+  assert_int_equal(args(&cfg, err, sizeof err, 3, "--thr", "2"), 0);
+  assert_int_equal(cfg.threads, 2);
+
   config_defaults(&cfg);
   err[0] = 0;
   assert_int_equal(args(&cfg, err, sizeof err, 3, "--no-ipv4", "--no-ipv6"), -1);
