@@ -10,7 +10,6 @@
 #include "cache/anscache.h"
 #include "resolver/daemon/observe.h"
 #include "resolver/daemon/request.h"
-#include "resolver/daemon/server.h"
 #include "resolver/lib/util.h"
 #include "resolver/daemon/worker.h"
 
@@ -150,8 +149,8 @@ static void process(struct udp_listener *l, struct udp_batch *b, int n) {
       }
     }
     if (fast_answer(w, b, i, &nout, now, t0, &q, &parsed)) continue;
-    server_udp_query(l, b->rx[i], b->in[i].msg_len, (struct sockaddr *)&b->from[i],
-                     parsed ? &q : NULL);
+    l->miss(l->miss_arg, l, b->rx[i], b->in[i].msg_len, (struct sockaddr *)&b->from[i],
+            parsed ? &q : NULL);
   }
   if (nout) flush(l, b, nout);
 }
@@ -171,9 +170,12 @@ static void on_readable(uv_poll_t *p, int status, int events) {
 
 /* ---- the listener ---------------------------------------------------------------- */
 
-int udp_listen(struct worker *w, struct udp_listener *l, int fd) {
+int udp_listen(struct worker *w, struct udp_listener *l, int fd, udp_miss_fn miss,
+               void *miss_arg) {
   l->w = w;
   l->fd = fd;
+  l->miss = miss;
+  l->miss_arg = miss_arg;
   int rc = uv_poll_init(&w->loop, &l->poll, fd);
   if (rc) return rc;
   l->poll.data = l;
