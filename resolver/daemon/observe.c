@@ -7,7 +7,6 @@
 #include "cache/anscache.h"
 #include "resolver/lib/name.h"
 #include "resolver/lib/util.h"
-#include "resolver/daemon/worker.h"
 
 enum stats_outcome observe_outcome(const struct iter_result *res, const chain_t *ch) {
   if (res->chain_status == CHAIN_LOOP) return SO_LOOP;
@@ -57,15 +56,15 @@ void observe_chain_rec(const struct iter_result *res, const chain_t *ch, uint16_
 }
 
 /* Network steps tell how long their zone took. */
-static void observe_zone(struct worker *w, const struct chain_step *st) {
+static void observe_zone(struct zone_table *zones, const struct chain_step *st) {
   uint8_t wire[256];
   size_t len = st->zone ? name_key(st->zone, wire) : 0;
-  if (len) zone_observe(w->zones, wire, len, st->elapsed_us);
+  if (len) zone_observe(zones, wire, len, st->elapsed_us);
 }
 
-static void observe_chain(struct worker *w, const struct iter_result *res, const chain_t *ch,
-                          uint16_t qtype, uint64_t duration_us) {
-  struct stats *s = &w->stats;
+static void observe_chain(struct stats *s, struct zone_table *zones,
+                          struct chain_tables *chains, const struct iter_result *res,
+                          const chain_t *ch, uint16_t qtype, uint64_t duration_us) {
   struct chain_rec rec;
   observe_chain_rec(res, ch, qtype, duration_us, &rec);
   enum stats_outcome o = (enum stats_outcome)rec.outcome;
@@ -88,18 +87,20 @@ static void observe_chain(struct worker *w, const struct iter_result *res, const
     const struct chain_step *st = &ch->hops[i].step;
     hist_observe(&s->hop_duration[st->source], &hist_latency, st->elapsed_us);
     s->hops[ch->hops[i].kind]++;
-    observe_zone(w, st);
+    observe_zone(zones, st);
   }
-  if (ch->has_final) observe_zone(w, &ch->final);
-  chain_tables_add(w->chains, &rec, res->source == CHAIN_SRC_CACHE);
+  if (ch->has_final) observe_zone(zones, &ch->final);
+  chain_tables_add(chains, &rec, res->source == CHAIN_SRC_CACHE);
 }
 
-void observe_request(struct worker *w, const struct iter_result *res, const chain_t *ch,
-                     uint16_t qtype, uint64_t duration_us) {
-  w->stats.requests++;
-  w->stats.cname_with_other_data += res->cname_with_other_data;
-  w->stats.cname_at_apex += res->cname_at_apex;
-  if (ch->n || res->chain_status != CHAIN_OK) observe_chain(w, res, ch, qtype, duration_us);
+void observe_request(struct stats *s, struct zone_table *zones, struct chain_tables *chains,
+                     const struct iter_result *res, const chain_t *ch, uint16_t qtype,
+                     uint64_t duration_us) {
+  s->requests++;
+  s->cname_with_other_data += res->cname_with_other_data;
+  s->cname_at_apex += res->cname_at_apex;
+  if (ch->n || res->chain_status != CHAIN_OK)
+    observe_chain(s, zones, chains, res, ch, qtype, duration_us);
 }
 
 void observe_cached_chain(struct stats *s, const struct ac_meta *m, uint64_t us) {
