@@ -61,7 +61,7 @@ static void job_done(void *arg, struct trace_result *res) {
 
 static void job_start(struct worker *w, void *arg) {
   struct trace_job *j = arg;
-  if (w->stopping) job_done(j, NULL);
+  if (worker_stopping(w)) job_done(j, NULL);
   else request_trace(w, j->qname, j->qtype, j->nocache, job_done, j);
 }
 
@@ -144,7 +144,7 @@ static char *trace_run_json(struct worker *w, const char *name, const char *type
 }
 
 struct diag {
-  struct worker *workers;
+  struct worker *const *workers;
   unsigned n;
   cache_t *cache;
   cachectl_t *cc; /* borrowed */
@@ -184,7 +184,7 @@ static char *busy(int *status) {
 static char *on_metrics(void *ctx, int *status) {
   struct diag *d = ctx;
   struct worker_snapshot snap;
-  if (workers_collect(d->workers, d->n, COLLECT_ZONES, COLLECT_TIMEOUT_MS, &snap))
+  if (worker_collect(d->workers, d->n, COLLECT_ZONES, COLLECT_TIMEOUT_MS, &snap))
     return busy(status);
   struct zone_series *series = calloc(d->cfg->metrics_top_zones + 1, sizeof *series);
   char *text = NULL;
@@ -208,7 +208,7 @@ static char *on_metrics(void *ctx, int *status) {
 static char *on_chains(void *ctx, int *status) {
   struct diag *d = ctx;
   struct worker_snapshot snap;
-  if (workers_collect(d->workers, d->n, COLLECT_CHAINS, COLLECT_TIMEOUT_MS, &snap))
+  if (worker_collect(d->workers, d->n, COLLECT_CHAINS, COLLECT_TIMEOUT_MS, &snap))
     return busy(status);
   char *json = chain_tables_json((const struct chain_tables *const *)snap.chains, snap.n,
                                  util_now_us());
@@ -222,7 +222,7 @@ static char *on_trace(void *ctx, const char *name, const char *type, bool nocach
   struct diag *d = ctx;
   pthread_mutex_lock(&d->lock);
   bool ok = trace_admit(d);
-  struct worker *w = &d->workers[d->next_worker++ % d->n];
+  struct worker *w = d->workers[d->next_worker++ % d->n];
   pthread_mutex_unlock(&d->lock);
   if (!ok) {
     char msg[160];
@@ -252,11 +252,11 @@ static char *on_cache_stats(void *ctx, int *status) {
   return cachectl_stats(d->cc, status);
 }
 
-diag_t *diag_start(struct worker *workers, unsigned n, cache_t *cache, cachectl_t *cc,
+diag_t *diag_start(struct worker *const *ws, unsigned n, cache_t *cache, cachectl_t *cc,
                    const struct config *cfg, char *err, size_t errlen) {
   struct diag *d = calloc(1, sizeof *d);
   if (!d) return NULL;
-  d->workers = workers;
+  d->workers = ws;
   d->n = n;
   d->cache = cache;
   d->cfg = cfg;

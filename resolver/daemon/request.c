@@ -15,7 +15,7 @@
 #include "resolver/core/trace.h"
 #include "resolver/dnssec/trust.h"
 #include "resolver/lib/util.h"
-#include "resolver/daemon/worker.h"
+#include "resolver/daemon/worker_priv.h"
 
 struct req_client {
   struct req_client *next;

@@ -16,7 +16,7 @@
 #include "resolver/daemon/udp.h"
 #include "resolver/lib/util.h"
 #include "resolver/lib/wire.h"
-#include "resolver/daemon/worker.h"
+#include "resolver/daemon/worker_priv.h"
 
 #define TCP_MAX_INFLIGHT 64 /* queries outstanding on one connection */
 #define TCP_MAX_MSG 65535
@@ -663,7 +663,7 @@ int server_listen(struct worker *w) {
       log_error("cannot listen on %s/udp: %s", a, strerror(-ufd));
       return -1;
     }
-    int rc = udp_listen(w, &w->udp[i], ufd, on_udp_miss, w);
+    int rc = udp_listen(w, ufd, on_udp_miss, w, &w->udp[i]);
     if (rc) {
       close(ufd);
       log_error("cannot listen on %s/udp: %s", a, uv_strerror(rc));
@@ -690,7 +690,8 @@ int server_listen(struct worker *w) {
 
 void server_close(struct worker *w) {
   for (size_t i = 0; i < w->nlisten; i++) {
-    udp_close(&w->udp[i]);
+    udp_close(w->udp[i]);
+    w->udp[i] = NULL;
     uv_close((uv_handle_t *)&w->tcp[i], NULL);
   }
   w->nlisten = 0;

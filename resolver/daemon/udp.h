@@ -11,7 +11,7 @@
  * file from knowing the full path, so udp.c and server.c do not call each
  * other both ways: server.c owns listeners, udp.c only calls back.
  *
- * A listener belongs to its worker's loop.
+ * A listener belongs to its worker's loop and is used only there.
  */
 #ifndef CHAINDNS_UDP_H
 #define CHAINDNS_UDP_H
@@ -20,7 +20,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
-#include <uv.h>
 
 struct ac_query;
 struct udp_listener;
@@ -34,20 +33,13 @@ typedef void (*udp_miss_fn)(void *arg, struct udp_listener *l, const uint8_t *da
                             size_t len, const struct sockaddr *from,
                             const struct ac_query *acq);
 
-struct udp_listener {
-  uv_poll_t poll;
-  int fd;
-  struct worker *w;
-  udp_miss_fn miss; /* with miss_arg: set by udp_listen, never changed */
-  void *miss_arg;
-  bool open;
-};
-
 /* Start reading fd (already bound) on w's loop; what the answer cache does
- * not answer goes to miss(miss_arg, ...). Returns 0 or a negative errno. */
-int udp_listen(struct worker *w, struct udp_listener *l, int fd, udp_miss_fn miss,
-               void *miss_arg);
-/* Stop and close the socket (the poll handle closes with the loop). */
+ * not answer goes to miss(miss_arg, ...). Returns 0 with the listener in
+ * *out, or a negative errno (fd is then still the caller's to close). */
+int udp_listen(struct worker *w, int fd, udp_miss_fn miss, void *miss_arg,
+               struct udp_listener **out);
+/* Stop, close the socket and free the listener once the loop has closed
+ * its handle. NULL is ignored. */
 void udp_close(struct udp_listener *l);
 
 /* Send one reply at once; false when the socket would block or failed (a
