@@ -19,6 +19,12 @@
 #include "resolver/lib/name.h"
 #include "resolver/lib/util.h"
 
+/* The value format (record.h) stores these states by number. */
+_Static_assert((int)CACHE_SEC_INDETERMINATE == (int)RECORD_SEC_INDETERMINATE &&
+                   (int)CACHE_SEC_INSECURE == (int)RECORD_SEC_INSECURE &&
+                   (int)CACHE_SEC_SECURE == (int)RECORD_SEC_SECURE,
+               "enum cache_sec and enum record_sec must agree");
+
 #define CACHE_SHARDS 16
 #define KEY_MAX (255 + 2)
 #define BUCKETS_MIN 64
