@@ -210,8 +210,8 @@ static char *on_chains(void *ctx, int *status) {
   struct worker_snapshot snap;
   if (worker_collect(d->workers, d->n, COLLECT_CHAINS, COLLECT_TIMEOUT_MS, &snap))
     return busy(status);
-  char *json = chain_tables_json((const struct chain_tables *const *)snap.chains, snap.n,
-                                 util_now_us());
+  char *json = chains_tables_json((const struct chains_tables *const *)snap.chains, snap.n,
+                                  util_now_us());
   worker_snapshot_free(&snap);
   *status = 200;
   return json;

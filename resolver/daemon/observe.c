@@ -17,26 +17,26 @@ enum stats_outcome observe_outcome(const struct iter_result *res, const chain_t 
   return res->has_data ? SO_COMPLETE : SO_NODATA;
 }
 
-static struct chain_rec_step rec_step(struct chain_rec *rec, const struct chain_step *st,
-                                      const ldns_rdf *name, const ldns_rdf *target) {
-  struct chain_rec_step s = {.source = (uint8_t)st->source, .ttl = st->ttl,
-                             .elapsed_us = st->elapsed_us, .crossed_zone = -1,
-                             .sec = st->sec,
-                             .target = 0xffff, .zone = 0xffff};
+static struct chains_rec_step rec_step(struct chains_rec *rec, const struct chain_step *st,
+                                       const ldns_rdf *name, const ldns_rdf *target) {
+  struct chains_rec_step s = {.source = (uint8_t)st->source, .ttl = st->ttl,
+                              .elapsed_us = st->elapsed_us, .crossed_zone = -1,
+                              .sec = st->sec,
+                              .target = 0xffff, .zone = 0xffff};
   uint8_t wire[256];
-  s.name = chain_rec_name(rec, wire, name_key(name, wire));
-  if (target) s.target = chain_rec_name(rec, wire, name_key(target, wire));
-  if (st->zone) s.zone = chain_rec_name(rec, wire, name_key(st->zone, wire));
-  chain_rec_server(&s, &st->server);
+  s.name = chains_rec_name(rec, wire, name_key(name, wire));
+  if (target) s.target = chains_rec_name(rec, wire, name_key(target, wire));
+  if (st->zone) s.zone = chains_rec_name(rec, wire, name_key(st->zone, wire));
+  chains_rec_server(&s, &st->server);
   return s;
 }
 
 void observe_chain_rec(const struct iter_result *res, const chain_t *ch, uint16_t qtype,
-                       uint64_t duration_us, struct chain_rec *rec) {
+                       uint64_t duration_us, struct chains_rec *rec) {
   uint8_t start[256];
   size_t slen = name_key(ch->start, start);
-  chain_rec_start(rec, start, slen, qtype);
-  for (size_t i = 0; i < ch->n && i < CHAIN_REC_HOPS; i++) {
+  chains_rec_start(rec, start, slen, qtype);
+  for (size_t i = 0; i < ch->n && i < CHAINS_REC_HOPS; i++) {
     const struct chain_hop *h = &ch->hops[i];
     rec->hops[rec->nhops] = rec_step(rec, &h->step, h->owner, h->target);
     rec->hops[rec->nhops].kind = (uint8_t)h->kind;
@@ -63,9 +63,9 @@ static void observe_zone(struct zone_table *zones, const struct chain_step *st) 
 }
 
 static void observe_chain(struct stats *s, struct zone_table *zones,
-                          struct chain_tables *chains, const struct iter_result *res,
+                          struct chains_tables *chains, const struct iter_result *res,
                           const chain_t *ch, uint16_t qtype, uint64_t duration_us) {
-  struct chain_rec rec;
+  struct chains_rec rec;
   observe_chain_rec(res, ch, qtype, duration_us, &rec);
   enum stats_outcome o = (enum stats_outcome)rec.outcome;
   s->chains++;
@@ -90,10 +90,10 @@ static void observe_chain(struct stats *s, struct zone_table *zones,
     observe_zone(zones, st);
   }
   if (ch->has_final) observe_zone(zones, &ch->final);
-  chain_tables_add(chains, &rec, res->source == CHAIN_SRC_CACHE);
+  chains_tables_add(chains, &rec, res->source == CHAIN_SRC_CACHE);
 }
 
-void observe_request(struct stats *s, struct zone_table *zones, struct chain_tables *chains,
+void observe_request(struct stats *s, struct zone_table *zones, struct chains_tables *chains,
                      const struct iter_result *res, const chain_t *ch, uint16_t qtype,
                      uint64_t duration_us) {
   s->requests++;

@@ -50,7 +50,7 @@ static int worker_init(struct worker *w, unsigned index, const struct config *cf
   w->chains = malloc(sizeof *w->chains);
   if (!w->zones || !w->chains) return -1;
   zone_table_init(w->zones);
-  chain_tables_init(w->chains);
+  chains_tables_init(w->chains);
   uv_timer_init(&w->loop, &w->start_timer);
   w->start_timer.data = w;
   w->batch = udp_batch_new();
@@ -257,7 +257,7 @@ struct collect {
   int refs;
   struct stats *parts;
   struct zone_table **zones;
-  struct chain_tables **chains;
+  struct chains_tables **chains;
   size_t n;
 };
 

@@ -29,7 +29,7 @@
 #include "resolver/dnssec/keycache.h"
 #include "resolver/dnssec/nseccache.h"
 
-struct chain_tables;
+struct chains_tables;
 struct config;
 struct iter_config;
 struct worker;
@@ -104,7 +104,7 @@ struct worker_snapshot {
   struct stats stats;            /* summed over the workers */
   size_t n;
   struct zone_table **zones;     /* per worker (COLLECT_ZONES) */
-  struct chain_tables **chains;  /* per worker (COLLECT_CHAINS) */
+  struct chains_tables **chains;  /* per worker (COLLECT_CHAINS) */
 };
 
 /* Collect from the n workers ws[0..n), waiting at most timeout_ms. Returns

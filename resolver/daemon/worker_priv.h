@@ -68,7 +68,7 @@ struct worker {
    * threads get copies made here (worker_post, worker_collect). */
   struct stats stats;
   struct zone_table *zones;     /* per-zone chain-step latency (observe.c) */
-  struct chain_tables *chains;  /* the /chains tables (observe.c) */
+  struct chains_tables *chains;  /* the /chains tables (observe.c) */
   uv_async_t stop_async;        /* worker_stop sends it from any thread */
   /* Jobs from other threads (metrics collection, traces, flushes,
    * SIGHUP): jobs and jobs_closed are guarded by job_lock and touched by
