@@ -41,7 +41,7 @@ enum cache_kind {
   CACHE_NXDOMAIN,  /* the name does not exist */
 };
 
-/* The DNSSEC state of an entry (the values of resolver/dnssec/dnssec.h's enum
+/* The DNSSEC state of an entry (the values of resolver/dnssec/sec.h's enum
  * sec_state): data not validated (learned for a sub-lookup, or for a
  * client that set CD) is indeterminate, and a validating lookup treats it
  * as a miss. Bogus data is never stored. Unchecked data came from a shared

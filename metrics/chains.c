@@ -124,7 +124,7 @@ static void json_name(struct jbuf *b, const struct chains_rec *r, uint16_t off) 
     jbuf_json_str(b, text);
 }
 
-/* The names of enum sec_state (resolver/dnssec/dnssec.h), as /chains shows them. */
+/* The names of enum sec_state (resolver/dnssec/sec.h), as /chains shows them. */
 static const char *sec_name(uint8_t sec) {
   static const char *names[4] = {"indeterminate", "insecure", "secure", "bogus"};
   return names[sec & 3];

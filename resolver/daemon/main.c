@@ -26,6 +26,7 @@
 #include "resolver/lib/name.h"
 #include "resolver/daemon/request.h"
 #include "resolver/core/trace.h"
+#include "resolver/dnssec/anchors.h"
 #include "resolver/lib/util.h"
 #include "resolver/daemon/worker.h"
 

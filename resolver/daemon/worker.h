@@ -25,7 +25,7 @@
 #include "cache/redis.h"
 #include "metrics/stats.h"
 #include "resolver/core/hints.h"
-#include "resolver/dnssec/dnssec.h"
+#include "resolver/dnssec/anchors.h"
 #include "resolver/dnssec/keycache.h"
 #include "resolver/dnssec/nseccache.h"
 
