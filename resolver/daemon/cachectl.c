@@ -17,15 +17,19 @@
  * run, so it normally hears how the scan ended. */
 #define FLUSH_WAIT_MS (CACHECTL_SCAN_MAX_MS + 2000)
 
+/* Called from the control socket's threads and the metrics endpoint's at
+ * once. What cachectl_new sets is read-only after, with no lock (the caches
+ * lock inside, the workers are reached through worker_post); only flushing
+ * changes. */
 struct cachectl {
   struct worker *const *workers; /* borrowed, like the caches and cfg */
   unsigned n;
   cache_t *cache;
   keycache_t *keys;              /* NULL: validation off */
   nseccache_t *nsecs;            /* NULL: no aggressive NSEC */
-  const struct config *cfg;
+  const struct config *cfg;      /* the start-up one: only its redis settings are read */
   pthread_mutex_t lock; /* guards flushing */
-  bool flushing;        /* from a flush's start until its Redis scan has ended too */
+  bool flushing;        /* lock; from a flush's start until its Redis scan has ended too */
 };
 
 cachectl_t *cachectl_new(struct worker *const *ws, unsigned n,
@@ -55,11 +59,12 @@ void cachectl_free(cachectl_t *cc) {
  * whoever lets go last frees it and opens the gate for the next flush. */
 struct flush_wait {
   pthread_mutex_t lock; /* guards done, redis, complete and refs */
-  pthread_cond_t cond;
+  pthread_cond_t cond;  /* signalled when done is set */
   bool done;
   long redis;    /* keys deleted; -1 Redis unreachable; -2 no shared tier */
   bool complete; /* the scan went through the whole keyspace */
   int refs;
+  /* Set before the scan is posted, then read-only: no lock. */
   ldns_rdf *name; /* owned */
   bool below;
   struct cachectl *cc;
