@@ -9,8 +9,11 @@
  * another instance.
  *
  * Threading: the cache is split into shards, each with its own mutex, hash
- * table, LRU list and byte budget (max_bytes / shards). Every function is safe
- * to call from any worker thread. Results handed out are private copies.
+ * table, LRU list and byte budget (max_bytes / shards); the flush markers
+ * have a mutex of their own (cache.c says which lock guards which field).
+ * Every function is safe to call from any thread: the workers, cache
+ * control's and the memory governor's. Results handed out are private
+ * copies.
  *
  * Ranking (RFC 2181 §5.4.1, simplified): glue < referral NS < authoritative
  * answer. A lower-ranked store never replaces a live higher-ranked entry, and

@@ -4,9 +4,9 @@
  * Each worker owns one struct and updates it with plain increments, no lock
  * and no atomic: nobody else reads it while it runs. Readers (the
  * Prometheus endpoint, SIGUSR1, shutdown) get a copy made on the worker's
- * own thread (metrics/collect.h) and sum the copies field by field, so every
- * field here is a uint64_t, histograms and the shared tier's counters
- * included. Label values come from the fixed enums below, never from query
+ * own thread (worker_collect in resolver/daemon/worker.h) and sum the
+ * copies field by field, so every field here is a uint64_t, histograms and
+ * the shared tier's counters included. Label values come from the fixed enums below, never from query
  * names.
  */
 #ifndef CHAINDNS_STATS_H

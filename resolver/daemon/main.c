@@ -179,8 +179,8 @@ static struct iter_config iter_config_of(const struct config *cfg) {
 #define NSECCACHE_RECORDS 50000
 
 /* DNSSEC: the trust anchors (the built-in root ones, the files', the
- * negative ones) and the key cache shared by the workers. Nothing when
- * validation is off. Returns 0, or -1 with the reason in err. */
+ * negative ones) and the key and NSEC caches shared by the workers. Nothing
+ * when validation is off. Returns 0, or -1 with the reason in err. */
 struct dnssec_ctx {
   trust_anchors_t *ta;
   keycache_t *kc;
