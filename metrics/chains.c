@@ -10,7 +10,6 @@
 
 #include "metrics/jbuf.h"
 #include "metrics/stats.h"
-#include "resolver/core/chain.h"
 #include "resolver/lib/name.h"
 
 #define NO_NAME 0xffff
@@ -137,7 +136,7 @@ static void json_step(struct jbuf *b, const struct chains_rec *r, const struct c
   if (s->target != NO_NAME) {
     jbuf_puts(b, ",\"target\":");
     json_name(b, r, s->target);
-    jbuf_printf(b, ",\"kind\":\"%s\"", hop_kind_name((enum hop_kind)s->kind));
+    jbuf_printf(b, ",\"kind\":\"%s\"", stats_hop_name((enum stats_hop)s->kind));
   }
   jbuf_printf(b, ",\"source\":\"%s\",\"zone\":", stats_source_name((enum stats_source)s->source));
   json_name(b, r, s->zone);

@@ -37,7 +37,7 @@ struct chains_rec_step {
   uint16_t zone;       /* 0xffff when not from the network */
   uint8_t source;      /* enum stats_source */
   int8_t crossed_zone; /* 1, 0, or -1 unknown */
-  uint8_t kind;        /* a hop's enum hop_kind */
+  uint8_t kind;        /* a hop's enum stats_hop (= enum hop_kind) */
   uint8_t sec;         /* DNSSEC state of the step's data (enum sec_state) */
   uint32_t ttl;
   uint64_t elapsed_us;

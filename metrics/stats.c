@@ -51,6 +51,11 @@ const char *stats_source_name(enum stats_source s) {
   return names[s];
 }
 
+const char *stats_hop_name(enum stats_hop h) {
+  static const char *names[SH_N] = {"cname", "dname", "alias"};
+  return (unsigned)h < SH_N ? names[h] : "?";
+}
+
 const char *stats_outcome_name(enum stats_outcome o) {
   static const char *names[SO_N] = {"complete", "nodata", "dangling", "loop",
                                     "too_long", "servfail", "timeout"};
