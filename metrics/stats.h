@@ -17,7 +17,7 @@
 #include <stdio.h>
 
 #include "cache/redis.h"
-#include "metrics/hist.h"
+#include "resolver/lib/hist.h"
 
 enum stats_transport { ST_UDP, ST_TCP, ST_NTRANSPORT };
 
