@@ -64,8 +64,9 @@ struct worker {
   upstream_t *up;               /* outbound queries; NULL once stopped */
   redis_tier_t *tier;           /* the shared cache tier, or NULL */
   struct cache_sink sink;       /* stores reach the tier through this */
-  /* Counters, written with plain increments by all four parts; other
-   * threads get copies made here (worker_post, worker_collect). */
+  /* Counters, written with plain increments on this thread (by the four
+   * parts, observe.c, and the iterator through env.stats); other threads
+   * get copies made here (worker_post, worker_collect). */
   struct stats stats;
   struct zone_table *zones;     /* per-zone chain-step latency (observe.c) */
   struct chains_tables *chains;  /* the /chains tables (observe.c) */
