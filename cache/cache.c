@@ -19,11 +19,29 @@
 #include "resolver/lib/name.h"
 #include "resolver/lib/util.h"
 
+/* The value format (record.h) stores these states by number. */
+_Static_assert((int)CACHE_SEC_INDETERMINATE == (int)RECORD_SEC_INDETERMINATE &&
+                   (int)CACHE_SEC_INSECURE == (int)RECORD_SEC_INSECURE &&
+                   (int)CACHE_SEC_SECURE == (int)RECORD_SEC_SECURE,
+               "enum cache_sec and enum record_sec must agree");
+
 #define CACHE_SHARDS 16
 #define KEY_MAX (255 + 2)
 #define BUCKETS_MIN 64
 #define BUCKETS_MAX (1u << 24)
 
+/*
+ * Locking, as in Unbound's lruhash: a shard's lock guards the shard and
+ * every entry in it, and nothing is read or written without it except
+ * what is set before the cache is shared and never changed (limits, seed).
+ * A thread holds at most one lock of this file at a time: one shard's, or
+ * flush_lock; never two shards (cache_flush, cache_clear and
+ * cache_set_budget take them one after the other). Copies handed to
+ * callers are made under the lock and decoded after it is released.
+ */
+
+/* An entry belongs to one shard and is guarded by that shard's lock, all
+ * fields alike; it is freed under it (eviction, replacement, flush). */
 struct entry {
   struct entry *hnext;             /* hash bucket chain */
   struct entry *lru_prev, *lru_next; /* most recent at shard->lru_head */
@@ -38,13 +56,16 @@ struct entry {
 };
 
 struct shard {
-  pthread_mutex_t lock;
-  struct entry **buckets;
-  size_t nbuckets;   /* power of two */
-  size_t table_cost; /* what the bucket array costs */
-  struct entry *lru_head, *lru_tail;
-  size_t bytes, budget, entries; /* bytes: entries and table */
-  uint64_t hits, misses, inserts, evictions;
+  pthread_mutex_t lock;   /* guards every field below and the shard's entries */
+  struct entry **buckets; /* lock; replaced whole when the table doubles */
+  size_t nbuckets;        /* lock; a power of two */
+  size_t table_cost;      /* lock; what the bucket array costs */
+  struct entry *lru_head, *lru_tail; /* lock */
+  size_t bytes;           /* lock; entries and table */
+  size_t budget;          /* lock; the memory governor's thread changes it
+                             (cache_set_budget) while workers store */
+  size_t entries;         /* lock */
+  uint64_t hits, misses, inserts, evictions; /* lock; summed by cache_get_stats */
 };
 
 /* A flush an operator made (here, or on another instance of the fleet, as
@@ -60,12 +81,16 @@ struct flush_marker {
 };
 
 struct cache {
-  struct cache_limits limits;
-  uint64_t seed;
-  struct shard shards[CACHE_SHARDS];
-  pthread_mutex_t flush_lock; /* guards the markers */
-  struct flush_marker *markers;
-  size_t nmarkers;
+  struct cache_limits limits; /* set by cache_new, then read-only: no lock */
+  uint64_t seed;              /* set by cache_new, then read-only: no lock */
+  struct shard shards[CACHE_SHARDS]; /* each guarded by its own lock */
+  /* The flush markers are written by an operator's flush (cache_flush on
+   * cachectl's thread, redis_tier_flush on worker 0) and by workers reading
+   * the fleet's flush log, and read by every worker filling memory from the
+   * shared tier: shared like the shards, under a lock of their own. */
+  pthread_mutex_t flush_lock;
+  struct flush_marker *markers; /* flush_lock; allocated on the first marker */
+  size_t nmarkers;              /* flush_lock */
 };
 
 /* FNV-1a over the key, seeded per process so bucket placement cannot be

@@ -9,8 +9,11 @@
  * another instance.
  *
  * Threading: the cache is split into shards, each with its own mutex, hash
- * table, LRU list and byte budget (max_bytes / shards). Every function is safe
- * to call from any worker thread. Results handed out are private copies.
+ * table, LRU list and byte budget (max_bytes / shards); the flush markers
+ * have a mutex of their own (cache.c says which lock guards which field).
+ * Every function is safe to call from any thread: the workers, cache
+ * control's and the memory governor's. Results handed out are private
+ * copies.
  *
  * Ranking (RFC 2181 §5.4.1, simplified): glue < referral NS < authoritative
  * answer. A lower-ranked store never replaces a live higher-ranked entry, and
@@ -41,7 +44,7 @@ enum cache_kind {
   CACHE_NXDOMAIN,  /* the name does not exist */
 };
 
-/* The DNSSEC state of an entry (the values of resolver/dnssec/dnssec.h's enum
+/* The DNSSEC state of an entry (the values of resolver/dnssec/sec.h's enum
  * sec_state): data not validated (learned for a sub-lookup, or for a
  * client that set CD) is indeterminate, and a validating lookup treats it
  * as a miss. Bogus data is never stored. Unchecked data came from a shared

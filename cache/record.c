@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache/cache.h"
 #include "resolver/lib/name.h"
 
 static void put_u32(uint8_t *p, uint32_t v) {
@@ -98,7 +97,7 @@ uint8_t *record_encode(const struct cache_record *rec, const char *key, size_t k
   v[2] = RECORD_VERSION;
   v[3] = rec->kind;
   v[4] = rec->rank;
-  uint8_t sec = rec->sec <= CACHE_SEC_SECURE ? rec->sec : CACHE_SEC_INDETERMINATE;
+  uint8_t sec = rec->sec <= RECORD_SEC_SECURE ? rec->sec : RECORD_SEC_INDETERMINATE;
   v[5] = (uint8_t)((sign ? 1 : 0) | sec << 1);
   put_i64(v + 6, rec->expiry);
   put_u32(v + 14, rec->ttl);

@@ -50,6 +50,16 @@ enum record_kind {
                           entry of the fleet's flush log, never a cache key */
 };
 
+/* The DNSSEC states a value carries in flags bits 1-2: enum cache_sec's
+ * INDETERMINATE, INSECURE and SECURE, with the same numbers (cache.c checks
+ * they agree). Any other state (cache.h's UNCHECKED) is written as
+ * indeterminate, and 3 (bogus, never stored) is not a value of ours. */
+enum record_sec {
+  RECORD_SEC_INDETERMINATE = 0,
+  RECORD_SEC_INSECURE = 1,
+  RECORD_SEC_SECURE = 2,
+};
+
 #define RECORD_VERSION 2
 #define RECORD_HEADER_LEN 22
 #define RECORD_MAC_LEN 32
@@ -66,7 +76,8 @@ struct cache_record {
   uint32_t ttl;
   const uint8_t *payload;
   size_t payload_len;
-  uint8_t sec;          /* enum cache_sec: the data's DNSSEC state */
+  uint8_t sec;          /* enum cache_sec: the data's DNSSEC state (a
+                           decoded one is an enum record_sec) */
 };
 
 /* The HMAC key shared by a fleet; len 0 means values are not signed. */

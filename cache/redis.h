@@ -31,7 +31,7 @@
 
 #include "cache/cache.h"
 #include "cache/record.h"
-#include "metrics/hist.h"
+#include "resolver/lib/hist.h"
 
 #define REDIS_MAX_REPLICAS 8
 #define REDIS_MAX_SENTINELS 8

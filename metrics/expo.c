@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "metrics/jbuf.h"
-#include "resolver/core/chain.h"
 
 #define P "chaindns_"
 
@@ -171,8 +170,8 @@ static void chains(struct jbuf *b, const struct stats *s, const struct expo_inpu
   family(b, "chain_hops_total", "counter",
          "Chain hops followed, by kind: cname, dname (a CNAME synthesised from a DNAME), "
          "alias (a local ALIAS flattened).");
-  for (int k = 0; k < 3; k++) {
-    snprintf(labels, sizeof labels, "kind=\"%s\"", hop_kind_name((enum hop_kind)k));
+  for (int k = 0; k < SH_N; k++) {
+    snprintf(labels, sizeof labels, "kind=\"%s\"", stats_hop_name((enum stats_hop)k));
     sample(b, "chain_hops_total", labels, s->hops[k]);
   }
 }

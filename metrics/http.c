@@ -15,6 +15,9 @@
 
 #include "metrics/waterfall.h"
 
+/* Set by metrics_http_start before the daemon runs, then read-only: the
+ * daemon's threads read it at once with no lock. What the callbacks touch
+ * is theirs to guard (ops.ctx). */
 struct metrics_http {
   struct MHD_Daemon *d;
   struct metrics_ops ops;

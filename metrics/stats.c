@@ -7,16 +7,6 @@
 
 #include "resolver/lib/log.h"
 
-static const uint64_t latency_le[] = {25,     50,     100,     250,     500,     1000,
-                                      2500,   5000,   10000,   25000,   50000,   100000,
-                                      250000, 500000, 1000000, 2500000, 5000000, 10000000};
-static const uint64_t length_le[] = {1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32};
-
-const struct hist_bounds hist_latency = {latency_le, sizeof latency_le / sizeof latency_le[0],
-                                         1e-6};
-const struct hist_bounds hist_length = {length_le, sizeof length_le / sizeof length_le[0], 1};
-
-_Static_assert(sizeof latency_le / sizeof latency_le[0] < HIST_MAX, "latency buckets");
 _Static_assert(sizeof(struct stats) % sizeof(uint64_t) == 0, "stats are uint64_t fields");
 
 static const struct {
@@ -49,6 +39,11 @@ const char *stats_prefetch_name(enum stats_prefetch p) {
 const char *stats_source_name(enum stats_source s) {
   static const char *names[SS_N] = {"memory", "network", "redis", "local"};
   return names[s];
+}
+
+const char *stats_hop_name(enum stats_hop h) {
+  static const char *names[SH_N] = {"cname", "dname", "alias"};
+  return (unsigned)h < SH_N ? names[h] : "?";
 }
 
 const char *stats_outcome_name(enum stats_outcome o) {

@@ -4,9 +4,9 @@
  * Each worker owns one struct and updates it with plain increments, no lock
  * and no atomic: nobody else reads it while it runs. Readers (the
  * Prometheus endpoint, SIGUSR1, shutdown) get a copy made on the worker's
- * own thread (metrics/collect.h) and sum the copies field by field, so every
- * field here is a uint64_t, histograms and the shared tier's counters
- * included. Label values come from the fixed enums below, never from query
+ * own thread (worker_collect in resolver/daemon/worker.h) and sum the
+ * copies field by field, so every field here is a uint64_t, histograms and
+ * the shared tier's counters included. Label values come from the fixed enums below, never from query
  * names.
  */
 #ifndef CHAINDNS_STATS_H
@@ -17,7 +17,7 @@
 #include <stdio.h>
 
 #include "cache/redis.h"
-#include "metrics/hist.h"
+#include "resolver/lib/hist.h"
 
 enum stats_transport { ST_UDP, ST_TCP, ST_NTRANSPORT };
 
@@ -30,6 +30,11 @@ enum stats_qtype {
 /* Where an answer (or a chain step) came from; the values of
  * enum chain_source. */
 enum stats_source { SS_MEMORY, SS_NETWORK, SS_REDIS, SS_LOCAL, SS_N };
+
+/* What made a chain hop; the values of resolver/core/chain.h's enum
+ * hop_kind (chain.c checks that they agree), named here so the metrics do
+ * not include the resolution core. */
+enum stats_hop { SH_CNAME, SH_DNAME, SH_ALIAS, SH_N };
 
 /* How a CNAME chain ended. */
 enum stats_outcome {
@@ -83,7 +88,7 @@ struct stats {
   struct hist chain_length;                       /* CNAMEs per chain */
   struct hist chain_duration[SO_N][SP_N];         /* whole chain, by outcome and purpose */
   struct hist hop_duration[SS_N];                 /* each CNAME hop, by source */
-  uint64_t hops[3];            /* hops followed, by enum hop_kind */
+  uint64_t hops[SH_N];         /* hops followed, by enum stats_hop */
   uint64_t local_answers;      /* chain steps answered from local data */
   uint64_t qmin_minimised;     /* minimised queries sent (RFC 9156) */
   uint64_t qmin_fallback;      /* full names sent after a bad answer to a minimised one */
@@ -111,6 +116,8 @@ struct stats {
 enum stats_qtype stats_qtype(uint16_t qtype);
 const char *stats_qtype_name(enum stats_qtype t);
 const char *stats_source_name(enum stats_source s);
+/* "cname", "dname", "alias"; "?" for a value out of range. */
+const char *stats_hop_name(enum stats_hop h);
 const char *stats_outcome_name(enum stats_outcome o);
 const char *stats_purpose_name(enum stats_purpose p);
 const char *stats_limit_name(enum stats_limit l);

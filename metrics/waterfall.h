@@ -4,7 +4,7 @@
  * the hop came from), then the dangling and the broken (looping, too long)
  * chains as tables.
  *
- * It is made from the JSON of /chains (chain_tables_json), so the page and
+ * It is made from the JSON of /chains (chains_tables_json), so the page and
  * the JSON can never disagree, and this module needs nothing but that text.
  * One self-contained HTML document: inline CSS, no script, no external
  * asset; every name is HTML-escaped.

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "metrics/hist.h"
+#include "resolver/lib/hist.h"
 
 #define ZONES_MAX 512 /* per worker; a power of two */
 

@@ -6,7 +6,11 @@
 #   resolver/dnssec  validation, proofs, trust walk, key and NSEC caches
 #   resolver/core    the I/O-free resolution core
 #   resolver/daemon  the process
-# cache/ sits beside them and may use resolver/lib only.
+# cache/ sits beside them and may use resolver/lib only; metrics/ (counters,
+# tables and their exposition) may use cache/ and resolver/lib. So the
+# folders stack one way: lib < dnssec, cache < metrics < core < daemon.
+# Then no include cycle between modules, except inside resolver/daemon
+# (include-cycles.py; the README names any such cycle).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +33,10 @@ check resolver/dnssec 'resolver/(core|daemon)/|cache/|metrics/' "includes a high
 check resolver/dnssec "$io" "does I/O (or includes what does)"
 check resolver/core   'resolver/daemon/' "includes the daemon"
 check resolver/core   "$io" "does I/O (or includes what does)"
-check cache           'resolver/(dnssec|core|daemon)/' "includes the resolver above resolver/lib"
+check cache           'resolver/(dnssec|core|daemon)/|metrics/' "includes more than resolver/lib"
+check metrics         'resolver/(dnssec|core|daemon)/' "includes the resolver above resolver/lib"
+python3 scripts/include-cycles.py >/dev/null || status=1
 
-[ $status -eq 0 ] && echo "layering: ok (lib < dnssec < core < daemon; core and dnssec own no I/O)"
+[ $status -eq 0 ] && echo "layering: ok (lib < dnssec, cache < metrics < core < daemon; core and" \
+  "dnssec own no I/O; no include cycle outside resolver/daemon)"
 exit $status

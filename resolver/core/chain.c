@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/stats.h"
 #include "resolver/lib/name.h"
 #include "resolver/lib/util.h"
 
@@ -65,10 +66,12 @@ void chain_set_final(chain_t *c, const struct chain_step *step) {
   c->has_final = true;
 }
 
-const char *hop_kind_name(enum hop_kind k) {
-  static const char *names[] = {"cname", "dname", "alias"};
-  return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
-}
+/* The metrics count and name hops by these numbers (metrics/stats.h). */
+_Static_assert((int)HOP_CNAME == (int)SH_CNAME && (int)HOP_DNAME == (int)SH_DNAME &&
+                   (int)HOP_ALIAS == (int)SH_ALIAS,
+               "enum hop_kind and enum stats_hop must agree");
+
+const char *hop_kind_name(enum hop_kind k) { return stats_hop_name((enum stats_hop)k); }
 
 enum chain_status chain_add(chain_t *c, const ldns_rdf *owner, const ldns_rdf *target,
                             const struct chain_step *step) {

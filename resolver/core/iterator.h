@@ -40,6 +40,7 @@
 #include "cache/cache.h"
 #include "metrics/stats.h"
 #include "resolver/core/chain.h"
+#include "resolver/dnssec/anchors.h"
 #include "resolver/dnssec/dnssec.h"
 #include "resolver/core/hints.h"
 #include "resolver/core/iter_modes.h" /* enum qmin_mode, enum nxcut_mode */

@@ -125,7 +125,7 @@ char *trace_json(const char *name, const char *type, bool nocache, const struct 
     jbuf_puts(&b, "null");
   }
   jbuf_puts(&b, ",\"chain\":");
-  chain_rec_json(&b, &r->chain);
+  chains_rec_json(&b, &r->chain);
   jbuf_puts(&b, ",\"answer\":");
   json_texts(&b, r->answer);
   jbuf_puts(&b, ",\"authority\":");
@@ -140,7 +140,7 @@ char *trace_json(const char *name, const char *type, bool nocache, const struct 
 }
 
 /* A name kept in a chain record, as text. */
-static const char *rec_name(const struct chain_rec *r, uint16_t off, char *buf, size_t len) {
+static const char *rec_name(const struct chains_rec *r, uint16_t off, char *buf, size_t len) {
   size_t n = 0;
   snprintf(buf, len, "-");
   if (off >= r->names_len) return buf;
@@ -149,7 +149,7 @@ static const char *rec_name(const struct chain_rec *r, uint16_t off, char *buf, 
   return buf;
 }
 
-static const char *step_server(const struct chain_rec_step *s, char *buf, size_t len) {
+static const char *step_server(const struct chains_rec_step *s, char *buf, size_t len) {
   char a[64];
   if (s->family) {
     util_ip_str(s->family, s->addr, a, sizeof a);
@@ -160,7 +160,7 @@ static const char *step_server(const struct chain_rec_step *s, char *buf, size_t
   return buf;
 }
 
-static void print_step(FILE *out, const struct chain_rec *r, const struct chain_rec_step *s,
+static void print_step(FILE *out, const struct chains_rec *r, const struct chains_rec_step *s,
                        const char *label) {
   char name[1100], target[1100], zone[1100], server[80];
   fprintf(out, "  %-6s %-5s %-34s %-34s %-8s %-20s %-22s %9.3f %7u  %s\n", label,
@@ -193,7 +193,7 @@ void trace_print(FILE *out, const char *name, const char *type, const struct tra
             rtt, q->result);
   }
   if (!t || t->n == 0) fprintf(out, "  (none: answered from the caches)\n");
-  const struct chain_rec *c = &r->chain;
+  const struct chains_rec *c = &r->chain;
   if (c->length) {
     static const char *outcomes[] = {"complete", "nodata", "dangling", "loop",
                                      "too long", "servfail", "timeout"};

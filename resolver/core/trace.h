@@ -51,7 +51,7 @@ void trace_end(struct trace *t, int i, const char *fmt, ...) __attribute__((form
 /* The outcome of a traced resolution, built on the worker when it ends. */
 struct trace_result {
   struct trace *trace;
-  struct chain_rec chain;   /* hops and final answer, as in /chains */
+  struct chains_rec chain;   /* hops and final answer, as in /chains */
   int rcode, ede;
   char ede_text[600];
   char **answer;            /* records as text; NULL-terminated */

@@ -17,22 +17,30 @@
  * run, so it normally hears how the scan ended. */
 #define FLUSH_WAIT_MS (CACHECTL_SCAN_MAX_MS + 2000)
 
+/* Called from the control socket's threads and the metrics endpoint's at
+ * once. What cachectl_new sets is read-only after, with no lock (the caches
+ * lock inside, the workers are reached through worker_post); only flushing
+ * changes. */
 struct cachectl {
-  struct worker *workers; /* borrowed, like cache and cfg */
+  struct worker *const *workers; /* borrowed, like the caches and cfg */
   unsigned n;
   cache_t *cache;
-  const struct config *cfg;
+  keycache_t *keys;              /* NULL: validation off */
+  nseccache_t *nsecs;            /* NULL: no aggressive NSEC */
+  const struct config *cfg;      /* the start-up one: only its redis settings are read */
   pthread_mutex_t lock; /* guards flushing */
-  bool flushing;        /* from a flush's start until its Redis scan has ended too */
+  bool flushing;        /* lock; from a flush's start until its Redis scan has ended too */
 };
 
-cachectl_t *cachectl_new(struct worker *workers, unsigned n, cache_t *cache,
-                         const struct config *cfg) {
+cachectl_t *cachectl_new(struct worker *const *ws, unsigned n,
+                         const struct worker_shared *shared, const struct config *cfg) {
   struct cachectl *cc = calloc(1, sizeof *cc);
   if (!cc) return NULL;
-  cc->workers = workers;
+  cc->workers = ws;
   cc->n = n;
-  cc->cache = cache;
+  cc->cache = shared->cache;
+  cc->keys = shared->keys;
+  cc->nsecs = shared->nsecs;
   cc->cfg = cfg;
   pthread_mutex_init(&cc->lock, NULL);
   return cc;
@@ -51,11 +59,12 @@ void cachectl_free(cachectl_t *cc) {
  * whoever lets go last frees it and opens the gate for the next flush. */
 struct flush_wait {
   pthread_mutex_t lock; /* guards done, redis, complete and refs */
-  pthread_cond_t cond;
+  pthread_cond_t cond;  /* signalled when done is set */
   bool done;
   long redis;    /* keys deleted; -1 Redis unreachable; -2 no shared tier */
   bool complete; /* the scan went through the whole keyspace */
   int refs;
+  /* Set before the scan is posted, then read-only: no lock. */
   ldns_rdf *name; /* owned */
   bool below;
   struct cachectl *cc;
@@ -89,14 +98,16 @@ static void on_redis_flushed(void *arg, long deleted, bool complete) {
 
 static void flush_redis_job(struct worker *w, void *arg) {
   struct flush_wait *fw = arg;
-  if (w->tier) redis_tier_flush(w->tier, fw->name, fw->below, CACHECTL_SCAN_MAX_MS,
-                                on_redis_flushed, fw);
-  else on_redis_flushed(fw, -2, true);
+  redis_tier_t *tier = worker_tier(w);
+  if (tier)
+    redis_tier_flush(tier, fw->name, fw->below, CACHECTL_SCAN_MAX_MS, on_redis_flushed, fw);
+  else
+    on_redis_flushed(fw, -2, true);
 }
 
 static void clear_answers_job(struct worker *w, void *arg) {
   (void)arg;
-  anscache_clear(w->answers);
+  worker_clear_answers(w);
 }
 
 /* Take the flush gate; false when a flush (or its scan) is under way. */
@@ -111,7 +122,7 @@ static bool flush_admit(struct cachectl *cc) {
 /* Start the Redis part on worker 0 and wait for it (bounded). */
 static void flush_redis(struct cachectl *cc, struct flush_wait *fw, long *redis,
                         bool *complete) {
-  if (worker_post(&cc->workers[0], flush_redis_job, fw)) on_redis_flushed(fw, -1, false);
+  if (worker_post(cc->workers[0], flush_redis_job, fw)) on_redis_flushed(fw, -1, false);
   struct timespec until;
   clock_gettime(CLOCK_REALTIME, &until);
   until.tv_sec += FLUSH_WAIT_MS / 1000;
@@ -176,11 +187,11 @@ char *cachectl_flush(cachectl_t *cc, const char *text, bool zone, int *status) {
   size_t memory = cache_flush(cc->cache, name, zone);
   /* A zone re-signed or re-keyed: its established keys and NSEC ranges go
    * too (the key and NSEC caches are shared by the workers). */
-  if (cc->workers[0].env.keys) keycache_flush(cc->workers[0].env.keys, name, zone);
-  if (cc->workers[0].env.nsecs) nseccache_flush(cc->workers[0].env.nsecs, name, zone);
+  if (cc->keys) keycache_flush(cc->keys, name, zone);
+  if (cc->nsecs) nseccache_flush(cc->nsecs, name, zone);
   unsigned cleared = 0;
   for (unsigned i = 0; i < cc->n; i++)
-    if (worker_post(&cc->workers[i], clear_answers_job, NULL) == 0) cleared++;
+    if (worker_post(cc->workers[i], clear_answers_job, NULL) == 0) cleared++;
   char *out = flush_report(name, zone, memory, cleared, redis, complete);
   fw_unref(fw); /* name goes with it: not used below */
   /* Memory done, Redis not (or not all of it): say so. */
@@ -192,7 +203,7 @@ char *cachectl_flush(cachectl_t *cc, const char *text, bool zone, int *status) {
 
 char *cachectl_stats(cachectl_t *cc, int *status) {
   struct worker_snapshot snap;
-  if (workers_collect(cc->workers, cc->n, 0, COLLECT_TIMEOUT_MS, &snap)) {
+  if (worker_collect(cc->workers, cc->n, 0, COLLECT_TIMEOUT_MS, &snap)) {
     *status = 503;
     return strdup("the workers did not answer in time; try again\n");
   }

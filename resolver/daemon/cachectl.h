@@ -26,9 +26,11 @@
 
 typedef struct cachectl cachectl_t;
 
-/* Borrows workers, cache and cfg, which must outlive it. NULL: no memory. */
-cachectl_t *cachectl_new(struct worker *workers, unsigned n, cache_t *cache,
-                         const struct config *cfg);
+/* Acts on the n workers ws[0..n) and on the caches they share (what
+ * shared points to is copied). Borrows ws, the workers, the caches and cfg,
+ * which must outlive it. NULL: no memory. */
+cachectl_t *cachectl_new(struct worker *const *ws, unsigned n,
+                         const struct worker_shared *shared, const struct config *cfg);
 /* Free it once the workers have stopped: a flush's Redis scan ends on
  * worker 0's loop, at the latest when that loop closes its connections. */
 void cachectl_free(cachectl_t *cc);

@@ -19,19 +19,24 @@
 
 #define TRACES_AT_ONCE 2 /* a trace may cost a whole resolution from the root */
 
+/* The endpoint's threads run traces at once: traces_running counts them,
+ * guarded by traces_lock (process-wide, like the bound it enforces). */
 static pthread_mutex_t traces_lock = PTHREAD_MUTEX_INITIALIZER;
 static int traces_running;
 
+/* One trace, between the HTTP thread that waits and the worker that runs
+ * it. Each holds a reference; the last one out frees it. */
 struct trace_job {
   pthread_mutex_t lock;
-  pthread_cond_t cond;
-  int refs;
-  bool done;
+  pthread_cond_t cond;  /* signalled when done is set */
+  int refs;             /* lock */
+  bool done;            /* lock */
+  /* Set before the job is posted, then read-only: no lock. */
   ldns_rdf *qname;
   ldns_rr_type qtype;
   bool nocache;
   char name[300], type[32];
-  char *json;
+  char *json;           /* lock; the worker's result, taken by the waiter */
 };
 
 static void job_unref(struct trace_job *j) {
@@ -61,7 +66,7 @@ static void job_done(void *arg, struct trace_result *res) {
 
 static void job_start(struct worker *w, void *arg) {
   struct trace_job *j = arg;
-  if (w->stopping) job_done(j, NULL);
+  if (worker_stopping(w)) job_done(j, NULL);
   else request_trace(w, j->qname, j->qtype, j->nocache, job_done, j);
 }
 
@@ -143,23 +148,34 @@ static char *trace_run_json(struct worker *w, const char *name, const char *type
   return body;
 }
 
+/*
+ * The endpoint's state. libmicrohttpd calls on_* from its own threads, so
+ * two requests may run at once; the main thread changes trace_rate on
+ * SIGHUP. What diag_start sets and nobody changes is read without a lock;
+ * the rest is guarded by lock, held only for bookkeeping, never while
+ * waiting for the workers.
+ */
 struct diag {
-  struct worker *workers;
+  /* Set by diag_start, then read-only (the pointees are borrowed). */
+  struct worker *const *workers;
   unsigned n;
-  cache_t *cache;
-  cachectl_t *cc; /* borrowed */
+  cache_t *cache;       /* locks inside */
+  cachectl_t *cc;       /* locks inside */
+  /* The start-up configuration. Of what SIGHUP changes only trace_rate
+   * reaches here (diag_set_trace_rate): a /trace waits for the
+   * request-timeout of start-up. */
   const struct config *cfg;
-  pthread_mutex_t lock; /* the zone exporter's state; two scrapes may overlap */
-  zone_export_t *zones;
   metrics_http_t *http;
-  unsigned next_worker; /* traces go round the workers */
+  pthread_mutex_t lock;
+  zone_export_t *zones; /* lock: the zone exporter's state; two scrapes may overlap */
+  unsigned next_worker; /* lock: traces go round the workers */
   /* /trace makes the resolver query authorities on an HTTP client's
    * behalf: one at a time, and trace-rate per minute (a token bucket
-   * holding at most a burst of five), guarded by lock. */
-  bool tracing;
-  uint32_t trace_rate;
-  double trace_tokens;
-  uint64_t trace_refill_us;
+   * holding at most a burst of five). */
+  bool tracing;         /* lock */
+  uint32_t trace_rate;  /* lock; diag_set_trace_rate (SIGHUP) */
+  double trace_tokens;  /* lock */
+  uint64_t trace_refill_us; /* lock */
 };
 
 /* May a trace start now? Takes a token and the single trace slot. */
@@ -184,7 +200,7 @@ static char *busy(int *status) {
 static char *on_metrics(void *ctx, int *status) {
   struct diag *d = ctx;
   struct worker_snapshot snap;
-  if (workers_collect(d->workers, d->n, COLLECT_ZONES, COLLECT_TIMEOUT_MS, &snap))
+  if (worker_collect(d->workers, d->n, COLLECT_ZONES, COLLECT_TIMEOUT_MS, &snap))
     return busy(status);
   struct zone_series *series = calloc(d->cfg->metrics_top_zones + 1, sizeof *series);
   char *text = NULL;
@@ -208,10 +224,10 @@ static char *on_metrics(void *ctx, int *status) {
 static char *on_chains(void *ctx, int *status) {
   struct diag *d = ctx;
   struct worker_snapshot snap;
-  if (workers_collect(d->workers, d->n, COLLECT_CHAINS, COLLECT_TIMEOUT_MS, &snap))
+  if (worker_collect(d->workers, d->n, COLLECT_CHAINS, COLLECT_TIMEOUT_MS, &snap))
     return busy(status);
-  char *json = chain_tables_json((const struct chain_tables *const *)snap.chains, snap.n,
-                                 util_now_us());
+  char *json = chains_tables_json((const struct chains_tables *const *)snap.chains, snap.n,
+                                  util_now_us());
   worker_snapshot_free(&snap);
   *status = 200;
   return json;
@@ -222,14 +238,15 @@ static char *on_trace(void *ctx, const char *name, const char *type, bool nocach
   struct diag *d = ctx;
   pthread_mutex_lock(&d->lock);
   bool ok = trace_admit(d);
-  struct worker *w = &d->workers[d->next_worker++ % d->n];
+  struct worker *w = d->workers[d->next_worker++ % d->n];
+  uint32_t rate = d->trace_rate;
   pthread_mutex_unlock(&d->lock);
   if (!ok) {
     char msg[160];
     *status = 429;
     snprintf(msg, sizeof msg,
              "too many traces: one at a time, at most %u a minute (trace-rate); try later\n",
-             d->trace_rate);
+             rate);
     return strdup(msg);
   }
   char *out = trace_run_json(w, name, type, nocache, d->cfg->request_timeout_ms + 1000, status);
@@ -252,11 +269,11 @@ static char *on_cache_stats(void *ctx, int *status) {
   return cachectl_stats(d->cc, status);
 }
 
-diag_t *diag_start(struct worker *workers, unsigned n, cache_t *cache, cachectl_t *cc,
+diag_t *diag_start(struct worker *const *ws, unsigned n, cache_t *cache, cachectl_t *cc,
                    const struct config *cfg, char *err, size_t errlen) {
   struct diag *d = calloc(1, sizeof *d);
   if (!d) return NULL;
-  d->workers = workers;
+  d->workers = ws;
   d->n = n;
   d->cache = cache;
   d->cfg = cfg;

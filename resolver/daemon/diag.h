@@ -16,9 +16,10 @@
 typedef struct diag diag_t;
 
 /* Start the endpoint on cfg->metrics_addr, with the Host names and control
- * token cfg gives. cc (borrowed) serves cache control. Returns NULL with
- * err set. */
-diag_t *diag_start(struct worker *workers, unsigned n, cache_t *cache, cachectl_t *cc,
+ * token cfg gives, serving the n workers ws[0..n). cc serves cache control.
+ * ws, the workers, cache, cc and cfg are borrowed. Returns NULL with err
+ * set. */
+diag_t *diag_start(struct worker *const *ws, unsigned n, cache_t *cache, cachectl_t *cc,
                    const struct config *cfg, char *err, size_t errlen);
 /* Stop serving; call before the workers stop. */
 void diag_stop(diag_t *d);

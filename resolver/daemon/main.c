@@ -26,11 +26,12 @@
 #include "resolver/lib/name.h"
 #include "resolver/daemon/request.h"
 #include "resolver/core/trace.h"
+#include "resolver/dnssec/anchors.h"
 #include "resolver/lib/util.h"
 #include "resolver/daemon/worker.h"
 
 struct fleet {
-  struct worker *workers;
+  struct worker **workers;
   unsigned n;
   bool redis;
   cache_t *cache;
@@ -43,7 +44,7 @@ struct fleet {
 /* Counters of every worker, copied on each worker's thread. */
 static void log_totals(const struct fleet *f) {
   struct worker_snapshot snap;
-  if (workers_collect(f->workers, f->n, 0, 2000, &snap)) {
+  if (worker_collect(f->workers, f->n, 0, 2000, &snap)) {
     log_warn("stats: a worker did not answer within 2 s");
     return;
   }
@@ -61,7 +62,7 @@ static void on_usr1(uv_signal_t *s, int signum) { log_totals(s->data); }
 
 /* In each worker's thread: take the reloaded configuration. */
 static void take_config(struct worker *w, void *arg) {
-  const struct config *old = w->cfg;
+  const struct config *old = worker_config(w);
   worker_set_config(w, arg);
   config_unref(old);
 }
@@ -90,7 +91,7 @@ static void on_hup(uv_signal_t *s, int signum) {
   log_set_level(c->log_level);
   log_set_format(c->log_format);
   for (unsigned i = 0; i < f->n; i++)
-    if (worker_post(&f->workers[i], take_config, c)) config_unref(c);
+    if (worker_post(f->workers[i], take_config, c)) config_unref(c);
   diag_set_trace_rate(f->diag, c->trace_rate);
   f->cfg = c;
   log_info("SIGHUP: configuration reloaded (access list, logging, timeouts, limits, local "
@@ -178,8 +179,8 @@ static struct iter_config iter_config_of(const struct config *cfg) {
 #define NSECCACHE_RECORDS 50000
 
 /* DNSSEC: the trust anchors (the built-in root ones, the files', the
- * negative ones) and the key cache shared by the workers. Nothing when
- * validation is off. Returns 0, or -1 with the reason in err. */
+ * negative ones) and the key and NSEC caches shared by the workers. Nothing
+ * when validation is off. Returns 0, or -1 with the reason in err. */
 struct dnssec_ctx {
   trust_anchors_t *ta;
   keycache_t *kc;
@@ -272,10 +273,10 @@ static void dnssec_report(const struct config *cfg, const struct hints *hints,
   }
 }
 
-static void dnssec_env(struct worker *w, const struct dnssec_ctx *d) {
-  w->env.anchors = d->ta;
-  w->env.keys = d->kc;
-  w->env.nsecs = d->nc;
+/* What the workers share: the caches, the hints and the trust anchors. */
+static struct worker_shared shared_of(cache_t *cache, const struct hints *hints,
+                                      const struct dnssec_ctx *d) {
+  return (struct worker_shared){cache, hints, d->ta, d->kc, d->nc};
 }
 
 static struct hints *load_hints(const struct config *cfg) {
@@ -349,8 +350,8 @@ static int trace_main(int argc, char **argv) {
   struct cache_limits limits = {cfg.cache_size, cfg.min_ttl, cfg.max_ttl, cfg.max_negative_ttl, 0};
   cache_t *cache = hints ? cache_new(&limits) : NULL;
   struct iter_config icfg = iter_config_of(&cfg);
-  static struct worker w;
-  struct cli_trace ct = {&w.loop, NULL, false};
+  struct worker *w = NULL;
+  struct cli_trace ct = {NULL, NULL, false};
   int status = 1;
   struct dnssec_ctx dc;
   if (dnssec_setup(&cfg, hints, &dc, err, sizeof err)) {
@@ -359,10 +360,14 @@ static int trace_main(int argc, char **argv) {
     cache = NULL;
     status = 2;
   }
-  if (cache && worker_init(&w, 0, &cfg, &icfg, cache, hints) == 0) {
-    dnssec_env(&w, &dc);
-    request_trace(&w, qname, qtype, true, cli_trace_done, &ct);
-    if (!ct.done) uv_run(&w.loop, UV_RUN_DEFAULT);
+  if (cache) {
+    struct worker_shared shared = shared_of(cache, hints, &dc);
+    w = worker_new(0, &cfg, &icfg, &shared);
+  }
+  if (w) {
+    ct.loop = worker_loop(w);
+    request_trace(w, qname, qtype, true, cli_trace_done, &ct);
+    if (!ct.done) uv_run(ct.loop, UV_RUN_DEFAULT);
     if (ct.res && json) {
       char *text = trace_json(name, type, true, ct.res);
       if (text) printf("%s\n", text);
@@ -375,7 +380,7 @@ static int trace_main(int argc, char **argv) {
     trace_result_free(ct.res);
   }
   ldns_rdf_deep_free(qname);
-  worker_destroy(&w);
+  worker_free(w);
   cache_free(cache);
   hints_free(hints);
   dnssec_free(&dc);
@@ -481,7 +486,7 @@ static bool is_loopback(const struct sockaddr_storage *ss) {
   return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
 }
 
-static diag_t *start_diag(struct worker *workers, cache_t *cache, cachectl_t *cc,
+static diag_t *start_diag(struct worker *const *workers, cache_t *cache, cachectl_t *cc,
                           const struct config *cfg) {
   char where[64], err[1024];
   util_addr_str((const struct sockaddr *)&cfg->metrics_addr, where, sizeof where);
@@ -532,7 +537,8 @@ int main(int argc, char **argv) {
                                 cfg.max_negative_ttl, cfg.serve_stale};
   cache_t *cache = cache_new(&limits);
   struct iter_config icfg = iter_config_of(&cfg);
-  struct worker *workers = calloc(cfg.threads, sizeof *workers);
+  struct worker_shared shared = shared_of(cache, hints, &dc);
+  struct worker **workers = calloc(cfg.threads, sizeof *workers);
   if (!cache || !workers) {
     fprintf(stderr, "chaindns: out of memory\n");
     return 1;
@@ -541,14 +547,13 @@ int main(int argc, char **argv) {
   int status = 0;
   cachectl_t *cachectl = NULL;
   for (unsigned i = 0; i < cfg.threads; i++) {
-    if (worker_init(&workers[i], i, &cfg, &icfg, cache, hints)) {
+    if (!(workers[i] = worker_new(i, &cfg, &icfg, &shared))) {
       status = 1;
       break;
     }
-    dnssec_env(&workers[i], &dc);
   }
   for (unsigned i = 0; status == 0 && i < cfg.threads; i++) {
-    if (worker_start(&workers[i])) {
+    if (worker_start(workers[i])) {
       log_error("cannot start worker %u", i);
       status = 1;
       break;
@@ -570,7 +575,7 @@ int main(int argc, char **argv) {
                  "before it answers, and data of unsigned zones can be planted; set "
                  "redis-secret-file to share validated data safely");
     }
-    cachectl = cachectl_new(workers, cfg.threads, cache, &cfg);
+    cachectl = cachectl_new(workers, cfg.threads, &shared, &cfg);
     if (!cachectl) {
       log_error("out of memory");
       status = 1;
@@ -585,15 +590,19 @@ int main(int argc, char **argv) {
     control_stop(control); /* before the workers they ask */
     diag_stop(diag);
   }
-  for (unsigned i = 0; i < started; i++) worker_stop(&workers[i]);
-  for (unsigned i = 0; i < started; i++) worker_join(&workers[i]);
+  for (unsigned i = 0; i < started; i++) worker_stop(workers[i]);
+  for (unsigned i = 0; i < started; i++) worker_join(workers[i]);
   /* The workers have stopped: their counters are final and still. */
   struct stats total = {0};
-  for (unsigned i = 0; i < cfg.threads; i++) stats_add(&total, &workers[i].stats);
+  for (unsigned i = 0; i < cfg.threads && workers[i]; i++) {
+    struct stats s;
+    worker_stats(workers[i], &s);
+    stats_add(&total, &s);
+  }
   if (status == 0) stats_log(&total, redis_enabled(&cfg.redis));
-  for (unsigned i = 0; i < cfg.threads; i++) {
-    const struct config *held = workers[i].cfg; /* a reloaded one, maybe */
-    worker_destroy(&workers[i]);
+  for (unsigned i = 0; i < cfg.threads && workers[i]; i++) {
+    const struct config *held = worker_config(workers[i]); /* a reloaded one, maybe */
+    worker_free(workers[i]);
     config_unref(held);
   }
   cachectl_free(cachectl); /* the workers' loops have ended a flush's scan */

@@ -7,7 +7,6 @@
 #include "cache/anscache.h"
 #include "resolver/lib/name.h"
 #include "resolver/lib/util.h"
-#include "resolver/daemon/worker.h"
 
 enum stats_outcome observe_outcome(const struct iter_result *res, const chain_t *ch) {
   if (res->chain_status == CHAIN_LOOP) return SO_LOOP;
@@ -18,26 +17,26 @@ enum stats_outcome observe_outcome(const struct iter_result *res, const chain_t 
   return res->has_data ? SO_COMPLETE : SO_NODATA;
 }
 
-static struct chain_rec_step rec_step(struct chain_rec *rec, const struct chain_step *st,
-                                      const ldns_rdf *name, const ldns_rdf *target) {
-  struct chain_rec_step s = {.source = (uint8_t)st->source, .ttl = st->ttl,
-                             .elapsed_us = st->elapsed_us, .crossed_zone = -1,
-                             .sec = st->sec,
-                             .target = 0xffff, .zone = 0xffff};
+static struct chains_rec_step rec_step(struct chains_rec *rec, const struct chain_step *st,
+                                       const ldns_rdf *name, const ldns_rdf *target) {
+  struct chains_rec_step s = {.source = (uint8_t)st->source, .ttl = st->ttl,
+                              .elapsed_us = st->elapsed_us, .crossed_zone = -1,
+                              .sec = st->sec,
+                              .target = 0xffff, .zone = 0xffff};
   uint8_t wire[256];
-  s.name = chain_rec_name(rec, wire, name_key(name, wire));
-  if (target) s.target = chain_rec_name(rec, wire, name_key(target, wire));
-  if (st->zone) s.zone = chain_rec_name(rec, wire, name_key(st->zone, wire));
-  chain_rec_server(&s, &st->server);
+  s.name = chains_rec_name(rec, wire, name_key(name, wire));
+  if (target) s.target = chains_rec_name(rec, wire, name_key(target, wire));
+  if (st->zone) s.zone = chains_rec_name(rec, wire, name_key(st->zone, wire));
+  chains_rec_server(&s, &st->server);
   return s;
 }
 
 void observe_chain_rec(const struct iter_result *res, const chain_t *ch, uint16_t qtype,
-                       uint64_t duration_us, struct chain_rec *rec) {
+                       uint64_t duration_us, struct chains_rec *rec) {
   uint8_t start[256];
   size_t slen = name_key(ch->start, start);
-  chain_rec_start(rec, start, slen, qtype);
-  for (size_t i = 0; i < ch->n && i < CHAIN_REC_HOPS; i++) {
+  chains_rec_start(rec, start, slen, qtype);
+  for (size_t i = 0; i < ch->n && i < CHAINS_REC_HOPS; i++) {
     const struct chain_hop *h = &ch->hops[i];
     rec->hops[rec->nhops] = rec_step(rec, &h->step, h->owner, h->target);
     rec->hops[rec->nhops].kind = (uint8_t)h->kind;
@@ -57,16 +56,16 @@ void observe_chain_rec(const struct iter_result *res, const chain_t *ch, uint16_
 }
 
 /* Network steps tell how long their zone took. */
-static void observe_zone(struct worker *w, const struct chain_step *st) {
+static void observe_zone(struct zone_table *zones, const struct chain_step *st) {
   uint8_t wire[256];
   size_t len = st->zone ? name_key(st->zone, wire) : 0;
-  if (len) zone_observe(w->zones, wire, len, st->elapsed_us);
+  if (len) zone_observe(zones, wire, len, st->elapsed_us);
 }
 
-static void observe_chain(struct worker *w, const struct iter_result *res, const chain_t *ch,
-                          uint16_t qtype, uint64_t duration_us) {
-  struct stats *s = &w->stats;
-  struct chain_rec rec;
+static void observe_chain(struct stats *s, struct zone_table *zones,
+                          struct chains_tables *chains, const struct iter_result *res,
+                          const chain_t *ch, uint16_t qtype, uint64_t duration_us) {
+  struct chains_rec rec;
   observe_chain_rec(res, ch, qtype, duration_us, &rec);
   enum stats_outcome o = (enum stats_outcome)rec.outcome;
   s->chains++;
@@ -88,18 +87,20 @@ static void observe_chain(struct worker *w, const struct iter_result *res, const
     const struct chain_step *st = &ch->hops[i].step;
     hist_observe(&s->hop_duration[st->source], &hist_latency, st->elapsed_us);
     s->hops[ch->hops[i].kind]++;
-    observe_zone(w, st);
+    observe_zone(zones, st);
   }
-  if (ch->has_final) observe_zone(w, &ch->final);
-  chain_tables_add(w->chains, &rec, res->source == CHAIN_SRC_CACHE);
+  if (ch->has_final) observe_zone(zones, &ch->final);
+  chains_tables_add(chains, &rec, res->source == CHAIN_SRC_CACHE);
 }
 
-void observe_request(struct worker *w, const struct iter_result *res, const chain_t *ch,
-                     uint16_t qtype, uint64_t duration_us) {
-  w->stats.requests++;
-  w->stats.cname_with_other_data += res->cname_with_other_data;
-  w->stats.cname_at_apex += res->cname_at_apex;
-  if (ch->n || res->chain_status != CHAIN_OK) observe_chain(w, res, ch, qtype, duration_us);
+void observe_request(struct stats *s, struct zone_table *zones, struct chains_tables *chains,
+                     const struct iter_result *res, const chain_t *ch, uint16_t qtype,
+                     uint64_t duration_us) {
+  s->requests++;
+  s->cname_with_other_data += res->cname_with_other_data;
+  s->cname_at_apex += res->cname_at_apex;
+  if (ch->n || res->chain_status != CHAIN_OK)
+    observe_chain(s, zones, chains, res, ch, qtype, duration_us);
 }
 
 void observe_cached_chain(struct stats *s, const struct ac_meta *m, uint64_t us) {

@@ -15,7 +15,7 @@
 #include "resolver/core/trace.h"
 #include "resolver/dnssec/trust.h"
 #include "resolver/lib/util.h"
-#include "resolver/daemon/worker.h"
+#include "resolver/daemon/worker_priv.h"
 
 struct req_client {
   struct req_client *next;
@@ -168,7 +168,8 @@ static void cancel_descendants(struct request *r) {
 static void count_outcome(struct request *r, const struct iter_result *res, const chain_t *ch) {
   r->w->stats.dnssec_answers[res->sec & 3]++;
   if (r->w->cfg->instrumentation)
-    observe_request(r->w, res, ch, iter_qtype(r->it), util_mono_us() - r->start_us);
+    observe_request(&r->w->stats, r->w->zones, r->w->chains, res, ch, iter_qtype(r->it),
+                    util_mono_us() - r->start_us);
   else
     r->w->stats.requests++;
 }

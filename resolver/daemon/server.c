@@ -16,7 +16,7 @@
 #include "resolver/daemon/udp.h"
 #include "resolver/lib/util.h"
 #include "resolver/lib/wire.h"
-#include "resolver/daemon/worker.h"
+#include "resolver/daemon/worker_priv.h"
 
 #define TCP_MAX_INFLIGHT 64 /* queries outstanding on one connection */
 #define TCP_MAX_MSG 65535
@@ -340,9 +340,11 @@ static void handle_query(struct client *cl, const uint8_t *data, size_t len,
 
 /* ---- UDP ------------------------------------------------------------------ */
 
-void server_udp_query(struct udp_listener *l, const uint8_t *data, size_t len,
-                      const struct sockaddr *from, const struct ac_query *acq) {
-  struct worker *w = l->w;
+/* The listeners' miss callback (udp_miss_fn): a query the fast path did
+ * not answer. */
+static void on_udp_miss(void *arg, struct udp_listener *l, const uint8_t *data, size_t len,
+                        const struct sockaddr *from, const struct ac_query *acq) {
+  struct worker *w = arg;
   struct client *cl = calloc(1, sizeof *cl);
   if (!cl) return;
   cl->w = w;
@@ -661,7 +663,7 @@ int server_listen(struct worker *w) {
       log_error("cannot listen on %s/udp: %s", a, strerror(-ufd));
       return -1;
     }
-    int rc = udp_listen(w, &w->udp[i], ufd);
+    int rc = udp_listen(w, ufd, on_udp_miss, w, &w->udp[i]);
     if (rc) {
       close(ufd);
       log_error("cannot listen on %s/udp: %s", a, uv_strerror(rc));
@@ -688,7 +690,8 @@ int server_listen(struct worker *w) {
 
 void server_close(struct worker *w) {
   for (size_t i = 0; i < w->nlisten; i++) {
-    udp_close(&w->udp[i]);
+    udp_close(w->udp[i]);
+    w->udp[i] = NULL;
     uv_close((uv_handle_t *)&w->tcp[i], NULL);
   }
   w->nlisten = 0;

@@ -6,17 +6,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "cache/anscache.h"
 #include "resolver/daemon/observe.h"
 #include "resolver/daemon/request.h"
-#include "resolver/daemon/server.h"
 #include "resolver/lib/util.h"
-#include "resolver/daemon/worker.h"
+#include "resolver/daemon/worker_priv.h"
 
 #define BATCH 64       /* datagrams per recvmmsg / sendmmsg */
 #define DGRAM 4096     /* largest query read; larger ones are dropped */
 #define ROUNDS 4       /* batches per wake-up, so other work is not starved */
+
+/* One listening socket. Made by udp_listen, freed once its handle closes. */
+struct udp_listener {
+  uv_poll_t poll;
+  int fd;           /* ours from udp_listen on; closed with the handle */
+  struct worker *w; /* the worker whose loop polls it */
+  udp_miss_fn miss; /* with miss_arg: set by udp_listen, never changed */
+  void *miss_arg;
+  bool open;        /* until udp_close */
+};
 
 struct udp_batch {
   struct mmsghdr in[BATCH], out[BATCH];
@@ -150,8 +160,8 @@ static void process(struct udp_listener *l, struct udp_batch *b, int n) {
       }
     }
     if (fast_answer(w, b, i, &nout, now, t0, &q, &parsed)) continue;
-    server_udp_query(l, b->rx[i], b->in[i].msg_len, (struct sockaddr *)&b->from[i],
-                     parsed ? &q : NULL);
+    l->miss(l->miss_arg, l, b->rx[i], b->in[i].msg_len, (struct sockaddr *)&b->from[i],
+            parsed ? &q : NULL);
   }
   if (nout) flush(l, b, nout);
 }
@@ -171,24 +181,41 @@ static void on_readable(uv_poll_t *p, int status, int events) {
 
 /* ---- the listener ---------------------------------------------------------------- */
 
-int udp_listen(struct worker *w, struct udp_listener *l, int fd) {
+/* A listener that never started: free it, leaving its fd to the caller. */
+static void on_unstarted_closed(uv_handle_t *h) { free(h->data); }
+
+int udp_listen(struct worker *w, int fd, udp_miss_fn miss, void *miss_arg,
+               struct udp_listener **out) {
+  struct udp_listener *l = calloc(1, sizeof *l);
+  if (!l) return UV_ENOMEM;
   l->w = w;
   l->fd = fd;
+  l->miss = miss;
+  l->miss_arg = miss_arg;
   int rc = uv_poll_init(&w->loop, &l->poll, fd);
-  if (rc) return rc;
+  if (rc) {
+    free(l);
+    return rc;
+  }
   l->poll.data = l;
+  rc = uv_poll_start(&l->poll, UV_READABLE, on_readable);
+  if (rc) {
+    uv_close((uv_handle_t *)&l->poll, on_unstarted_closed);
+    return rc;
+  }
   l->open = true;
-  return uv_poll_start(&l->poll, UV_READABLE, on_readable);
+  *out = l;
+  return 0;
 }
 
 static void on_poll_closed(uv_handle_t *h) {
   struct udp_listener *l = h->data;
   close(l->fd);
-  l->fd = -1;
+  free(l);
 }
 
 void udp_close(struct udp_listener *l) {
-  if (!l->open) return;
+  if (!l || !l->open) return;
   l->open = false;
   uv_poll_stop(&l->poll);
   uv_close((uv_handle_t *)&l->poll, on_poll_closed);

@@ -29,7 +29,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "metrics/hist.h"
+#include "resolver/lib/hist.h"
 
 typedef struct upstream upstream_t;
 typedef struct up_waiter up_waiter_t;

@@ -1,5 +1,6 @@
 /* Worker threads: set-up, the loop, and an orderly stop; see worker.h. */
 #include "resolver/daemon/worker.h"
+#include "resolver/daemon/worker_priv.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "resolver/lib/log.h"
 #include "resolver/daemon/request.h"
 #include "resolver/daemon/server.h"
+#include "resolver/daemon/udp.h"
 
 /* cache-size covers both tiers: a fifth of it for the workers' answer
  * caches, shared out evenly. */
@@ -16,44 +18,63 @@ static size_t answer_cache_bytes(const struct config *cfg) {
   return cfg->cache_size / 5 / (cfg->threads ? cfg->threads : 1);
 }
 
-int worker_init(struct worker *w, unsigned index, const struct config *cfg,
-                const struct iter_config *icfg, cache_t *cache, const struct hints *hints) {
-  memset(w, 0, sizeof *w);
+/* Everything but the loop and the listeners; -1 when something could not
+ * be made. */
+static int worker_init(struct worker *w, unsigned index, const struct config *cfg,
+                       const struct iter_config *icfg, const struct worker_shared *shared) {
   w->index = index;
   w->cfg = cfg;
-  if (uv_loop_init(&w->loop)) return -1;
   w->servers = servers_new(4096);
   w->up = upstream_new(&w->loop, cfg->edns_buffer_size, cfg->case_randomization);
   if (w->up) upstream_set_max_in_flight(w->up, cfg->max_upstream_in_flight);
   if (w->up) upstream_set_dnssec_ok(w->up, cfg->dnssec);
   if (!w->servers || !w->up) return -1;
   if (redis_enabled(&cfg->redis)) {
-    w->tier = redis_tier_new(&w->loop, &cfg->redis, cache, cfg->max_chain_length);
+    w->tier = redis_tier_new(&w->loop, &cfg->redis, shared->cache, cfg->max_chain_length);
     if (!w->tier) return -1;
     w->sink = (struct cache_sink){redis_tier_store, w->tier};
     w->env.sink = &w->sink;
   }
   w->env.pool = iter_pool_new();
   if (!w->env.pool) return -1;
-  w->env.cache = cache;
+  w->env.cache = shared->cache;
   w->env.servers = w->servers;
-  w->env.hints = hints;
+  w->env.hints = shared->hints;
   w->env.cfg = icfg;
   w->env.local = cfg->local;
   w->env.stats = &w->stats;
+  w->env.anchors = shared->anchors;
+  w->env.keys = shared->keys;
+  w->env.nsecs = shared->nsecs;
   w->zones = malloc(sizeof *w->zones);
   w->chains = malloc(sizeof *w->chains);
   if (!w->zones || !w->chains) return -1;
   zone_table_init(w->zones);
-  chain_tables_init(w->chains);
+  chains_tables_init(w->chains);
   uv_timer_init(&w->loop, &w->start_timer);
   w->start_timer.data = w;
   w->batch = udp_batch_new();
   w->answers = anscache_new(answer_cache_bytes(cfg));
   if (cfg->ratelimit && !(w->rl = ratelimit_new(cfg->ratelimit, cfg->ratelimit_slip))) return -1;
   if (!w->batch || !w->answers) return -1;
+  return 0;
+}
+
+struct worker *worker_new(unsigned index, const struct config *cfg,
+                          const struct iter_config *icfg, const struct worker_shared *shared) {
+  struct worker *w = calloc(1, sizeof *w);
+  if (!w) return NULL;
   pthread_mutex_init(&w->job_lock, NULL);
-  return server_listen(w);
+  if (uv_loop_init(&w->loop)) {
+    pthread_mutex_destroy(&w->job_lock);
+    free(w);
+    return NULL;
+  }
+  if (worker_init(w, index, cfg, icfg, shared) || server_listen(w)) {
+    worker_free(w);
+    return NULL;
+  }
+  return w;
 }
 
 /* ---- jobs from other threads --------------------------------------------- */
@@ -148,29 +169,36 @@ static void close_any(uv_handle_t *h, void *arg) {
   if (!uv_is_closing(h)) uv_close(h, NULL);
 }
 
-void worker_destroy(struct worker *w) {
+void worker_free(struct worker *w) {
+  if (!w) return;
   /* Handles left by a failed start-up are closed here so the loop can go. */
   redis_tier_close(w->tier);
   w->tier = NULL;
+  for (size_t i = 0; i < CONFIG_MAX_LISTEN; i++) udp_close(w->udp[i]); /* and freed */
   uv_walk(&w->loop, close_any, NULL);
   uv_run(&w->loop, UV_RUN_DEFAULT);
   uv_loop_close(&w->loop);
   if (w->up) upstream_close(w->up);
   servers_free(w->servers);
   iter_pool_free(w->env.pool);
-  w->env.pool = NULL;
   free(w->zones);
   free(w->chains);
   udp_batch_free(w->batch);
   anscache_free(w->answers);
   ratelimit_free(w->rl);
-  w->rl = NULL;
-  w->batch = NULL;
-  w->answers = NULL;
-  if (w->zones || w->chains) pthread_mutex_destroy(&w->job_lock);
-  w->zones = NULL;
-  w->chains = NULL;
+  pthread_mutex_destroy(&w->job_lock);
+  free(w);
 }
+
+uv_loop_t *worker_loop(struct worker *w) { return &w->loop; }
+
+const struct config *worker_config(const struct worker *w) { return w->cfg; }
+
+bool worker_stopping(const struct worker *w) { return w->stopping; }
+
+redis_tier_t *worker_tier(struct worker *w) { return w->tier; }
+
+void worker_clear_answers(struct worker *w) { anscache_clear(w->answers); }
 
 void worker_set_config(struct worker *w, const struct config *cfg) {
   /* Replies made from the old local data must not outlive it. */
@@ -229,7 +257,7 @@ struct collect {
   int refs;
   struct stats *parts;
   struct zone_table **zones;
-  struct chain_tables **chains;
+  struct chains_tables **chains;
   size_t n;
 };
 
@@ -305,8 +333,8 @@ static int wait_collect(struct collect *c, uint32_t timeout_ms) {
   return done ? 0 : -1;
 }
 
-int workers_collect(struct worker *ws, size_t n, unsigned what, uint32_t timeout_ms,
-                    struct worker_snapshot *out) {
+int worker_collect(struct worker *const *ws, size_t n, unsigned what, uint32_t timeout_ms,
+                   struct worker_snapshot *out) {
   memset(out, 0, sizeof *out);
   struct collect *c = collect_new(n, what);
   if (!c) return -1;
@@ -315,11 +343,11 @@ int workers_collect(struct worker *ws, size_t n, unsigned what, uint32_t timeout
     c->refs++;
     c->pending++;
     pthread_mutex_unlock(&c->lock);
-    if (worker_post(&ws[i], collect_job, c) == 0) continue;
+    if (worker_post(ws[i], collect_job, c) == 0) continue;
     pthread_mutex_lock(&c->lock); /* stopped: its last counters stand */
     c->refs--;
     c->pending--;
-    c->parts[i] = ws[i].stats;
+    c->parts[i] = ws[i]->stats;
     pthread_mutex_unlock(&c->lock);
   }
   int rc = wait_collect(c, timeout_ms);

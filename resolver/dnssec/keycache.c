@@ -7,6 +7,15 @@
 
 #include "resolver/lib/name.h"
 
+/*
+ * Locking: the workers store and look up from their threads, cachectl
+ * flushes from its own. One mutex, kc->lock, guards the table, the LRU list
+ * and every entry; it is held for a hash lookup and a copy, never while
+ * calling out, and no other lock is taken under it. Lookups hand out deep
+ * copies (the keys), so nothing of an entry is used after the unlock.
+ */
+
+/* Every field is guarded by the cache's lock; an entry is freed under it. */
 struct kentry {
   struct kentry *hnext;            /* bucket chain */
   struct kentry *prev, *next;      /* LRU, most recent at head */
@@ -19,11 +28,12 @@ struct kentry {
 };
 
 struct keycache {
-  pthread_mutex_t lock;
-  struct kentry **buckets;
-  size_t nbuckets; /* power of two */
-  struct kentry *head, *tail;
-  size_t n, max;
+  pthread_mutex_t lock;       /* guards everything below but nbuckets and max */
+  struct kentry **buckets;    /* lock; the array is never resized */
+  size_t nbuckets;            /* set by keycache_new, then read-only; a power of two */
+  struct kentry *head, *tail; /* lock */
+  size_t n;                   /* lock; entries held */
+  size_t max;                 /* set by keycache_new, then read-only */
 };
 
 static uint64_t hash_key(const uint8_t *k, size_t n) {

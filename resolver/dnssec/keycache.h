@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "resolver/dnssec/dnssec.h"
+#include "resolver/dnssec/sec.h"
 
 typedef struct keycache keycache_t;
 

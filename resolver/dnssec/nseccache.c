@@ -32,7 +32,17 @@ struct keybuf {
   size_t ends[MAX_LABELS + 1]; /* ends[k]: key length of the ancestor with k labels */
 };
 
-/* One cached NSEC, in its zone's tree and in the LRU list. */
+/*
+ * Locking: the workers store and look up from their threads, cachectl
+ * flushes from its own. One mutex, nc->lock, guards the whole structure:
+ * the zone tree, each zone's record tree, the LRU list, every nzone and
+ * nentry, and the counters. It is held for tree walks and copies, never
+ * while calling out, and no other lock is taken under it. Lookups hand out
+ * copies (nsec_proof), so nothing of an entry is used after the unlock.
+ */
+
+/* One cached NSEC, in its zone's tree and in the LRU list. Every field is
+ * guarded by the cache's lock; it is freed under it. */
 struct nentry {
   ldns_rbnode_t node;         /* in zone->records; node.key is &ck */
   struct nentry *prev, *next; /* LRU, most recently stored or used at head */
@@ -46,7 +56,8 @@ struct nentry {
   uint8_t key[];
 };
 
-/* The records of one signer zone. Freed with its last record. */
+/* The records of one signer zone. Freed with its last record. Every field is
+ * guarded by the cache's lock. */
 struct nzone {
   ldns_rbnode_t node;    /* in nc->zones; node.key is &ck */
   ldns_rbtree_t records; /* struct nentry, canonical order of owner */
@@ -56,13 +67,14 @@ struct nzone {
   uint8_t key[];
 };
 
-/* Every field is guarded by lock. */
+/* Every field but max is guarded by lock. */
 struct nseccache {
   pthread_mutex_t lock;
-  ldns_rbtree_t zones; /* struct nzone, canonical order of name */
-  struct nentry *head, *tail;
-  size_t n, max;
-  uint64_t stamp; /* bumped per lookup, to gather each record once */
+  ldns_rbtree_t zones;        /* lock; struct nzone, canonical order of name */
+  struct nentry *head, *tail; /* lock; LRU, most recently stored or used at head */
+  size_t n;                   /* lock; records held */
+  size_t max;                 /* set by nseccache_new, then read-only */
+  uint64_t stamp;             /* lock; bumped per lookup, to gather each record once */
 };
 
 static int ckey_cmp(const void *a, const void *b) {

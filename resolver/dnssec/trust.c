@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "resolver/dnssec/denial.h"
+#include "resolver/dnssec/dnssec.h"
 #include "resolver/lib/name.h"
 
 enum phase {

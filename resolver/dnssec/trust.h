@@ -44,7 +44,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "resolver/dnssec/dnssec.h"
+#include "resolver/dnssec/anchors.h"
+#include "resolver/dnssec/sec.h"
 
 typedef struct trust_walk trust_walk_t;
 

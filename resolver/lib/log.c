@@ -10,6 +10,9 @@
 
 #include "resolver/lib/util.h"
 
+/* Set by the main thread (start-up, SIGHUP) and read by every thread with
+ * no lock: each is one aligned int, so a reader sees the old value or the
+ * new one, and a line logged by the old level during a reload is fine. */
 static volatile enum log_level min_level = LOG_INFO;
 static volatile enum log_format format = LOG_TEXT;
 

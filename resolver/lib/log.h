@@ -33,7 +33,8 @@ struct query_log {
 };
 void log_query(const struct query_log *q);
 
-/* Set the minimum level printed. Called once at start-up, before workers. */
+/* Set the minimum level printed, from the main thread: at start-up, and
+ * again on SIGHUP while the workers log (see log.c for why no lock). */
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 

@@ -1,7 +1,8 @@
 /*
- * Trust anchors and the chain-of-trust checks (resolver/dnssec/dnssec.c), with
- * keys made and RRsets signed in the test by ldns, so every case (expired,
- * not yet valid, wrong key, no Zone Key bit, rollover) is built on purpose.
+ * Trust anchors (resolver/dnssec/anchors.c) and the chain-of-trust checks
+ * (resolver/dnssec/dnssec.c), with keys made and RRsets signed in the test
+ * by ldns, so every case (expired, not yet valid, wrong key, no Zone Key
+ * bit, rollover) is built on purpose.
  */
 #include "unit_helpers.h"
 
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "dnssec_keys.h"
+#include "resolver/dnssec/anchors.h"
 #include "resolver/dnssec/dnssec.h"
 
 #define NOW 1800000000 /* 2027-01-15 */

@@ -187,11 +187,11 @@ static void test_zone_export_new_zone_visible_at_once(void **state) {
   free(t);
 }
 
-static void make_rec(struct chain_rec *r, const char *name, int64_t when, uint64_t ms,
+static void make_rec(struct chains_rec *r, const char *name, int64_t when, uint64_t ms,
                      uint8_t outcome) {
   uint8_t w[256];
   size_t len = wire(name, w);
-  chain_rec_start(r, w, len, LDNS_RR_TYPE_A);
+  chains_rec_start(r, w, len, LDNS_RR_TYPE_A);
   r->when_us = when;
   r->duration_us = ms * 1000;
   r->outcome = outcome;
@@ -200,15 +200,15 @@ static void make_rec(struct chain_rec *r, const char *name, int64_t when, uint64
 
 static void test_chain_tables(void **state) {
   (void)state;
-  struct chain_tables *t = malloc(sizeof *t);
-  chain_tables_init(t);
-  struct chain_rec r;
+  struct chains_tables *t = malloc(sizeof *t);
+  chains_tables_init(t);
+  struct chains_rec r;
   int64_t now = 4000000000000000LL;
   for (int i = 0; i < 40; i++) {
     char name[32];
     snprintf(name, sizeof name, "c%d.example.", i);
     make_rec(&r, name, now + i, (uint64_t)(i % 7) * 10, SO_COMPLETE);
-    chain_tables_add(t, &r, false);
+    chains_tables_add(t, &r, false);
   }
   assert_int_equal(t->recent_ring.used, CHAINS_RECENT);
   assert_int_equal(t->slowest_used, CHAINS_SLOWEST);
@@ -218,21 +218,21 @@ static void test_chain_tables(void **state) {
   assert_true(min_slow >= 30000); /* the 16 slowest of 40: 60ms x5, 50 x6, 40 x6 ... */
   /* A memory-only chain does not enter recent; a dangling one is filed. */
   make_rec(&r, "mem.example.", now + 100, 1, SO_COMPLETE);
-  chain_tables_add(t, &r, true);
+  chains_tables_add(t, &r, true);
   make_rec(&r, "dang.example.", now + 101, 1, SO_DANGLING);
-  chain_tables_add(t, &r, true);
-  chain_tables_add(t, &r, true); /* a repeat bumps the count */
+  chains_tables_add(t, &r, true);
+  chains_tables_add(t, &r, true); /* a repeat bumps the count */
   assert_int_equal(t->dangling_ring.used, 1);
   assert_int_equal(t->dangling[0].count, 2);
   /* An old slow chain gives way to a new fast one after the window. */
   make_rec(&r, "new.example.", now + (int64_t)CHAINS_SLOW_WINDOW_S * 1000000 + 1000, 1,
            SO_COMPLETE);
-  chain_tables_add(t, &r, false);
+  chains_tables_add(t, &r, false);
   bool found = false;
   for (size_t i = 0; i < CHAINS_SLOWEST; i++) found |= t->slowest[i].duration_us == 1000;
   assert_true(found);
-  const struct chain_tables *tables[] = {t};
-  char *json = chain_tables_json(tables, 1, now + 200);
+  const struct chains_tables *tables[] = {t};
+  char *json = chains_tables_json(tables, 1, now + 200);
   assert_non_null(json);
   assert_non_null(strstr(json, "\"recent\":[{\"name\":\"new.example.\""));
   assert_non_null(strstr(json, "\"dangling\":[{\"name\":\"dang.example.\""));

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "dnssec_keys.h"
+#include "resolver/dnssec/anchors.h"
 #include "resolver/dnssec/dnssec.h"
 #include "resolver/dnssec/trust.h"
 

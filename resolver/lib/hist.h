@@ -2,9 +2,14 @@
  * Fixed-bucket histograms for the metrics: cheap enough for the query path
  * (a few comparisons and two increments, no allocation, no lock).
  *
+ * Here rather than in metrics/ because cache/ records into one (the shared
+ * tier's lookup latency) while metrics/ includes cache/ to expose it: a
+ * histogram depends on nothing, so it sits under both.
+ *
  * A histogram belongs to one worker and is written only by it; readers get
- * a copy made on the worker's own thread (see metrics/collect.h) and sum
- * copies field by field, so every field is a uint64_t.
+ * a copy made on the worker's own thread (worker_collect in
+ * resolver/daemon/worker.h) and sum copies field by field, so every field
+ * is a uint64_t.
  */
 #ifndef CHAINDNS_HIST_H
 #define CHAINDNS_HIST_H
