@@ -53,7 +53,7 @@ fi
 
 # ---- build -------------------------------------------------------------------
 echo "== build (build-fuzz: clang, libFuzzer, ASan+UBSan) =="
-CC=clang cmake -S . -B build-fuzz -DCHAINDNS_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+CC=clang cmake -S . -B build-fuzz -DCHAINDNS_FUZZ=ON -DCHAINDNS_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-fuzz --target fuzz -j"$(nproc)" >/dev/null
 bin=build-fuzz/tests/fuzz
 

@@ -187,12 +187,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     reply = answer_header_only(data, size, (ldns_pkt_rcode)rcode, &rlen);
     free(reply);
   } else if (rcode != LDNS_RCODE_NOERROR) {
-    struct answer_content ac = {(ldns_pkt_rcode)rcode, NULL, NULL, EDE_NONE, NULL};
+    struct answer_content ac = {.rcode = (ldns_pkt_rcode)rcode, .ede = EDE_NONE};
     reply = answer_build(&cq, &ac, OUR_EDNS, reply_limit(&cq), &rlen, &tc);
     free(reply);
   } else {
     ldns_rr_list *an = answer_data(&cq, pkt);
-    struct answer_content ac = {LDNS_RCODE_NOERROR, an, NULL, EDE_NONE, NULL};
+    struct answer_content ac = {.rcode = LDNS_RCODE_NOERROR, .answer = an, .ede = EDE_NONE};
     reply = answer_build(&cq, &ac, OUR_EDNS, reply_limit(&cq), &rlen, &tc);
     if (reply && acq_ok && !tc) through_anscache(&acq, data, reply, rlen);
     free(reply);

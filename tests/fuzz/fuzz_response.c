@@ -188,9 +188,11 @@ static void use(const ldns_pkt *resp, const struct resp_info *info, const ldns_r
     struct client_question cq = {.id = 1, .rd = true, .qname = (ldns_rdf *)qname,
                                  .qtype = qtype, .qclass = LDNS_RR_CLASS_IN, .edns = true,
                                  .udp_size = 1232};
-    struct answer_content ac = {info->cls == RESP_NXDOMAIN ? LDNS_RCODE_NXDOMAIN
-                                                           : LDNS_RCODE_NOERROR,
-                                an, auth, EDE_NONE, NULL};
+    struct answer_content ac = {
+        .rcode = info->cls == RESP_NXDOMAIN ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR,
+        .answer = an,
+        .authority = auth,
+        .ede = EDE_NONE};
     size_t len = 0;
     bool tc = false;
     uint8_t *wire = answer_build(&cq, &ac, 1232, 65535, &len, &tc);
