@@ -3,7 +3,10 @@
  * that order of precedence (flags win). A bad file, key or value is an error
  * that names the file, the line and the key.
  *
- * Filled once in main() before workers start; read-only afterwards.
+ * Filled in main() before workers start and never written afterwards. SIGHUP
+ * does not edit it: config_reload() builds a new one, which the main thread
+ * hands to each worker; the last worker to let go of the old one frees it
+ * (config_unref).
  */
 #ifndef CHAINDNS_CONFIG_H
 #define CHAINDNS_CONFIG_H
