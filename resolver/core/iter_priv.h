@@ -203,6 +203,10 @@ static inline void iter__count(const iter_t *it, size_t field_offset) {
 }
 #define COUNT(it, field) iter__count((it), offsetof(struct stats, field))
 
+/* What came back for the traced query in flight (printf-style), timed by the
+ * environment's clock. Callers check it->trace first. */
+#define TRACE_END(it, ...) trace_end((it)->trace, (it)->trace_idx, iter__mono_us(it), __VA_ARGS__)
+
 /* The name the lookup is at now: the chain's last target, or the start. */
 static inline const ldns_rdf *iter__current(const iter_t *it) {
   return chain_current(&it->chain);

@@ -346,30 +346,30 @@ static void trace_response(iter_t *it, const ldns_pkt *resp, const struct resp_i
   const ldns_rdf *last = info->ncnames ? ldns_rr_rdf(info->cnames[info->ncnames - 1], 0) : NULL;
   switch (info->cls) {
   case RESP_ANSWER:
-    trace_end(it->trace, it->trace_idx, "answer: %zu record(s) after %zu CNAME(s)",
+    TRACE_END(it, "answer: %zu record(s) after %zu CNAME(s)",
               ldns_rr_list_rr_count(info->answer), info->ncnames);
     break;
   case RESP_CNAME:
-    trace_end(it->trace, it->trace_idx, "CNAME to %s: the chain leaves the zone",
+    TRACE_END(it, "CNAME to %s: the chain leaves the zone",
               name_str(last, name, sizeof name));
     break;
   case RESP_REFERRAL:
-    trace_end(it->trace, it->trace_idx, "referral to %s",
+    TRACE_END(it, "referral to %s",
               name_str(info->referral_zone, name, sizeof name));
     break;
   case RESP_ERROR:
     snprintf(rc, sizeof rc, "%s", ldns_lookup_by_id(ldns_rcodes, info->rcode)
                                       ? ldns_lookup_by_id(ldns_rcodes, info->rcode)->name : "?");
-    trace_end(it->trace, it->trace_idx, "rcode %s: trying another server", rc);
+    TRACE_END(it, "rcode %s: trying another server", rc);
     break;
   case RESP_LAME:
-    trace_end(it->trace, it->trace_idx, "lame (%s): trying another server", info->why);
+    TRACE_END(it, "lame (%s): trying another server", info->why);
     break;
   case RESP_YXDOMAIN:
-    trace_end(it->trace, it->trace_idx, "YXDOMAIN: a DNAME makes the name too long");
+    TRACE_END(it, "YXDOMAIN: a DNAME makes the name too long");
     break;
   default:
-    trace_end(it->trace, it->trace_idx, "%s%s after %zu CNAME(s)", cls,
+    TRACE_END(it, "%s%s after %zu CNAME(s)", cls,
               ldns_pkt_aa(resp) ? "" : " (no AA)", info->ncnames);
     break;
   }
@@ -392,7 +392,7 @@ static void on_minimised(iter_t *it, struct candidate *c, const ldns_pkt *resp,
   if (exists) {
     store_answer(it, resp, info, it->sent_type, NULL);
     if (it->trace)
-      trace_end(it->trace, it->trace_idx, "%s: %s exists, no zone cut there: %s",
+      TRACE_END(it, "%s: %s exists, no zone cut there: %s",
                 resp_class_name(info->cls), name,
                 dname ? "a DNAME above the name, now cached" : "one label more");
     it->qmin_labels = ldns_dname_label_count(it->sent);
@@ -415,7 +415,7 @@ static void on_minimised(iter_t *it, struct candidate *c, const ldns_pkt *resp,
       }
       store_answer(it, resp, info, it->sent_type, v);
       if (it->trace)
-        trace_end(it->trace, it->trace_idx, "nxdomain: nothing exists below %s (RFC 8020)",
+        TRACE_END(it, "nxdomain: nothing exists below %s (RFC 8020)",
                   name);
       ldns_rr_list *proof = neg_proof(info);
       it->cur_sec = v->final;
@@ -443,7 +443,7 @@ static void on_minimised(iter_t *it, struct candidate *c, const ldns_pkt *resp,
    * the full name. */
   COUNT(it, qmin_fallback);
   if (it->trace)
-    trace_end(it->trace, it->trace_idx, "%s for the minimised name: asking the full name",
+    TRACE_END(it, "%s for the minimised name: asking the full name",
               resp_class_name(info->cls));
   it->qmin_full = true;
   iter__forget_sent(it);
@@ -462,14 +462,14 @@ void iter_on_response(iter_t *it, const ldns_pkt *resp, uint32_t rtt_ms) {
     c->tcp = true; /* RFC 7766: retry the same server over TCP */
     c->tries--;
     it->retry_same = (int)it->cur;
-    if (it->trace) trace_end(it->trace, it->trace_idx, "truncated (TC=1): retrying over TCP");
+    if (it->trace) TRACE_END(it, "truncated (TC=1): retrying over TCP");
     return;
   }
   if (ldns_pkt_get_rcode(resp) == LDNS_RCODE_FORMERR && it->cur_edns) {
     servers_set_no_edns(it->env->servers, addr); /* retry once without OPT */
     c->tries--;
     it->retry_same = (int)it->cur;
-    if (it->trace) trace_end(it->trace, it->trace_idx, "FORMERR: retrying without EDNS");
+    if (it->trace) TRACE_END(it, "FORMERR: retrying without EDNS");
     return;
   }
   iter__handle_response(it, resp);

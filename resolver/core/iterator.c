@@ -668,7 +668,7 @@ static void st_select(iter_t *it, struct iter_action *act) {
     if (it->sent_minimised) COUNT(it, qmin_minimised);
     if (it->trace) {
       it->trace_idx = trace_begin(it->trace, it->depth, it->sent, it->sent_type, it->zone,
-                                  (struct sockaddr *)&c->addr, c->tcp);
+                                  (struct sockaddr *)&c->addr, c->tcp, iter__mono_us(it));
       if (it->trace_idx >= 0) it->trace->q[it->trace_idx].minimised = it->sent_minimised;
     }
     act->addr = (struct sockaddr *)&c->addr;
@@ -802,12 +802,12 @@ void iter_on_timeout(iter_t *it) {
   it->zone_waited_ms += it->cur_timeout_ms;
   it->last_failure = "all servers timed out";
   it->state = IS_SELECT;
-  if (it->trace) trace_end(it->trace, it->trace_idx, "timeout after %u ms", it->cur_timeout_ms);
+  if (it->trace) TRACE_END(it, "timeout after %u ms", it->cur_timeout_ms);
 }
 
 void iter_on_error(iter_t *it, const char *why) {
   if (it->state != IS_WAIT) return;
-  if (it->trace) trace_end(it->trace, it->trace_idx, "error: %s", why);
+  if (it->trace) TRACE_END(it, "error: %s", why);
   it->cands[it->cur].failed = true;
   it->last_failure = why;
   it->state = IS_SELECT;

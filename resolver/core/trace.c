@@ -6,7 +6,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "metrics/jbuf.h"
 #include "metrics/stats.h"
@@ -16,14 +15,15 @@
 
 /* ---- recording ------------------------------------------------------------------ */
 
-struct trace *trace_new(void) {
+struct trace *trace_new(uint64_t now_us) {
   struct trace *t = calloc(1, sizeof *t);
-  if (t) t->t0_us = util_mono_us();
+  if (t) t->t0_us = now_us;
   return t;
 }
 
 int trace_begin(struct trace *t, unsigned depth, const ldns_rdf *qname, uint16_t qtype,
-                const ldns_rdf *zone, const struct sockaddr *server, bool tcp) {
+                const ldns_rdf *zone, const struct sockaddr *server, bool tcp,
+                uint64_t now_us) {
   if (t->n == TRACE_MAX) {
     t->truncated = true;
     return -1;
@@ -37,15 +37,15 @@ int trace_begin(struct trace *t, unsigned depth, const ldns_rdf *qname, uint16_t
   name_str(zone, q->zone, sizeof q->zone);
   memcpy(&q->server, server,
          server->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-  q->start_us = util_mono_us() - t->t0_us;
+  q->start_us = now_us - t->t0_us;
   strcpy(q->result, "(no answer yet)");
   return (int)t->n++;
 }
 
-void trace_end(struct trace *t, int i, const char *fmt, ...) {
+void trace_end(struct trace *t, int i, uint64_t now_us, const char *fmt, ...) {
   if (i < 0 || (size_t)i >= t->n) return;
   struct trace_query *q = &t->q[i];
-  q->rtt_us = util_mono_us() - t->t0_us - q->start_us;
+  q->rtt_us = now_us - t->t0_us - q->start_us;
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(q->result, sizeof q->result, fmt, ap);

@@ -39,14 +39,19 @@ struct trace {
   struct trace_query q[TRACE_MAX];
 };
 
-struct trace *trace_new(void);
+/* Times are the caller's monotonic microseconds: the core reads no clock, so
+ * a trace recorded under a test's fake clock is as deterministic as the rest.
+ * now_us at creation is the origin of every start_us. */
+struct trace *trace_new(uint64_t now_us);
 
 /* An upstream query leaves: returns its index, or -1 when the trace is
  * full. */
 int trace_begin(struct trace *t, unsigned depth, const ldns_rdf *qname, uint16_t qtype,
-                const ldns_rdf *zone, const struct sockaddr *server, bool tcp);
+                const ldns_rdf *zone, const struct sockaddr *server, bool tcp,
+                uint64_t now_us);
 /* What came back for query i (printf-style). */
-void trace_end(struct trace *t, int i, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void trace_end(struct trace *t, int i, uint64_t now_us, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* The outcome of a traced resolution, built on the worker when it ends. */
 struct trace_result {

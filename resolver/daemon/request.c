@@ -558,7 +558,7 @@ void request_resolve(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype
 void request_trace(struct worker *w, const ldns_rdf *qname, ldns_rr_type qtype, bool nocache,
                    trace_done_cb done, void *arg) {
   struct request *r = new_request(w, qname, qtype, 0, NULL);
-  struct trace *t = r ? trace_new() : NULL;
+  struct trace *t = r ? trace_new(util_mono_us()) : NULL;
   if (!t) {
     if (r) free_request(r);
     done(arg, NULL);

@@ -10,6 +10,7 @@
 #include "metrics/stats.h"
 #include "resolver/core/iterator.h"
 #include "resolver/core/localzone.h"
+#include "resolver/core/trace.h"
 #include "resolver/lib/util.h"
 
 #define AN LDNS_SECTION_ANSWER
@@ -1968,6 +1969,40 @@ static void test_hop_latency_from_mono_time(void **state) {
   assert_int_equal(ch->final.elapsed_us, 0);
 }
 
+/* A traced lookup is timed by the same clock: each upstream query starts
+ * and ends on the environment's monotonic time, measured from the trace's
+ * creation, so /trace and `chaindns trace` figures are exact under a fake
+ * clock (the core reads no clock of its own). */
+static void test_trace_times_from_mono_time(void **state) {
+  struct fx *f = *state;
+  cache_delegation(f, "example.com.", "ns1.example.com.", EXAMPLE1, NULL, NULL);
+  cache_delegation(f, "example.net.", "ns1.example.net.", NET1, NULL, NULL);
+  struct trace *t = trace_new(f->clock.mono_us);
+  assert_non_null(t);
+  f->clock.mono_us += 2000; /* the request waits 2 ms before its first query */
+  iter_t *it = restart(f, "www.example.com.", LDNS_RR_TYPE_A);
+  iter_set_trace(it, t, false);
+  struct iter_action a;
+  iter_next(it, &a);
+  expect_send(&a, EXAMPLE1, "www.example.com.", "example.com.");
+  f->clock.mono_us += 30000;
+  respond(it, answer("www.example.com.", LDNS_RR_TYPE_A,
+                     "www.example.com. 300 IN CNAME web.example.net.", NULL), &a);
+  expect_send(&a, NET1, "web.example.net.", "example.net.");
+  f->clock.mono_us += 45000;
+  respond(it, answer("web.example.net.", LDNS_RR_TYPE_A, "web.example.net. 300 IN A 192.0.2.81",
+                     NULL), &a);
+  assert_int_equal(a.kind, IA_DONE);
+  assert_int_equal(t->n, 2);
+  assert_int_equal(t->q[0].start_us, 2000);
+  assert_int_equal(t->q[0].rtt_us, 30000);
+  assert_int_equal(t->q[1].start_us, 32000);
+  assert_int_equal(t->q[1].rtt_us, 45000);
+  assert_non_null(strstr(t->q[0].result, "CNAME"));
+  iter_set_trace(it, NULL, false);
+  free(t);
+}
+
 /* Strict: an error for a minimised name fails over to another server with
  * the same minimised name, never the full one. */
 static void test_qmin_strict_error_fails_over(void **state) {
@@ -2320,6 +2355,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_timeout_penalty_lasts_a_minute_of_mono_time, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_hop_latency_from_mono_time, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_trace_times_from_mono_time, setup, teardown),
       cmocka_unit_test_setup_teardown(test_qmin_strict_error_fails_over, setup, teardown),
       cmocka_unit_test_setup_teardown(test_qmin_relaxed_nxdomain_with_nxcut, setup, teardown),
       cmocka_unit_test_setup_teardown(test_qmin_relaxed_lame_fallback, setup, teardown),
