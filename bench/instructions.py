@@ -15,7 +15,14 @@ answer cache answers (the fast path).
 The authorities are NSD on loopback (127.53.246.x); validation is on and
 finds everything insecure (the test root is not signed).
 
-    /usr/bin/python3 bench/instructions.py [--binary B] [--compare OLD]
+With --peer unbound, Debian's Unbound (one thread, iterator only, as in
+bench/peers.py) is measured the same way in the same run, and each chaindns
+binary's figures are also given as a ratio to Unbound's: the figure that
+says whether a change moved chaindns against its peer, not just against
+itself. Unbound asks authorities on port 53 only, so then the authorities
+listen there and the script needs root.
+
+    /usr/bin/python3 bench/instructions.py [--binary B] [--compare OLD] [--peer unbound]
 """
 
 import argparse
@@ -31,7 +38,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
+import harness  # noqa: E402
 from harness import Chaindns, Hierarchy  # noqa: E402
+from peers import UnboundPeer  # noqa: E402 (bench/, on sys.path as the script's folder)
 
 BASE = 246
 NAMES = 400
@@ -39,8 +48,8 @@ SHORT, LONG = 50, 350  # misses per run (distinct names)
 HIT_SHORT, HIT_LONG = 1, 6  # passes over the LONG names, for hits
 
 
-def build(tmpdir):
-    h = Hierarchy(BASE, tmpdir=tmpdir)
+def build(tmpdir, port):
+    h = Hierarchy(BASE, port=port, tmpdir=tmpdir)
     h.zone("com.", [2])
     h.zone("example.com.", [3], ["h%d 86400 A 192.0.2.%d" % (i, i % 250 + 1)
                                   for i in range(NAMES)] + ["warm 86400 A 192.0.2.1"])
@@ -65,17 +74,40 @@ def dnsperf(res, qfile):
         raise RuntimeError("lost %d queries under valgrind" % lost)
 
 
+class CallgrindUnbound(UnboundPeer):
+    """Unbound started through a callgrind wrapper, given more time to start
+    and to stop (callgrind writes its totals when the process exits)."""
+
+    def __init__(self, n, tmpdir, hints, wrapper):
+        super().__init__(BASE, n, tmpdir, hints, cache_mb=16)
+        self.wrapper = wrapper
+
+    def start(self):
+        self._spawn([self.wrapper, "-d", "-c", self.conf])
+        return self
+
+    def stop(self, timeout=60):
+        if self.proc:
+            harness._terminate(self.proc, timeout, group=True)
+            self.err.close()
+
+
 def total_ir(tmpdir, h, binary, tag, n, files):
-    """Total instructions of a fresh resolver that answers the files in turn."""
+    """Total instructions of a fresh resolver that answers the files in turn;
+    binary "unbound" is the peer."""
     out = os.path.join(tmpdir, "callgrind.%s" % tag)
     wrapper = os.path.join(tmpdir, "vg-%s.sh" % tag)
     with open(wrapper, "w") as f:
         f.write("#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=%s %s \"$@\"\n"
-                % (out, binary))
+                % (out, shutil.which(binary) if binary == "unbound" else binary))
     os.chmod(wrapper, os.stat(wrapper).st_mode | stat.S_IEXEC)
-    r = Chaindns(BASE, h.hints, ["--threads", "1", "--prefetch", "off"], tmpdir=tmpdir, n=n,
-                 binary=wrapper, name="vg-%s" % tag)
-    r.start(timeout=60)
+    if binary == "unbound":
+        r = CallgrindUnbound(n, tmpdir, h.hints, wrapper)
+        r.start()
+    else:
+        r = Chaindns(BASE, h.hints, ["--threads", "1", "--prefetch", "off"], tmpdir=tmpdir, n=n,
+                     binary=wrapper, name="vg-%s" % tag, upstream_port=h.port)
+        r.start(timeout=60)
     try:
         for qfile in files:
             dnsperf(r, qfile)
@@ -104,15 +136,20 @@ def main():
     ap.add_argument("--binary", default=os.environ.get(
         "CHAINDNS_BIN", os.path.join(REPO, "build-release", "chaindns")))
     ap.add_argument("--compare", metavar="OLD", help="another chaindns binary, measured too")
+    ap.add_argument("--peer", choices=["unbound"], help="measure Unbound too, in the same run")
     args = ap.parse_args()
-    for tool in ("nsd", "dnsperf", "valgrind"):
+    for tool in ("nsd", "dnsperf", "valgrind") + ((args.peer,) if args.peer else ()):
         if not shutil.which(tool):
             sys.exit("instructions.py: %s is missing (bench/run.sh installs it)" % tool)
+    if args.peer and os.geteuid() != 0:
+        sys.exit("instructions.py: --peer needs root (Unbound asks authorities on port 53 only)")
     binaries = [("new", os.path.abspath(args.binary))]
     if args.compare:
         binaries.insert(0, ("old", os.path.abspath(args.compare)))
+    if args.peer:
+        binaries.append((args.peer, args.peer))
     tmpdir = tempfile.mkdtemp(prefix="chaindns-bench-ir-")
-    h = build(tmpdir)
+    h = build(tmpdir, 53 if args.peer else harness.PORT)
     try:
         h.start(timeout=60)
         rows = []
@@ -121,12 +158,19 @@ def main():
             rows.append((label, binary, miss, hit))
         print("instructions per query (callgrind; %d vs %d misses, %d vs %d hit passes of %d "
               "names), one worker thread" % (SHORT, LONG, HIT_SHORT, HIT_LONG, LONG))
-        print("%-5s %14s %12s  %s" % ("", "per miss", "per hit", "binary"))
+        print("%-7s %14s %12s  %s" % ("", "per miss", "per hit", "binary"))
         for label, binary, miss, hit in rows:
-            print("%-5s %14.0f %12.0f  %s" % (label, miss, hit, binary))
-        if len(rows) == 2:
-            print("new/old: misses %.3f, hits %.3f" % (rows[1][2] / rows[0][2],
-                                                       rows[1][3] / rows[0][3]))
+            print("%-7s %14.0f %12.0f  %s" % (label, miss, hit, binary))
+        by = {label: (miss, hit) for label, _, miss, hit in rows}
+        if "old" in by:
+            print("new/old: misses %.3f, hits %.3f" % (by["new"][0] / by["old"][0],
+                                                       by["new"][1] / by["old"][1]))
+        if args.peer:
+            for label in ("old", "new"):
+                if label in by:
+                    print("%s/%s: misses %.3f, hits %.3f" % (
+                        label, args.peer, by[label][0] / by[args.peer][0],
+                        by[label][1] / by[args.peer][1]))
     finally:
         h.stop()
         shutil.rmtree(tmpdir, ignore_errors=True)

@@ -9,10 +9,10 @@
 #   bench/run.sh shared [ARGS]   the shared Redis tier (shared_cache.py)
 #   bench/run.sh instr [ARGS]    what chain instrumentation costs
 #                                (instrumentation.py, callgrind + dnsperf)
-#   bench/run.sh instructions [--compare OLD_BINARY]
+#   bench/run.sh instructions [--compare OLD_BINARY] [--peer unbound]
 #                                instructions per cache miss and hit
 #                                (instructions.py, callgrind): did a change
-#                                make the query path dearer?
+#                                make the query path dearer? (--peer: root)
 #   bench/run.sh resolution [ARGS]
 #                                QNAME minimisation and prefetch beside the
 #                                same peers (resolution.py; needs root too)
